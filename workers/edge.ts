@@ -1,0 +1,18 @@
+import { Hono } from "hono";
+import { errorResponse } from "../src/errors/error-response.ts";
+import { TetherError } from "../src/errors/tether-error.ts";
+import type { Env } from "./env.ts";
+
+export { Registry } from "../durable-objects/registry.ts";
+export { Sandbox } from "../durable-objects/sandbox.ts";
+export { TunnelRelay } from "../durable-objects/tunnel-relay.ts";
+
+const app = new Hono<{ Bindings: Env }>();
+
+// The cheapest route the Worker has: benchmarks use it as the edge's floor.
+app.get("/ping", (c) => c.text("pong"));
+
+app.notFound(() => errorResponse(new TetherError("not_found", "no such route")));
+app.onError((error) => errorResponse(error));
+
+export default app;
