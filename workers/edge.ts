@@ -2,6 +2,10 @@ import { Hono } from "hono";
 import { errorResponse } from "../src/errors/error-response.ts";
 import { TetherError } from "../src/errors/tether-error.ts";
 import type { Env } from "./env.ts";
+import { adminSandboxesRoutes } from "./routes/admin-sandboxes.ts";
+import { adminTunnelsRoutes } from "./routes/admin-tunnels.ts";
+import { sandboxesRoutes } from "./routes/sandboxes.ts";
+import { tunnelsRoutes } from "./routes/tunnels.ts";
 
 export { Registry } from "../durable-objects/registry.ts";
 export { Sandbox } from "../durable-objects/sandbox.ts";
@@ -11,6 +15,11 @@ const app = new Hono<{ Bindings: Env }>();
 
 // The cheapest route the Worker has: benchmarks use it as the edge's floor.
 app.get("/ping", (c) => c.text("pong"));
+
+app.route("/admin", adminTunnelsRoutes);
+app.route("/admin", adminSandboxesRoutes);
+app.route("/t", tunnelsRoutes);
+app.route("/v1/sandboxes", sandboxesRoutes);
 
 app.notFound(() => errorResponse(new TetherError("not_found", "no such route")));
 app.onError((error) => errorResponse(error));

@@ -1,0 +1,69 @@
+/**
+ * JSON payloads of the tunnel's control frames (see ./frames.ts). Schemas first, types derived.
+ */
+import { z } from "zod";
+
+/** Header list as pairs so repeated headers (set-cookie) survive. */
+export const HeaderListSchema = z.array(z.tuple([z.string(), z.string()]));
+export type HeaderList = z.infer<typeof HeaderListSchema>;
+
+export const ServerNameSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "server names are [a-z0-9_-], at most 63");
+
+export const HelloSchema = z.object({
+  protocol: z.number().int(),
+  /** Stable per gateway process, so the edge can tell reconnects from new gateways. */
+  gatewayId: z.string().min(1).max(128),
+  /** The gateway's software version. */
+  version: z.string().max(64),
+  servers: z
+    .array(
+      z.object({
+        name: ServerNameSchema,
+        kind: z.enum(["http", "stdio"]),
+        /** Extra upstream paths (beyond the MCP endpoint) that agents may reach, e.g. OAuth discovery. */
+        allowPaths: z.array(z.string()).default([]),
+      }),
+    )
+    .max(256),
+});
+export type Hello = z.infer<typeof HelloSchema>;
+
+export const WelcomeSchema = z.object({
+  protocol: z.number().int(),
+  tunnel: z.string(),
+  /** How often the gateway should send a PING text frame. */
+  pingIntervalMs: z.number().int().positive(),
+});
+export type Welcome = z.infer<typeof WelcomeSchema>;
+
+export const GoAwaySchema = z.object({ reason: z.string().max(512) });
+export type GoAway = z.infer<typeof GoAwaySchema>;
+
+/** An HTTP request to relay to one of the gateway's servers. */
+export const OpenSchema = z.object({
+  server: ServerNameSchema,
+  method: z.string().min(1).max(16),
+  /** Path below the server's endpoint: "" for the MCP endpoint itself, else an allowed extra path. */
+  path: z.string().max(2048),
+  /** Query string including "?", or "". */
+  query: z.string().max(8192),
+  headers: HeaderListSchema,
+  /** Whether a request body follows (DATA… END). */
+  hasBody: z.boolean(),
+});
+export type Open = z.infer<typeof OpenSchema>;
+
+export const HeadSchema = z.object({
+  status: z.number().int().min(100).max(599),
+  headers: HeaderListSchema,
+});
+export type Head = z.infer<typeof HeadSchema>;
+
+export const ResetSchema = z.object({
+  /** Machine-readable reason, e.g. "upstream_unavailable", "cancelled", "gateway_draining". */
+  code: z.string().max(64),
+  message: z.string().max(2048),
+});
+export type Reset = z.infer<typeof ResetSchema>;
