@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
-import { all, ensureSchema, run } from "../src/storage/sql.ts";
+import { hashToken, newToken, parseToken, timingSafeEqual } from "../src/auth/tokens.ts";
+import { all, ensureSchema, first, run } from "../src/storage/sql.ts";
 import type { Env } from "../workers/env.ts";
 
 /**
@@ -7,7 +8,12 @@ import type { Env } from "../workers/env.ts";
  * operators can list them. Each tunnel and sandbox keeps its own state in its own Durable Object;
  * this only holds names.
  *
- * Storage: entries(kind, name, created_at) — kind is "tunnel" or "sandbox".
+ * It also keeps the API tokens operators mint for orchestrators (`tth.api.<id>.<secret>`): only
+ * their SHA-256 hash is stored, and a revoked token keeps its row (revoked_at set) so listings
+ * show what happened to it.
+ *
+ * Storage: entries(kind, name, created_at) — kind is "tunnel" or "sandbox";
+ *          api_tokens(id, hash, label, created_at, revoked_at).
  */
 export type RegistryKind = "tunnel" | "sandbox";
 
@@ -16,11 +22,31 @@ export interface RegistryEntry {
   createdAt: number;
 }
 
+/** An API token as listed: never its secret or hash. */
+export interface ApiTokenInfo {
+  id: string;
+  label: string;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
 const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS entries (
      kind TEXT NOT NULL, name TEXT NOT NULL, created_at INTEGER NOT NULL,
      PRIMARY KEY (kind, name))`,
+  `CREATE TABLE IF NOT EXISTS api_tokens (
+     id TEXT PRIMARY KEY, hash TEXT NOT NULL, label TEXT NOT NULL,
+     created_at INTEGER NOT NULL, revoked_at INTEGER)`,
 ];
+
+interface ApiTokenRow {
+  id: string;
+  hash: string;
+  label: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
 
 export class Registry extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
@@ -44,6 +70,38 @@ export class Registry extends DurableObject<Env> {
       kind,
     ).map((row) => ({ name: row.name, createdAt: row.created_at }));
   }
+
+  /** Mints an API token; the secret is returned here once and never again. */
+  async createApiToken(label: string): Promise<ApiTokenInfo & { token: string }> {
+    const id = crypto.randomUUID().replaceAll("-", "").slice(0, 16);
+    const token = newToken("api", id);
+    const createdAt = Date.now();
+    run(this.ctx.storage.sql, "INSERT INTO api_tokens VALUES (?, ?, ?, ?, NULL)", id, await hashToken(token), label, createdAt);
+    return { id, label, createdAt, revokedAt: null, token };
+  }
+
+  listApiTokens(): ApiTokenInfo[] {
+    return all<ApiTokenRow>(this.ctx.storage.sql, "SELECT * FROM api_tokens ORDER BY created_at, id").map(toInfo);
+  }
+
+  /** Revokes a token; false when no live token has that id. */
+  revokeApiToken(id: string): boolean {
+    const sql = this.ctx.storage.sql;
+    return run(sql, "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", Date.now(), id) > 0;
+  }
+
+  /** The id of the live API token `token` is, or null (unknown, revoked, or wrong secret). */
+  async verifyApiToken(token: string): Promise<string | null> {
+    const parsed = parseToken(token);
+    if (parsed?.kind !== "api") return null;
+    const row = first<ApiTokenRow>(this.ctx.storage.sql, "SELECT * FROM api_tokens WHERE id = ?", parsed.scope);
+    if (!row || row.revoked_at !== null) return null;
+    return timingSafeEqual(await hashToken(token), row.hash) ? row.id : null;
+  }
+}
+
+function toInfo(row: ApiTokenRow): ApiTokenInfo {
+  return { id: row.id, label: row.label, createdAt: row.created_at, revokedAt: row.revoked_at };
 }
 
 export function registry(env: Env): DurableObjectStub<Registry> {

@@ -1,7 +1,8 @@
 /**
  * Bearer tokens. A token names its kind and scope so the edge can route it to the right Durable
  * Object before any lookup: `tth.<kind>.<scope>.<secret>`. Only SHA-256 hashes are stored.
- *   kind: "gw" (a tunnel's gateway), "ag" (a tunnel's agents), "sb" (one sandbox), "api" (scope "-").
+ *   kind: "gw" (a tunnel's gateway), "ag" (a tunnel's agents), "sb" (one sandbox),
+ *         "api" (scope: the API token's id, so the Registry finds its hash without a scan).
  */
 export type TokenKind = "gw" | "ag" | "sb" | "api";
 

@@ -14,6 +14,7 @@ export type ErrorCode =
   | "quota_exceeded"
   | "no_gateway"
   | "upstream_unavailable"
+  | "over_capacity"
   | "gateway_lost"
   | "timeout"
   | "internal";
@@ -29,6 +30,7 @@ const STATUS: Record<ErrorCode, number> = {
   quota_exceeded: 507,
   no_gateway: 503,
   upstream_unavailable: 502,
+  over_capacity: 503,
   gateway_lost: 502,
   timeout: 504,
   internal: 500,
@@ -46,6 +48,7 @@ const JSON_RPC_CODE: Record<ErrorCode, number> = {
   quota_exceeded: -32006,
   no_gateway: -32010,
   upstream_unavailable: -32011,
+  over_capacity: -32014,
   gateway_lost: -32012,
   timeout: -32013,
   internal: -32603,
@@ -70,4 +73,8 @@ export class TetherError extends Error {
 
 export function isTetherError(value: unknown): value is TetherError {
   return value instanceof TetherError;
+}
+
+export function isErrorCode(value: string): value is ErrorCode {
+  return Object.hasOwn(STATUS, value);
 }

@@ -1,0 +1,19 @@
+/**
+ * `npm run bench [tunnel|sandbox]`: runs the benchmark suites (all by default), each printing its
+ * tables and writing JSON under bench/results/. Every load is bounded in count and time.
+ */
+const suites: Record<string, () => Promise<{ default: () => Promise<void> }>> = {
+  tunnel: () => import("./tunnel.bench.ts"),
+  sandbox: () => import("./sandbox.bench.ts"),
+};
+
+const wanted = process.argv.slice(2);
+for (const name of wanted)
+  if (!(name in suites)) throw new Error(`unknown suite "${name}"; known: ${Object.keys(suites).join(", ")}`);
+process.env.WRANGLER_SEND_METRICS = "false";
+for (const name of wanted.length ? wanted : Object.keys(suites)) {
+  console.log(`\n=== ${name} ===`);
+  const suite = await suites[name]!();
+  await suite.default();
+}
+process.exit(0);

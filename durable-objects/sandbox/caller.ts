@@ -1,0 +1,11 @@
+/**
+ * Who is calling a sandbox, as the edge resolved it from the bearer token. The edge checks what it
+ * can without the sandbox (admin token, API token in the Registry, a sandbox token's scope); the
+ * sandbox checks the rest against its own storage (its token hashes, the API token that created it).
+ */
+export type Caller =
+  | { kind: "admin" }
+  /** An API token from the Registry, by id (already verified live). */
+  | { kind: "api"; tokenId: string }
+  /** A sandbox token (`tth.sb.<id>.<secret>`) whose scope matched; only its hash travels. */
+  | { kind: "sandbox"; tokenHash: string };

@@ -1,0 +1,112 @@
+import { all, ensureSchema, first, run } from "../../src/storage/sql.ts";
+import type { SandboxSettings } from "./options.ts";
+
+/**
+ * A sandbox's own record of itself, next to its files in the same SQLite database.
+ *
+ * Storage:
+ *   sandbox_meta(id, created_at, last_activity, ttl_seconds, network_allow JSON, creator) — one row;
+ *     its presence is what "the sandbox exists" means. `creator` is the API token id that created
+ *     it (null for the admin token).
+ *   sandbox_tokens(hash, created_at) — SHA-256 of every sandbox token issued (each create call on an
+ *     existing id mints one more; all stay valid until the sandbox is destroyed).
+ *
+ * The schema is created by `create` only: asking about a sandbox that does not exist must not leave
+ * empty tables behind in an object nobody created.
+ */
+const SCHEMA = [
+  `CREATE TABLE IF NOT EXISTS sandbox_meta (
+     id TEXT PRIMARY KEY, created_at INTEGER NOT NULL, last_activity INTEGER NOT NULL,
+     ttl_seconds INTEGER NOT NULL, network_allow TEXT NOT NULL, creator TEXT)`,
+  `CREATE TABLE IF NOT EXISTS sandbox_tokens (hash TEXT PRIMARY KEY, created_at INTEGER NOT NULL)`,
+];
+
+export interface SandboxMeta {
+  id: string;
+  createdAt: number;
+  lastActivity: number;
+  ttlSeconds: number;
+  networkAllow: string[];
+  creator: string | null;
+}
+
+interface MetaRow {
+  id: string;
+  created_at: number;
+  last_activity: number;
+  ttl_seconds: number;
+  network_allow: string;
+  creator: string | null;
+}
+
+/** Activity is persisted at most this often (the TTL is counted in seconds, not milliseconds). */
+const ACTIVITY_WRITE_INTERVAL_MS = 1_000;
+
+export class MetaStore {
+  readonly #sql: SqlStorage;
+  #meta: SandboxMeta | null | undefined;
+
+  constructor(sql: SqlStorage) {
+    this.#sql = sql;
+  }
+
+  /** The sandbox's record, or null when it does not exist (never created, or destroyed). */
+  load(): SandboxMeta | null {
+    if (this.#meta !== undefined) return this.#meta;
+    const table = first(this.#sql, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sandbox_meta'");
+    const row = table ? first<MetaRow>(this.#sql, "SELECT * FROM sandbox_meta") : undefined;
+    this.#meta = row ? fromRow(row) : null;
+    return this.#meta;
+  }
+
+  create(settings: SandboxSettings, creator: string | null, now: number): SandboxMeta {
+    ensureSchema(this.#sql, SCHEMA);
+    const allow = JSON.stringify(settings.networkAllow);
+    run(this.#sql, "INSERT INTO sandbox_meta VALUES (?, ?, ?, ?, ?, ?)", settings.id, now, now, settings.ttlSeconds, allow, creator);
+    this.#meta = { id: settings.id, createdAt: now, lastActivity: now, ttlSeconds: settings.ttlSeconds, networkAllow: settings.networkAllow, creator };
+    return this.#meta;
+  }
+
+  /** Records activity now; returns the new expiry time. */
+  touch(now: number): number {
+    const meta = this.load();
+    if (!meta) return now;
+    if (now - meta.lastActivity >= ACTIVITY_WRITE_INTERVAL_MS) {
+      run(this.#sql, "UPDATE sandbox_meta SET last_activity = ?", now);
+      meta.lastActivity = now;
+    }
+    return meta.lastActivity + meta.ttlSeconds * 1000;
+  }
+
+  /** For tests and operators: pretend the last activity happened at `at`. */
+  setLastActivity(at: number): void {
+    const meta = this.load();
+    if (!meta) return;
+    run(this.#sql, "UPDATE sandbox_meta SET last_activity = ?", at);
+    meta.lastActivity = at;
+  }
+
+  addToken(hash: string, now: number): void {
+    run(this.#sql, "INSERT OR IGNORE INTO sandbox_tokens VALUES (?, ?)", hash, now);
+  }
+
+  hasToken(hash: string): boolean {
+    return all(this.#sql, "SELECT 1 FROM sandbox_tokens WHERE hash = ?", hash).length > 0;
+  }
+
+  /** Forgets the cached record (after the storage was deleted). */
+  forget(): void {
+    this.#meta = null;
+  }
+}
+
+function fromRow(row: MetaRow): SandboxMeta {
+  return {
+    id: row.id,
+    createdAt: row.created_at,
+    lastActivity: row.last_activity,
+    ttlSeconds: row.ttl_seconds,
+    networkAllow: JSON.parse(row.network_allow) as string[],
+    creator: row.creator,
+  };
+}

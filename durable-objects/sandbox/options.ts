@@ -1,0 +1,59 @@
+import { z } from "zod";
+
+/**
+ * What a caller may ask for when creating a sandbox (`POST /v1/sandboxes`), validated at the edge.
+ * Limits are generous for agents and small enough that one create body stays cheap to hold.
+ */
+export const SANDBOX_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Inactivity before a sandbox is destroyed, unless the caller chooses: 24 hours. */
+export const DEFAULT_TTL_SECONDS = 86_400;
+export const MAX_TTL_SECONDS = 30 * 86_400;
+
+/** Largest create body the edge reads (initial files travel in it): 8 MiB. */
+export const MAX_CREATE_BODY_BYTES = 8 * 1024 * 1024;
+
+export const SandboxIdSchema = z.string().regex(SANDBOX_ID_PATTERN, "id must match [A-Za-z0-9_-]{1,64}");
+
+const EnvNameSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "env names must be shell variable names");
+
+export const CreateSandboxSchema = z
+  .object({
+    id: SandboxIdSchema.optional(),
+    ttl_seconds: z.number().int().min(1).max(MAX_TTL_SECONDS).optional(),
+    env: z.record(EnvNameSchema, z.string()).optional(),
+    /** Initial files: path (absolute, or relative to /workspace) → UTF-8 content. */
+    files: z.record(z.string().min(1), z.string()).optional(),
+    network: z.object({ allow: z.array(z.string().min(1).max(253)).max(100) }).strict().optional(),
+  })
+  .strict();
+
+export type CreateSandboxRequest = z.infer<typeof CreateSandboxSchema>;
+
+/** The settings a sandbox keeps for its lifetime (ids and TTL resolved). */
+export interface SandboxSettings {
+  id: string;
+  ttlSeconds: number;
+  env: Record<string, string>;
+  files: Record<string, string>;
+  networkAllow: string[];
+}
+
+export function resolveSettings(request: CreateSandboxRequest, generateId: () => string): SandboxSettings {
+  return {
+    id: request.id ?? generateId(),
+    ttlSeconds: request.ttl_seconds ?? DEFAULT_TTL_SECONDS,
+    env: request.env ?? {},
+    files: request.files ?? {},
+    networkAllow: request.network?.allow ?? [],
+  };
+}
+
+/** A fresh id when the caller gives none: `sb_` and 20 url-safe random characters. */
+export function generateSandboxId(): string {
+  const bytes = new Uint8Array(15);
+  crypto.getRandomValues(bytes);
+  let binary = "";
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return `sb_${btoa(binary).replaceAll("+", "-").replaceAll("/", "_")}`;
+}

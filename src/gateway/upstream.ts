@@ -1,0 +1,19 @@
+/**
+ * What the gateway relays tunnel streams to: one per configured server. An HTTP upstream forwards to
+ * an MCP Streamable HTTP URL; a stdio upstream serves a child process behind an MCP HTTP adapter.
+ * Both take a web-standard Request and answer a Response whose body streams.
+ */
+export interface Upstream {
+  readonly name: string;
+  readonly kind: "http" | "stdio";
+  /** Extra paths (below the server's endpoint) agents may reach besides the MCP endpoint itself. */
+  readonly allowPaths: readonly string[];
+  /**
+   * Handles one relayed request. `path` is "" for the MCP endpoint, else an allowed extra path.
+   * Aborting `signal` cancels the upstream work. Rejects with a TetherError when the upstream is
+   * unreachable ("upstream_unavailable") so the edge can answer 502 naming the server.
+   */
+  handle(request: Request, path: string, signal: AbortSignal): Promise<Response>;
+  /** Stops everything the upstream started (children, sockets). Idempotent. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,60 @@
+import type { IFileSystem } from "just-bash";
+import picomatch from "picomatch/posix.js";
+import { z } from "zod";
+import { TetherError } from "../../errors/tether-error.ts";
+import { WORKDIR } from "./context.ts";
+import { PathSchema, resolveToolPath, statOrNull } from "./files.ts";
+import { defineTool } from "./tool.ts";
+import { walk } from "./walk.ts";
+
+/** Reference limit of the Managed Agents toolset. */
+export const GLOB_MAX_RESULTS = 200;
+
+export const GlobInputSchema = z.object({
+  pattern: z.string().min(1, "must not be empty").describe('Glob pattern, e.g. "**/*.ts" or "src/*.json"'),
+  path: PathSchema.optional().describe("Directory to search from (default /workspace)"),
+});
+export type GlobInput = z.infer<typeof GlobInputSchema>;
+
+export const globTool = defineTool({
+  name: "glob",
+  description:
+    "Find files whose path matches a glob pattern (relative to `path`, or absolute). Returns at most 200 " +
+    "sorted absolute paths.",
+  inputSchema: GlobInputSchema,
+  async run(input, ctx) {
+    const root = resolveToolPath(ctx.fs, input.path ?? WORKDIR);
+    const rootStat = await statOrNull(ctx.fs, root);
+    if (!rootStat) throw new TetherError("not_found", `directory not found: ${root}`);
+    if (!rootStat.isDirectory) throw new TetherError("bad_request", `${root} is not a directory`);
+    const found = (await matchFiles(ctx.fs, root, input.pattern)).sort();
+    if (found.length === 0) return { text: `No files found matching ${input.pattern} in ${root}` };
+    if (found.length <= GLOB_MAX_RESULTS) return { text: found.join("\n") };
+    const shown = found.slice(0, GLOB_MAX_RESULTS).join("\n");
+    return {
+      text: `${shown}\n[showing the first ${GLOB_MAX_RESULTS} of ${found.length} matches; narrow the pattern or path]`,
+      truncated: true,
+    };
+  },
+});
+
+/**
+ * The pattern splits into a literal base ("src" in "src/**\/*.ts", possibly absolute or with "..") and
+ * a glob part. The walk starts at the base and, without a globstar, stops at the glob's depth, so a
+ * narrow pattern never walks the whole tree.
+ */
+async function matchFiles(fs: IFileSystem, root: string, pattern: string): Promise<string[]> {
+  const { base, glob, isGlob } = picomatch.scan(pattern);
+  const start = base ? resolveToolPath(fs, base.startsWith("/") ? base : `${root}/${base}`) : root;
+  const startStat = await statOrNull(fs, start);
+  if (!isGlob) return startStat?.isFile ? [start] : [];
+  if (!startStat?.isDirectory) return [];
+  const isMatch = picomatch(glob, { dot: true });
+  const depth = glob.includes("**") ? Number.POSITIVE_INFINITY : glob.split("/").length;
+  const prefix = start === "/" ? 1 : start.length + 1;
+  const found: string[] = [];
+  for await (const entry of walk(fs, start, depth)) {
+    if (!entry.isDirectory && isMatch(entry.path.slice(prefix))) found.push(entry.path);
+  }
+  return found;
+}

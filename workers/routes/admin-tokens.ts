@@ -1,0 +1,53 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import { type ApiTokenInfo, registry } from "../../durable-objects/registry.ts";
+import { requireAdmin } from "../../src/auth/bearer.ts";
+import { TetherError } from "../../src/errors/tether-error.ts";
+import { formatIssues } from "../../src/sandbox/tools/format-issues.ts";
+import type { Env } from "../env.ts";
+import { readJsonBody } from "./read-json-body.ts";
+
+/**
+ * API tokens (`/admin/tokens`, admin token only): operators mint one per orchestrator; it may create
+ * sandboxes and use the ones it created. The secret is shown once, at creation; only its hash is kept.
+ */
+export const adminTokensRoutes = new Hono<{ Bindings: Env }>();
+
+const CreateTokenSchema = z.object({ label: z.string().min(1).max(200) }).strict();
+
+adminTokensRoutes.use("/tokens", async (c, next) => {
+  requireAdmin(c.req.raw.headers, c.env.TETHER_ADMIN_TOKEN);
+  await next();
+});
+adminTokensRoutes.use("/tokens/*", async (c, next) => {
+  requireAdmin(c.req.raw.headers, c.env.TETHER_ADMIN_TOKEN);
+  await next();
+});
+
+adminTokensRoutes.post("/tokens", async (c) => {
+  const parsed = CreateTokenSchema.safeParse(await readJsonBody(c.req.raw, 16 * 1024, "token request"));
+  if (!parsed.success) throw new TetherError("bad_request", `invalid token request: ${formatIssues(parsed.error.issues)}`);
+  const created = await registry(c.env).createApiToken(parsed.data.label);
+  return c.json({ ...toJson(created), token: created.token }, 201);
+});
+
+adminTokensRoutes.get("/tokens", async (c) => {
+  const tokens = await registry(c.env).listApiTokens();
+  return c.json({ tokens: tokens.map(toJson) });
+});
+
+adminTokensRoutes.delete("/tokens/:id", async (c) => {
+  if (!(await registry(c.env).revokeApiToken(c.req.param("id")))) {
+    throw new TetherError("not_found", "no live API token with that id");
+  }
+  return c.body(null, 204);
+});
+
+function toJson(info: ApiTokenInfo): Record<string, unknown> {
+  return {
+    id: info.id,
+    label: info.label,
+    created_at: new Date(info.createdAt).toISOString(),
+    revoked_at: info.revokedAt === null ? null : new Date(info.revokedAt).toISOString(),
+  };
+}

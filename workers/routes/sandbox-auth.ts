@@ -1,0 +1,51 @@
+import { registry } from "../../durable-objects/registry.ts";
+import type { Caller } from "../../durable-objects/sandbox/caller.ts";
+import { bearerToken, unauthorized } from "../../src/auth/bearer.ts";
+import { hashToken, parseToken, timingSafeEqual } from "../../src/auth/tokens.ts";
+import { TetherError } from "../../src/errors/tether-error.ts";
+import type { Env } from "../env.ts";
+
+/**
+ * Resolves the bearer token of a sandbox request into a Caller, checking everything the edge can
+ * check without waking the sandbox. The sandbox itself then checks its token hashes and creator.
+ *
+ * A sandbox token scoped to another sandbox gets exactly the 404 of a sandbox that does not exist,
+ * so tokens cannot be used to probe which ids exist.
+ */
+export async function sandboxCaller(headers: Headers, env: Env, sandboxId: string): Promise<Caller> {
+  const token = bearerToken(headers);
+  if (!token) throw unauthorized("missing bearer token");
+  if (isAdmin(token, env)) return { kind: "admin" };
+  const parsed = parseToken(token);
+  if (parsed?.kind === "sb") {
+    if (parsed.scope !== sandboxId) throw noSuchSandbox();
+    return { kind: "sandbox", tokenHash: await hashToken(token) };
+  }
+  if (parsed?.kind === "api") return { kind: "api", tokenId: await apiTokenId(token, env) };
+  throw unauthorized("invalid token for a sandbox");
+}
+
+/** Who may create sandboxes: the admin token or a live API token. */
+export async function creatorCaller(headers: Headers, env: Env): Promise<Caller> {
+  const token = bearerToken(headers);
+  if (!token) throw unauthorized("missing bearer token");
+  if (isAdmin(token, env)) return { kind: "admin" };
+  const parsed = parseToken(token);
+  if (parsed?.kind === "api") return { kind: "api", tokenId: await apiTokenId(token, env) };
+  if (parsed?.kind === "sb") throw unauthorized("a sandbox token cannot create sandboxes: use an API token");
+  throw unauthorized("invalid token: creating sandboxes needs the admin token or an API token");
+}
+
+export function noSuchSandbox(): TetherError {
+  return new TetherError("not_found", "no such sandbox");
+}
+
+function isAdmin(token: string, env: Env): boolean {
+  return env.TETHER_ADMIN_TOKEN !== undefined && env.TETHER_ADMIN_TOKEN !== "" && timingSafeEqual(token, env.TETHER_ADMIN_TOKEN);
+}
+
+async function apiTokenId(token: string, env: Env): Promise<string> {
+  const id = await registry(env).verifyApiToken(token);
+  if (id === null) throw unauthorized("unknown or revoked API token");
+  return id;
+}
