@@ -9,7 +9,13 @@ export default defineConfig({
   test: {
     projects: [
       {
-        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            // The admin secret tests use (production sets it with `wrangler secret put`).
+            miniflare: { bindings: { TETHER_ADMIN_TOKEN: "test-admin-token" } },
+          }),
+        ],
         test: { name: "workers", include: ["test/workers/**/*.test.ts"], sequence: { groupOrder: 0 } },
       },
       {

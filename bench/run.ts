@@ -1,3 +1,5 @@
+export {};
+
 /**
  * `npm run bench [tunnel|sandbox]`: runs the benchmark suites (all by default), each printing its
  * tables and writing JSON under bench/results/. Every load is bounded in count and time.

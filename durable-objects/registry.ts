@@ -47,7 +47,6 @@ interface ApiTokenRow {
   revoked_at: number | null;
 }
 
-
 export class Registry extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -76,7 +75,14 @@ export class Registry extends DurableObject<Env> {
     const id = crypto.randomUUID().replaceAll("-", "").slice(0, 16);
     const token = newToken("api", id);
     const createdAt = Date.now();
-    run(this.ctx.storage.sql, "INSERT INTO api_tokens VALUES (?, ?, ?, ?, NULL)", id, await hashToken(token), label, createdAt);
+    run(
+      this.ctx.storage.sql,
+      "INSERT INTO api_tokens VALUES (?, ?, ?, ?, NULL)",
+      id,
+      await hashToken(token),
+      label,
+      createdAt,
+    );
     return { id, label, createdAt, revokedAt: null, token };
   }
 

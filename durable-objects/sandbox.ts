@@ -1,15 +1,309 @@
 import { DurableObject } from "cloudflare:workers";
-import { TetherError } from "../src/errors/tether-error.ts";
+import { unauthorized } from "../src/auth/bearer.ts";
+import { hashToken, newToken } from "../src/auth/tokens.ts";
+import { isTetherError, TetherError } from "../src/errors/tether-error.ts";
+import { exportTar } from "../src/sandbox/tar-export.ts";
+import type { ToolCallEvent } from "../src/sandbox/tool-calls/events.ts";
+import { type ToolCallsFormat, toolCallsResponse } from "../src/sandbox/tool-calls/respond.ts";
+import { runToolCalls } from "../src/sandbox/tool-calls/run-tool-calls.ts";
+import type { ToolUseBlock } from "../src/sandbox/tool-calls/tool-use-block.ts";
+import { mcpTools } from "../src/sandbox/tools/registry.ts";
 import type { Env } from "../workers/env.ts";
+import { registry } from "./registry.ts";
+import type { Caller } from "./sandbox/caller.ts";
+import { EventChannel } from "./sandbox/event-channel.ts";
+import { handleMcpRequest, type McpToolCall, type McpToolOutcome } from "./sandbox/mcp-face.ts";
+import { MetaStore, type SandboxMeta } from "./sandbox/meta-store.ts";
+import type { SandboxSettings } from "./sandbox/options.ts";
+import { SerialQueue } from "./sandbox/queue.ts";
+import { type RpcResult, settle } from "./sandbox/rpc-result.ts";
+import { openRuntime, type SandboxRuntime } from "./sandbox/runtime.ts";
+import { asHttpError, deleteFile, getFile, type PutResult, putFile } from "./sandbox/staging.ts";
+import {
+  applyInitialFiles,
+  type SandboxDetails,
+  type SandboxSummary,
+  sandboxDetails,
+  sandboxSummary,
+} from "./sandbox/status.ts";
+import { TraceLog } from "./sandbox/trace.ts";
 
+export interface CreateOutcome {
+  created: boolean;
+  /** A new sandbox token (only its hash is kept). */
+  token: string;
+  ttlSeconds: number;
+}
+
+/**
+ * One sandbox: a persistent filesystem, one bash session and run_code isolates, addressed by the
+ * sandbox id. The edge calls it through the RPC methods below after resolving the caller's token.
+ *
+ * Storage (all in this object's SQLite database): sandbox_meta and sandbox_tokens (meta-store.ts),
+ * sandbox_trace (trace.ts), fs_* (SqliteFs), shell_state (SqlShellStateStore).
+ *
+ * Lifecycle: `create` writes sandbox_meta (its presence is what "exists" means) and arms an alarm
+ * for the TTL of inactivity. Every admitted call is activity. The alarm destroys a sandbox idle for
+ * its TTL (re-arming itself otherwise); `destroy` and expiry delete all storage, the alarm, and
+ * the Registry entry, after which every call answers 404 until the id is created again. After
+ * eviction nothing is lost: the runtime (filesystem, shell, tools) is rebuilt from storage on the
+ * next call. Tool calls from every caller (HTTP and MCP) run one at a time through `#queue`.
+ */
 export class Sandbox extends DurableObject<Env> {
-  boom(): string {
-    throw new TetherError("not_found", "no such sandbox", { headers: { a: "b" } });
+  readonly #meta: MetaStore;
+  readonly #trace: TraceLog;
+  readonly #queue = new SerialQueue();
+  /** Aborts the runs in flight when the sandbox is destroyed under them. */
+  readonly #inflight = new Set<AbortController>();
+  #runtime: SandboxRuntime | undefined;
+  /** Bumped when the storage is wiped, so runs queued before that do not touch the new state. */
+  #generation = 0;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#meta = new MetaStore(ctx.storage.sql);
+    this.#trace = new TraceLog(ctx.storage.sql);
   }
-  resp(): Response {
-    return new Response("hi", { status: 418, headers: { "x-a": "1" } });
+
+  // ---- lifecycle ----
+
+  /**
+   * Creates the sandbox, or, when it exists and the caller may use it, mints one more token for it
+   * (idempotent: initial env and files are applied on first creation only).
+   */
+  create(caller: Caller, settings: SandboxSettings): Promise<RpcResult<CreateOutcome>> {
+    // Settled inside: an exception escaping blockConcurrencyWhile would reset the whole object.
+    return this.ctx.blockConcurrencyWhile(() => settle(() => this.#create(caller, settings)));
   }
-  obj(): { body: ReadableStream<Uint8Array>; n: number } {
-    return { body: new Response("streamed").body!, n: 3 };
+
+  describe(caller: Caller): Promise<RpcResult<SandboxSummary & { busy: number }>> {
+    return settle(() => {
+      const meta = this.#admit(caller);
+      return { ...sandboxSummary(meta, this.#open(meta)), busy: this.#queue.pending };
+    });
   }
+
+  destroy(caller: Caller): Promise<RpcResult<void>> {
+    return settle(async () => {
+      this.#admit(caller);
+      await this.#wipe();
+    });
+  }
+
+  /** Expiry: destroys a sandbox idle for its TTL; otherwise re-arms for when it would be. */
+  override async alarm(): Promise<void> {
+    const meta = this.#meta.reload();
+    if (!meta) return;
+    const now = Date.now();
+    if (this.#queue.pending > 0) this.#meta.touch(now); // a call still running is activity
+    const expiresAt = meta.lastActivity + meta.ttlSeconds * 1000;
+    if (expiresAt > now) {
+      await this.ctx.storage.setAlarm(expiresAt);
+      return;
+    }
+    await this.#wipe();
+  }
+
+  // ---- files (staging: sandbox/staging.ts) ----
+
+  putFile(
+    caller: Caller,
+    path: string,
+    body: ReadableStream<Uint8Array>,
+    length: number | null,
+  ): Promise<RpcResult<PutResult>> {
+    return settle(async () => {
+      const meta = this.#admit(caller);
+      const result = await putFile(this.#open(meta).fs, path, body, length);
+      this.#meta.touch(Date.now());
+      return result;
+    });
+  }
+
+  getFile(caller: Caller, path: string): Promise<RpcResult<Response>> {
+    return settle(() => getFile(this.#open(this.#admit(caller)).fs, path));
+  }
+
+  deleteFile(caller: Caller, path: string): Promise<RpcResult<void>> {
+    return settle(() => deleteFile(this.#open(this.#admit(caller)).fs, path));
+  }
+
+  exportTar(caller: Caller): Promise<RpcResult<ReadableStream<Uint8Array>>> {
+    return settle(() => exportTar(this.#open(this.#admit(caller)).tree));
+  }
+
+  // ---- tool calls ----
+
+  /** Runs the blocks in order (after any calls already queued) and answers in the asked format. */
+  toolCalls(caller: Caller, blocks: ToolUseBlock[], format: ToolCallsFormat): Promise<RpcResult<Response>> {
+    return settle(() => toolCallsResponse(this.#run(this.#admit(caller), blocks), format));
+  }
+
+  /** The MCP face: the same tools, through the same queue (see sandbox/mcp-face.ts). */
+  mcp(caller: Caller, request: Request): Promise<RpcResult<Response>> {
+    return settle(() => {
+      const meta = this.#admit(caller);
+      return handleMcpRequest(request, { tools: mcpTools, call: (call) => this.#mcpCall(meta, call) });
+    });
+  }
+
+  async #mcpCall(meta: SandboxMeta, call: McpToolCall): Promise<McpToolOutcome> {
+    const block: ToolUseBlock = {
+      type: "tool_use",
+      id: `mcp_${crypto.randomUUID()}`,
+      name: call.name,
+      input: call.arguments,
+    };
+    const events = this.#run(meta, [block]);
+    const stop = () => events.cancel();
+    call.signal.addEventListener("abort", stop, { once: true });
+    let outcome: McpToolOutcome = { text: "the call ended without a result", isError: true };
+    try {
+      for await (const event of events) {
+        if (event.event === "output") call.onOutput(event.text);
+        if (event.event === "result") outcome = { text: resultText(event), isError: event.result.is_error };
+      }
+    } finally {
+      call.signal.removeEventListener("abort", stop);
+    }
+    return outcome;
+  }
+
+  /**
+   * Starts a run in its turn of the queue and hands back its events as they come. The run goes on
+   * when the consumer is slow; when the consumer goes away, blocks not yet started are skipped.
+   */
+  #run(meta: SandboxMeta, blocks: ToolUseBlock[]): EventChannel<ToolCallEvent> {
+    const channel = new EventChannel<ToolCallEvent>();
+    const abort = new AbortController();
+    channel.onCancel = () => abort.abort();
+    const generation = this.#generation;
+    void this.#queue.run(async () => {
+      this.#inflight.add(abort);
+      const names = new Map<string, string>();
+      try {
+        if (abort.signal.aborted) return;
+        // Destroyed while this run waited its turn: opening the runtime would recreate tables.
+        if (generation !== this.#generation) throw noSuchSandbox();
+        const runtime = this.#open(meta);
+        for await (const event of runToolCalls(blocks, runtime.tools, { signal: abort.signal })) {
+          if (event.event === "started") names.set(event.tool_use_id, event.name);
+          const current = generation === this.#generation;
+          if (event.event === "result" && current) this.#record(event, names.get(event.tool_use_id) ?? "?");
+          channel.push(event);
+        }
+      } catch (error) {
+        channel.fail(error);
+      } finally {
+        this.#inflight.delete(abort);
+        channel.close();
+        if (generation === this.#generation && this.#meta.load()) this.#meta.touch(Date.now());
+      }
+    });
+    return channel;
+  }
+
+  #record(event: Extract<ToolCallEvent, { event: "result" }>, tool: string): void {
+    const text = resultText(event);
+    this.#trace.record({
+      at: Date.now(),
+      toolUseId: event.tool_use_id,
+      tool,
+      durationMs: event.meta.duration_ms,
+      bytes: event.meta.bytes_out,
+      error: event.result.is_error ? text : null,
+    });
+  }
+
+  // ---- operators (the edge checks the admin token; these do not count as activity) ----
+
+  summary(): SandboxSummary | null {
+    const meta = this.#meta.load();
+    return meta ? sandboxSummary(meta, this.#open(meta)) : null;
+  }
+
+  inspect(): SandboxDetails | null {
+    const meta = this.#meta.load();
+    return meta ? sandboxDetails(meta, this.#open(meta), this.#trace.recent(), this.#queue.pending) : null;
+  }
+
+  // ---- internals ----
+
+  async #create(caller: Caller, settings: SandboxSettings): Promise<CreateOutcome> {
+    const now = Date.now();
+    const existing = this.#meta.load();
+    if (existing) {
+      if (!this.#permits(caller, existing)) throw new TetherError("conflict", `sandbox id "${settings.id}" is taken`);
+      this.#meta.touch(now);
+      return { created: false, token: await this.#issueToken(existing.id, now), ttlSeconds: existing.ttlSeconds };
+    }
+    if (caller.kind === "sandbox") throw unauthorized("a sandbox token cannot create sandboxes");
+    const meta = this.#meta.create(settings, caller.kind === "api" ? caller.tokenId : null, now);
+    this.#trace.init();
+    try {
+      await applyInitialFiles(this.#open(meta), settings);
+    } catch (error) {
+      await this.#wipe();
+      const cause = asHttpError(error);
+      throw isTetherError(cause) ? new TetherError(cause.code, `initial files: ${cause.message}`) : cause;
+    }
+    const token = await this.#issueToken(meta.id, now);
+    await this.ctx.storage.setAlarm(now + meta.ttlSeconds * 1000);
+    await registry(this.env).add("sandbox", meta.id);
+    return { created: true, token, ttlSeconds: meta.ttlSeconds };
+  }
+
+  /** The sandbox's record when it exists and `caller` may use it; the same 404 otherwise. */
+  #admit(caller: Caller): SandboxMeta {
+    const meta = this.#meta.load();
+    if (!meta) throw noSuchSandbox();
+    if (!this.#permits(caller, meta)) {
+      // A sandbox token's scope was checked at the edge: here only its secret can be wrong.
+      throw caller.kind === "sandbox" ? unauthorized("invalid sandbox token") : noSuchSandbox();
+    }
+    this.#meta.touch(Date.now());
+    return meta;
+  }
+
+  #permits(caller: Caller, meta: SandboxMeta): boolean {
+    switch (caller.kind) {
+      case "admin":
+        return true;
+      case "api":
+        return meta.creator === caller.tokenId;
+      case "sandbox":
+        return this.#meta.hasToken(caller.tokenHash);
+    }
+  }
+
+  async #issueToken(id: string, now: number): Promise<string> {
+    const token = newToken("sb", id);
+    this.#meta.addToken(await hashToken(token), now);
+    return token;
+  }
+
+  #open(meta: SandboxMeta): SandboxRuntime {
+    this.#runtime ??= openRuntime(this.ctx, this.env, meta);
+    return this.#runtime;
+  }
+
+  /** Deletes everything: runs in flight are aborted, storage, alarm and Registry entry removed. */
+  async #wipe(): Promise<void> {
+    const id = this.#meta.load()?.id;
+    this.#generation++;
+    for (const abort of this.#inflight) abort.abort();
+    this.#runtime = undefined;
+    this.#meta.forget();
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    if (id) await registry(this.env).remove("sandbox", id);
+  }
+}
+
+function noSuchSandbox(): TetherError {
+  return new TetherError("not_found", "no such sandbox");
+}
+
+function resultText(event: Extract<ToolCallEvent, { event: "result" }>): string {
+  return event.result.content.map((c) => c.text).join("");
 }

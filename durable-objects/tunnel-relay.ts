@@ -1,29 +1,280 @@
 import { DurableObject } from "cloudflare:workers";
+import { bearerToken, unauthorized } from "../src/auth/bearer.ts";
+import { hashToken } from "../src/auth/tokens.ts";
+import { asTetherError, errorResponse, jsonRpcErrorResponse } from "../src/errors/error-response.ts";
+import { TetherError } from "../src/errors/tether-error.ts";
+import { PING, PONG } from "../src/protocol/version.ts";
 import type { Env } from "../workers/env.ts";
+import {
+  type DetailOptions,
+  type TunnelDetail,
+  type TunnelSummary,
+  tunnelDetail,
+  tunnelSummary,
+} from "./tunnel-relay/admin-view.ts";
+import { checkOrigin, type Route, routeAgentRequest } from "./tunnel-relay/agent-routing.ts";
+import { type CallContext, CallRecords } from "./tunnel-relay/call-records.ts";
+import { CloseCode } from "./tunnel-relay/gateway-connection.ts";
+import { closeFor, handleGatewayMessage } from "./tunnel-relay/gateway-frames.ts";
+import { GatewayPool } from "./tunnel-relay/gateway-pool.ts";
+import { RelayCall } from "./tunnel-relay/relay-call.ts";
+import type { RelayRequest } from "./tunnel-relay/relay-request.ts";
+import { SessionStore } from "./tunnel-relay/session-store.ts";
+import type { TunnelSettings, TunnelSettingsPatch } from "./tunnel-relay/settings.ts";
+import { SESSION_IDLE_MS } from "./tunnel-relay/storage.ts";
+import { type IssuedToken, type TokenInfo, type TokenRole, TokenStore } from "./tunnel-relay/token-store.ts";
+import { TraceStore } from "./tunnel-relay/trace-store.ts";
+import { TunnelStore } from "./tunnel-relay/tunnel-store.ts";
 
+/** A gateway must say Hello this soon after connecting, or its socket is closed. */
+const HELLO_TIMEOUT_MS = 10_000;
+/** Idle sessions are pruned by an alarm at most this often. */
+const PRUNE_EVERY_MS = 60 * 60 * 1000;
+
+export interface CreatedTunnel {
+  name: string;
+  createdAt: number;
+  settings: TunnelSettings;
+  gatewayToken: IssuedToken;
+  agentToken: IssuedToken;
+}
+
+export interface RevokedToken extends TokenInfo {
+  /** Live gateway sockets closed because they authenticated with this token. */
+  closedGateways: number;
+}
+
+/**
+ * The relay of one tunnel (one object per tunnel, addressed by the tunnel's name).
+ *
+ * Gateways connect with a WebSocket (`fetch`, hibernatable, several per tunnel); agents' HTTP
+ * requests arrive through `relay` and travel as streams over one of those sockets (./tunnel-relay/
+ * relay-call.ts); operators call the other RPC methods. Storage layout and what survives an
+ * eviction are documented in ./tunnel-relay/storage.ts.
+ *
+ * Lifecycle: `create` makes the tunnel (until then, and after `destroy`, every call answers as
+ * for a tunnel that does not exist and nothing is stored). Idle with only gateways connected, the
+ * object hibernates: pings are answered by the runtime, and attachments carry each socket's
+ * metadata across. An alarm closes sockets that never say Hello and prunes idle sessions.
+ */
 export class TunnelRelay extends DurableObject<Env> {
-  writerLog = { push: (m: string) => { const l = (this.ctx.storage.kv.get("log") as string[] | undefined) ?? []; l.push(m); this.ctx.storage.kv.put("log", l); } };
-  async waitWithLiveness(liveness: ReadableStream | null): Promise<string> {
-    this.writerLog.push("start");
-    if (liveness) {
-    const reader = liveness.getReader();
-    reader.read().then(
-      (r) => this.writerLog.push(`liveness read done=${r.done}`),
-      (e) => this.writerLog.push(`liveness error ${String(e)}`),
-    );
-    }
-    setTimeout(() => this.writerLog.push("timer fired"), 500);
+  readonly #tunnel: TunnelStore;
+  readonly #tokens: TokenStore;
+  readonly #sessions: SessionStore;
+  readonly #traces: TraceStore;
+  readonly #records: CallRecords;
+  readonly #pool: GatewayPool;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    const sql = ctx.storage.sql;
+    this.#tunnel = new TunnelStore(sql);
+    this.#tokens = new TokenStore(sql);
+    this.#sessions = new SessionStore(sql);
+    this.#traces = new TraceStore(sql);
+    this.#records = new CallRecords(this.#sessions, this.#traces, () => {
+      this.#scheduleAlarm(Date.now() + PRUNE_EVERY_MS).catch((error) => console.error("scheduling pruning", error));
+    });
+    this.#pool = new GatewayPool(ctx);
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
+  }
+
+  // ---- operators (workers/routes/admin-tunnels.ts) ----
+
+  async create(name: string, settings: TunnelSettings): Promise<CreatedTunnel> {
+    if (this.#tunnel.get()) throw new TetherError("conflict", `tunnel "${name}" already exists`);
+    const [gateway, agent] = await Promise.all([TokenStore.mint(name, "gateway"), TokenStore.mint(name, "agent")]);
+    return this.ctx.storage.transactionSync(() => {
+      const tunnel = this.#tunnel.create(name, settings);
+      return { ...tunnel, gatewayToken: this.#tokens.insert(gateway), agentToken: this.#tokens.insert(agent) };
+    });
+  }
+
+  summary(): TunnelSummary {
+    return tunnelSummary(this.#sources());
+  }
+
+  detail(options: DetailOptions): TunnelDetail {
+    return tunnelDetail(this.#sources(), options);
+  }
+
+  updateSettings(patch: TunnelSettingsPatch): TunnelSettings {
+    return this.#tunnel.updateSettings(patch);
+  }
+
+  /** Closes every gateway (4401: its token is gone with the tunnel), fails calls in flight, wipes storage. */
+  async destroy(): Promise<void> {
+    const tunnel = this.#requireTunnel();
+    const error = new TetherError("gateway_lost", `tunnel "${tunnel.name}" was deleted`);
+    for (const connection of this.#pool.all()) connection.close(CloseCode.revoked, "tunnel deleted", error);
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.#tunnel.forget();
+  }
+
+  async issueToken(role: TokenRole): Promise<IssuedToken> {
+    const tunnel = this.#requireTunnel();
+    const minted = await TokenStore.mint(tunnel.name, role);
+    this.#requireTunnel();
+    return this.#tokens.insert(minted);
+  }
+
+  /** Revokes a token; a gateway token's live sockets are closed with 4401 at once. */
+  revokeToken(id: string): RevokedToken {
+    this.#requireTunnel();
+    const token = this.#tokens.revoke(id);
+    if (!token) throw new TetherError("not_found", `no token "${id}" on this tunnel`);
+    const error = new TetherError("gateway_lost", "the gateway's token was revoked");
+    const sockets = this.#pool.withToken(id).filter((connection) => connection.isOpen);
+    for (const connection of sockets) connection.close(CloseCode.revoked, "token revoked", error);
+    return { ...token, closedGateways: sockets.length };
+  }
+
+  // ---- agents (workers/routes/tunnels.ts) ----
+
+  /** Relays one agent request; every failure becomes a JSON-RPC error response, never a throw. */
+  async relay(request: RelayRequest): Promise<Response> {
+    let context: CallContext | null = null;
+    let route: Route;
+    let keepAliveMs: number;
     try {
-      await new Promise((r) => setTimeout(r, 1000));
-      this.writerLog.push("dobody done");
-    } finally { this.writerLog.push("finally"); }
-    return "x";
+      const tunnel = this.#tunnel.require(() => unauthorized("invalid agent token"));
+      const token = this.#tokens.verify(request.tokenHash, "agent");
+      if (!token) throw unauthorized("invalid or revoked agent token");
+      context = { request, tokenId: token.id, gatewayId: null };
+      checkOrigin(request.origin, request.edgeOrigin, tunnel.settings.allowedOrigins);
+      route = routeAgentRequest(this.#pool, this.#sessions, request, token.id);
+      keepAliveMs = tunnel.settings.sseKeepAliveMs;
+    } catch (error) {
+      return this.#refuse(request, context, error);
+    }
+    if (route.session) this.#sessions.touch(route.session, Date.now());
+    const call: CallContext = { ...context, gatewayId: route.connection.hello?.gatewayId ?? null };
+    try {
+      return await new RelayCall(route.connection, {
+        server: request.server,
+        open: {
+          server: request.server,
+          method: request.method,
+          path: request.path,
+          query: request.query,
+          headers: request.headers,
+          hasBody: request.body !== null && request.body.byteLength > 0,
+        },
+        body: request.body,
+        keepAliveMs,
+        onHead: (head) => this.#records.onHead(call, head),
+        onDone: (outcome) => this.#records.onDone(call, outcome),
+      }).start();
+    } catch (error) {
+      // The call traced its own failure.
+      return jsonRpcErrorResponse(error, request.mcp.id);
+    }
   }
-  override async fetch(req: Request): Promise<Response> {
-    await this.waitWithLiveness(null);
-    return new Response("y");
+
+  /** Answers a request refused before relaying; traced once the token was valid (401s are not). */
+  #refuse(request: RelayRequest, context: CallContext | null, error: unknown): Response {
+    const failure = asTetherError(error);
+    if (context) {
+      this.#records.onDone(context, {
+        status: failure.status,
+        error: failure.message,
+        bytesIn: request.body?.byteLength ?? 0,
+        bytesOut: 0,
+        startedAt: Date.now(),
+        durationMs: 0,
+      });
+    }
+    return jsonRpcErrorResponse(failure, request.mcp.id);
   }
-  log(): unknown {
-    return this.ctx.storage.kv.get("log");
+
+  // ---- gateways ----
+
+  /** The gateway's WebSocket upgrade (the Worker checked the token's shape and scope). */
+  override async fetch(request: Request): Promise<Response> {
+    try {
+      if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+        throw new TetherError("bad_request", "expected a WebSocket upgrade");
+      }
+      this.#tunnel.require(() => unauthorized("invalid gateway token"));
+      const token = bearerToken(request.headers);
+      const info = token ? this.#tokens.verify(await hashToken(token), "gateway") : null;
+      if (!info) throw unauthorized("invalid or revoked gateway token");
+      const { 0: client, 1: server } = new WebSocketPair();
+      this.#pool.accept(server, info.id);
+      await this.#scheduleAlarm(Date.now() + HELLO_TIMEOUT_MS);
+      return new Response(null, { status: 101, webSocket: client });
+    } catch (error) {
+      return errorResponse(error);
+    }
+  }
+
+  override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): void {
+    const connection = this.#pool.get(ws);
+    if (!connection.isOpen) return;
+    try {
+      const tunnel = this.#tunnel.get();
+      if (!tunnel) throw new TetherError("gateway_lost", "tunnel deleted");
+      handleGatewayMessage(connection, message, tunnel.name);
+    } catch (error) {
+      const { code, reason } = closeFor(error);
+      connection.close(code, reason, new TetherError("gateway_lost", `the gateway connection failed: ${reason}`));
+    }
+  }
+
+  override webSocketClose(ws: WebSocket, code: number, reason: string): void {
+    const connection = this.#pool.get(ws);
+    const detail = reason ? `${code} ${reason}` : String(code);
+    connection.close(
+      CloseCode.normal,
+      "closed",
+      new TetherError("gateway_lost", `the gateway disconnected (${detail})`),
+    );
+  }
+
+  override webSocketError(ws: WebSocket, error: unknown): void {
+    const connection = this.#pool.get(ws);
+    connection.close(
+      CloseCode.internal,
+      "socket error",
+      new TetherError("gateway_lost", `gateway socket error: ${String(error)}`),
+    );
+  }
+
+  /** Closes sockets that never said Hello; prunes idle sessions; re-arms while there is work left. */
+  override async alarm(): Promise<void> {
+    if (!this.#tunnel.get()) return;
+    const now = Date.now();
+    let nextHelloDeadline = Number.POSITIVE_INFINITY;
+    for (const connection of this.#pool.all()) {
+      if (connection.hello) continue;
+      const deadline = connection.connectedAt + HELLO_TIMEOUT_MS;
+      if (deadline <= now) {
+        connection.close(CloseCode.protocol, "no Hello in time", new TetherError("gateway_lost", "no Hello"));
+      } else {
+        nextHelloDeadline = Math.min(nextHelloDeadline, deadline);
+      }
+    }
+    this.#sessions.pruneIdle(now - SESSION_IDLE_MS);
+    const next = Math.min(
+      nextHelloDeadline,
+      this.#sessions.count() > 0 ? now + PRUNE_EVERY_MS : Number.POSITIVE_INFINITY,
+    );
+    if (Number.isFinite(next)) await this.ctx.storage.setAlarm(next);
+  }
+
+  #requireTunnel() {
+    return this.#tunnel.require(() => new TetherError("not_found", "no such tunnel"));
+  }
+
+  #sources() {
+    const tunnel = this.#requireTunnel();
+    return { tunnel, pool: this.#pool, tokens: this.#tokens, sessions: this.#sessions, traces: this.#traces };
+  }
+
+  /** Makes sure an alarm fires no later than `at`. */
+  async #scheduleAlarm(at: number): Promise<void> {
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
   }
 }

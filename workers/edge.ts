@@ -3,6 +3,7 @@ import { errorResponse } from "../src/errors/error-response.ts";
 import { TetherError } from "../src/errors/tether-error.ts";
 import type { Env } from "./env.ts";
 import { adminSandboxesRoutes } from "./routes/admin-sandboxes.ts";
+import { adminTokensRoutes } from "./routes/admin-tokens.ts";
 import { adminTunnelsRoutes } from "./routes/admin-tunnels.ts";
 import { sandboxesRoutes } from "./routes/sandboxes.ts";
 import { tunnelsRoutes } from "./routes/tunnels.ts";
@@ -19,6 +20,7 @@ app.get("/ping", (c) => c.text("pong"));
 
 app.route("/admin", adminTunnelsRoutes);
 app.route("/admin", adminSandboxesRoutes);
+app.route("/admin", adminTokensRoutes);
 app.route("/t", tunnelsRoutes);
 app.route("/v1/sandboxes", sandboxesRoutes);
 

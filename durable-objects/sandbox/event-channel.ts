@@ -7,6 +7,7 @@
 export class EventChannel<T> implements AsyncIterable<T> {
   readonly #buffer: T[] = [];
   #closed = false;
+  #cancelled = false;
   #failure: { error: unknown } | null = null;
   #wake: (() => void) | null = null;
   /** Called once when the consumer stops before the end. */
@@ -29,6 +30,16 @@ export class EventChannel<T> implements AsyncIterable<T> {
     this.close();
   }
 
+  /** The consumer stops early: drops what is buffered, ends the iteration and calls `onCancel` once. */
+  cancel(): void {
+    const wasOpen = !this.#cancelled;
+    this.#cancelled = true;
+    this.#closed = true;
+    this.#buffer.length = 0;
+    this.#notify();
+    if (wasOpen) this.onCancel?.();
+  }
+
   async *[Symbol.asyncIterator](): AsyncGenerator<T> {
     let finished = false;
     try {
@@ -39,8 +50,8 @@ export class EventChannel<T> implements AsyncIterable<T> {
           continue;
         }
         if (this.#closed) {
-          finished = true;
-          if (this.#failure) throw this.#failure.error;
+          finished = !this.#cancelled;
+          if (this.#failure && finished) throw this.#failure.error;
           return;
         }
         await new Promise<void>((resolve) => {
@@ -48,11 +59,7 @@ export class EventChannel<T> implements AsyncIterable<T> {
         });
       }
     } finally {
-      if (!finished) {
-        this.#closed = true;
-        this.#buffer.length = 0;
-        this.onCancel?.();
-      }
+      if (!finished) this.cancel();
     }
   }
 

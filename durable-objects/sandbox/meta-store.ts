@@ -5,9 +5,10 @@ import type { SandboxSettings } from "./options.ts";
  * A sandbox's own record of itself, next to its files in the same SQLite database.
  *
  * Storage:
- *   sandbox_meta(id, created_at, last_activity, ttl_seconds, network_allow JSON, creator) — one row;
- *     its presence is what "the sandbox exists" means. `creator` is the API token id that created
- *     it (null for the admin token).
+ *   sandbox_meta(id, created_at, last_activity, ttl_seconds, quota_bytes, network_allow JSON, env JSON, creator) —
+ *     one row; its presence is what "the sandbox exists" means. `env` holds the exported variables
+ *     every fresh shell starts with (also after `restart`); `creator` is the API token id that
+ *     created the sandbox (null for the admin token).
  *   sandbox_tokens(hash, created_at) — SHA-256 of every sandbox token issued (each create call on an
  *     existing id mints one more; all stay valid until the sandbox is destroyed).
  *
@@ -17,7 +18,7 @@ import type { SandboxSettings } from "./options.ts";
 const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS sandbox_meta (
      id TEXT PRIMARY KEY, created_at INTEGER NOT NULL, last_activity INTEGER NOT NULL,
-     ttl_seconds INTEGER NOT NULL, network_allow TEXT NOT NULL, creator TEXT)`,
+     ttl_seconds INTEGER NOT NULL, quota_bytes INTEGER NOT NULL, network_allow TEXT NOT NULL, env TEXT NOT NULL, creator TEXT)`,
   `CREATE TABLE IF NOT EXISTS sandbox_tokens (hash TEXT PRIMARY KEY, created_at INTEGER NOT NULL)`,
 ];
 
@@ -26,7 +27,9 @@ export interface SandboxMeta {
   createdAt: number;
   lastActivity: number;
   ttlSeconds: number;
+  quotaBytes: number;
   networkAllow: string[];
+  env: Record<string, string>;
   creator: string | null;
 }
 
@@ -35,7 +38,9 @@ interface MetaRow {
   created_at: number;
   last_activity: number;
   ttl_seconds: number;
+  quota_bytes: number;
   network_allow: string;
+  env: string;
   creator: string | null;
 }
 
@@ -59,11 +64,28 @@ export class MetaStore {
     return this.#meta;
   }
 
+  /** Reads the record from storage again (the alarm must not trust a cached last activity). */
+  reload(): SandboxMeta | null {
+    this.#meta = undefined;
+    return this.load();
+  }
+
   create(settings: SandboxSettings, creator: string | null, now: number): SandboxMeta {
     ensureSchema(this.#sql, SCHEMA);
-    const allow = JSON.stringify(settings.networkAllow);
-    run(this.#sql, "INSERT INTO sandbox_meta VALUES (?, ?, ?, ?, ?, ?)", settings.id, now, now, settings.ttlSeconds, allow, creator);
-    this.#meta = { id: settings.id, createdAt: now, lastActivity: now, ttlSeconds: settings.ttlSeconds, networkAllow: settings.networkAllow, creator };
+    const { id, ttlSeconds, quotaBytes, networkAllow, env } = settings;
+    run(
+      this.#sql,
+      "INSERT INTO sandbox_meta VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      id,
+      now,
+      now,
+      ttlSeconds,
+      quotaBytes,
+      JSON.stringify(networkAllow),
+      JSON.stringify(env),
+      creator,
+    );
+    this.#meta = { id, createdAt: now, lastActivity: now, ttlSeconds, quotaBytes, networkAllow, env, creator };
     return this.#meta;
   }
 
@@ -106,7 +128,9 @@ function fromRow(row: MetaRow): SandboxMeta {
     createdAt: row.created_at,
     lastActivity: row.last_activity,
     ttlSeconds: row.ttl_seconds,
+    quotaBytes: row.quota_bytes,
     networkAllow: JSON.parse(row.network_allow) as string[],
+    env: JSON.parse(row.env) as Record<string, string>,
     creator: row.creator,
   };
 }

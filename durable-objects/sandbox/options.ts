@@ -10,6 +10,10 @@ export const SANDBOX_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 export const DEFAULT_TTL_SECONDS = 86_400;
 export const MAX_TTL_SECONDS = 30 * 86_400;
 
+/** Bytes a sandbox may store (file contents and symlink targets) unless the caller chooses: 256 MiB. */
+export const DEFAULT_QUOTA_BYTES = 256 * 1024 * 1024;
+export const MAX_QUOTA_BYTES = 1024 * 1024 * 1024;
+
 /** Largest create body the edge reads (initial files travel in it): 8 MiB. */
 export const MAX_CREATE_BODY_BYTES = 8 * 1024 * 1024;
 
@@ -21,10 +25,14 @@ export const CreateSandboxSchema = z
   .object({
     id: SandboxIdSchema.optional(),
     ttl_seconds: z.number().int().min(1).max(MAX_TTL_SECONDS).optional(),
+    quota_bytes: z.number().int().min(1024).max(MAX_QUOTA_BYTES).optional(),
     env: z.record(EnvNameSchema, z.string()).optional(),
     /** Initial files: path (absolute, or relative to /workspace) → UTF-8 content. */
     files: z.record(z.string().min(1), z.string()).optional(),
-    network: z.object({ allow: z.array(z.string().min(1).max(253)).max(100) }).strict().optional(),
+    network: z
+      .object({ allow: z.array(z.string().min(1).max(253)).max(100) })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -34,6 +42,7 @@ export type CreateSandboxRequest = z.infer<typeof CreateSandboxSchema>;
 export interface SandboxSettings {
   id: string;
   ttlSeconds: number;
+  quotaBytes: number;
   env: Record<string, string>;
   files: Record<string, string>;
   networkAllow: string[];
@@ -43,6 +52,7 @@ export function resolveSettings(request: CreateSandboxRequest, generateId: () =>
   return {
     id: request.id ?? generateId(),
     ttlSeconds: request.ttl_seconds ?? DEFAULT_TTL_SECONDS,
+    quotaBytes: request.quota_bytes ?? DEFAULT_QUOTA_BYTES,
     env: request.env ?? {},
     files: request.files ?? {},
     networkAllow: request.network?.allow ?? [],

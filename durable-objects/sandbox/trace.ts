@@ -58,11 +58,7 @@ export class TraceLog {
       entry.bytes,
       error,
     );
-    run(
-      this.#sql,
-      "DELETE FROM sandbox_trace WHERE seq <= (SELECT MAX(seq) FROM sandbox_trace) - ?",
-      TRACE_RETENTION,
-    );
+    run(this.#sql, "DELETE FROM sandbox_trace WHERE seq <= (SELECT MAX(seq) FROM sandbox_trace) - ?", TRACE_RETENTION);
   }
 
   /** Newest first. */

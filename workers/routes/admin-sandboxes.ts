@@ -1,9 +1,9 @@
 import { Hono } from "hono";
 import { registry } from "../../durable-objects/registry.ts";
+import { SANDBOX_ID_PATTERN } from "../../durable-objects/sandbox/options.ts";
 import { requireAdmin } from "../../src/auth/bearer.ts";
 import { TetherError } from "../../src/errors/tether-error.ts";
 import type { Env } from "../env.ts";
-import { SANDBOX_ID_PATTERN } from "../../durable-objects/sandbox/options.ts";
 
 /**
  * Operators' view of sandboxes (`/admin/sandboxes`, admin token only): the list comes from the

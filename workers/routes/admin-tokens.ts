@@ -25,8 +25,10 @@ adminTokensRoutes.use("/tokens/*", async (c, next) => {
 });
 
 adminTokensRoutes.post("/tokens", async (c) => {
-  const parsed = CreateTokenSchema.safeParse(await readJsonBody(c.req.raw, 16 * 1024, "token request"));
-  if (!parsed.success) throw new TetherError("bad_request", `invalid token request: ${formatIssues(parsed.error.issues)}`);
+  const body = await readJsonBody(c.req.raw, 16 * 1024, "token request");
+  const parsed = CreateTokenSchema.safeParse(body, { reportInput: true });
+  if (!parsed.success)
+    throw new TetherError("bad_request", `invalid token request: ${formatIssues(parsed.error.issues)}`);
   const created = await registry(c.env).createApiToken(parsed.data.label);
   return c.json({ ...toJson(created), token: created.token }, 201);
 });

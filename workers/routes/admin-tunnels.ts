@@ -1,4 +1,120 @@
+/**
+ * Operators' tunnel API (admin token only):
+ *
+ *   POST   /admin/tunnels                    {name, allowedOrigins?, sseKeepAliveMs?} → 201, tokens shown once
+ *   GET    /admin/tunnels                    → {tunnels: TunnelSummary[]}
+ *   GET    /admin/tunnels/:name              → TunnelDetail (?traces=N, ?sessions=N)
+ *   PATCH  /admin/tunnels/:name              {allowedOrigins?, sseKeepAliveMs?} → {settings}
+ *   DELETE /admin/tunnels/:name              → {name, deleted: true}
+ *   POST   /admin/tunnels/:name/tokens       {role: "gateway"|"agent"} → 201 {id, role, createdAt, revokedAt, token}
+ *   DELETE /admin/tunnels/:name/tokens/:id   → {id, role, createdAt, revokedAt, closedGateways}
+ */
 import { Hono } from "hono";
+import { z } from "zod";
+import { registry } from "../../durable-objects/registry.ts";
+import { TunnelSettingsPatchSchema, TunnelSettingsSchema } from "../../durable-objects/tunnel-relay/settings.ts";
+import { TokenRoleSchema } from "../../durable-objects/tunnel-relay/token-store.ts";
+import { requireAdmin } from "../../src/auth/bearer.ts";
+import { TetherError } from "../../src/errors/tether-error.ts";
 import type { Env } from "../env.ts";
+import { readJsonBody } from "./read-json-body.ts";
+import { TUNNEL_NAME_PATTERN, tunnelNotFound, tunnelStub } from "./tunnels.ts";
 
 export const adminTunnelsRoutes = new Hono<{ Bindings: Env }>();
+
+const ADMIN_BODY_LIMIT = 64 * 1024;
+
+const TunnelNameSchema = z
+  .string()
+  .regex(TUNNEL_NAME_PATTERN, "tunnel names are [a-z0-9-], at most 63, not starting with -");
+const CreateTunnelSchema = TunnelSettingsPatchSchema.extend({ name: TunnelNameSchema }).strict();
+const IssueTokenSchema = z.object({ role: TokenRoleSchema }).strict();
+const DetailQuerySchema = z.object({
+  traces: z.coerce.number().int().min(0).max(500).default(100),
+  sessions: z.coerce.number().int().min(0).max(1000).default(100),
+});
+
+for (const path of ["/tunnels", "/tunnels/*"]) {
+  adminTunnelsRoutes.use(path, async (c, next) => {
+    requireAdmin(c.req.raw.headers, c.env.TETHER_ADMIN_TOKEN);
+    await next();
+  });
+}
+
+adminTunnelsRoutes.post("/tunnels", async (c) => {
+  const input = parse(CreateTunnelSchema, await readJsonBody(c.req.raw, ADMIN_BODY_LIMIT, "tunnel"), "tunnel");
+  const { name, ...patch } = input;
+  const created = await tunnelStub(c.env, name).create(name, TunnelSettingsSchema.parse(patch));
+  await registry(c.env).add("tunnel", name);
+  const origin = new URL(c.req.url).origin;
+  const { gatewayToken, agentToken, ...tunnel } = created;
+  return c.json(
+    {
+      ...tunnel,
+      gatewayToken: gatewayToken.token,
+      agentToken: agentToken.token,
+      tokens: [gatewayToken, agentToken].map(({ token: _token, ...info }) => info),
+      connectUrl: `${origin.replace(/^http/, "ws")}/t/${name}/connect`,
+      mcpUrl: `${origin}/t/${name}/{server}/mcp`,
+    },
+    201,
+  );
+});
+
+adminTunnelsRoutes.get("/tunnels", async (c) => {
+  const entries = await registry(c.env).list("tunnel");
+  const summaries = await Promise.all(
+    entries.map((entry) =>
+      tunnelStub(c.env, entry.name)
+        .summary()
+        .catch(() => null),
+    ),
+  );
+  return c.json({ tunnels: summaries.filter((summary) => summary !== null) });
+});
+
+adminTunnelsRoutes.get("/tunnels/:name", async (c) => {
+  const options = parse(DetailQuerySchema, c.req.query(), "query");
+  return c.json(await named(c.env, c.req.param("name")).detail(options));
+});
+
+adminTunnelsRoutes.patch("/tunnels/:name", async (c) => {
+  const patch = parse(
+    TunnelSettingsPatchSchema.strict(),
+    await readJsonBody(c.req.raw, ADMIN_BODY_LIMIT, "settings"),
+    "settings",
+  );
+  return c.json({ settings: await named(c.env, c.req.param("name")).updateSettings(patch) });
+});
+
+adminTunnelsRoutes.delete("/tunnels/:name", async (c) => {
+  const name = c.req.param("name");
+  await named(c.env, name).destroy();
+  await registry(c.env).remove("tunnel", name);
+  return c.json({ name, deleted: true });
+});
+
+adminTunnelsRoutes.post("/tunnels/:name/tokens", async (c) => {
+  const { role } = parse(
+    IssueTokenSchema,
+    await readJsonBody(c.req.raw, ADMIN_BODY_LIMIT, "token request"),
+    "token request",
+  );
+  return c.json(await named(c.env, c.req.param("name")).issueToken(role), 201);
+});
+
+adminTunnelsRoutes.delete("/tunnels/:name/tokens/:id", async (c) => {
+  return c.json(await named(c.env, c.req.param("name")).revokeToken(c.req.param("id")));
+});
+
+/** The relay of an existing-looking name; names that cannot exist are 404 without touching storage. */
+function named(env: Env, name: string) {
+  if (!TUNNEL_NAME_PATTERN.test(name)) throw tunnelNotFound();
+  return tunnelStub(env, name);
+}
+
+function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new TetherError("bad_request", `invalid ${what}: ${z.prettifyError(result.error)}`);
+  return result.data;
+}

@@ -31,7 +31,14 @@ export async function readJsonBody(request: Request, limit: number, what: string
 }
 
 function tooLarge(what: string, limit: number): TetherError {
-  return new TetherError("payload_too_large", `${what} is larger than the limit of ${limit} bytes`);
+  return new TetherError("payload_too_large", `${what} is larger than the limit of ${sizeText(limit)}`);
+}
+
+function sizeText(bytes: number): string {
+  const MiB = 1024 * 1024;
+  if (bytes % MiB === 0) return `${bytes / MiB} MiB`;
+  if (bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  return `${bytes} bytes`;
 }
 
 function concat(chunks: Uint8Array[], size: number): Uint8Array {

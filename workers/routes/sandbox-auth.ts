@@ -41,7 +41,11 @@ export function noSuchSandbox(): TetherError {
 }
 
 function isAdmin(token: string, env: Env): boolean {
-  return env.TETHER_ADMIN_TOKEN !== undefined && env.TETHER_ADMIN_TOKEN !== "" && timingSafeEqual(token, env.TETHER_ADMIN_TOKEN);
+  return (
+    env.TETHER_ADMIN_TOKEN !== undefined &&
+    env.TETHER_ADMIN_TOKEN !== "" &&
+    timingSafeEqual(token, env.TETHER_ADMIN_TOKEN)
+  );
 }
 
 async function apiTokenId(token: string, env: Env): Promise<string> {

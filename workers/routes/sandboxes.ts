@@ -1,5 +1,5 @@
 import { type Context, Hono } from "hono";
-import type { Sandbox } from "../../durable-objects/sandbox.ts";
+import type { Caller } from "../../durable-objects/sandbox/caller.ts";
 import {
   CreateSandboxSchema,
   generateSandboxId,
@@ -7,12 +7,15 @@ import {
   resolveSettings,
   SANDBOX_ID_PATTERN,
 } from "../../durable-objects/sandbox/options.ts";
+import { unwrap } from "../../durable-objects/sandbox/rpc-result.ts";
+import type { Sandbox } from "../../durable-objects/sandbox.ts";
 import { TetherError } from "../../src/errors/tether-error.ts";
+import { parseToolCallBody, TOOL_CALL_BODY_LIMIT } from "../../src/sandbox/tool-calls/request-body.ts";
+import { negotiateToolCallsFormat } from "../../src/sandbox/tool-calls/respond.ts";
 import { formatIssues } from "../../src/sandbox/tools/format-issues.ts";
 import type { Env } from "../env.ts";
 import { readJsonBody } from "./read-json-body.ts";
 import { creatorCaller, noSuchSandbox, sandboxCaller } from "./sandbox-auth.ts";
-import { toolCallsResponse } from "./tool-calls-response.ts";
 
 /**
  * The sandbox API (`/v1/sandboxes`). The edge authenticates, validates the request and hands it to
@@ -26,77 +29,93 @@ export const sandboxesRoutes = new Hono<App>();
 
 sandboxesRoutes.post("/", async (c) => {
   const caller = await creatorCaller(c.req.raw.headers, c.env);
-  const parsed = CreateSandboxSchema.safeParse(await readJsonBody(c.req.raw, MAX_CREATE_BODY_BYTES, "create body"));
-  if (!parsed.success) throw new TetherError("bad_request", `invalid sandbox request: ${formatIssues(parsed.error.issues)}`);
+  const body = await readJsonBody(c.req.raw, MAX_CREATE_BODY_BYTES, "create body");
+  const parsed = CreateSandboxSchema.safeParse(body, { reportInput: true });
+  if (!parsed.success)
+    throw new TetherError("bad_request", `invalid sandbox request: ${formatIssues(parsed.error.issues)}`);
   const settings = resolveSettings(parsed.data, generateSandboxId);
-  const outcome = await stub(c, settings.id).create(caller, settings);
+  const outcome = unwrap(await stub(c, settings.id).create(caller, settings));
   return c.json(
-    { id: settings.id, token: outcome.token, created: outcome.created, ttl_seconds: outcome.ttlSeconds, endpoints: endpoints(c, settings.id) },
+    {
+      id: settings.id,
+      token: outcome.token,
+      created: outcome.created,
+      ttl_seconds: outcome.ttlSeconds,
+      endpoints: endpoints(c, settings.id),
+    },
     outcome.created ? 201 : 200,
   );
 });
 
 sandboxesRoutes.get("/:id", async (c) => {
-  const id = sandboxId(c);
-  const info = await stub(c, id).describe(await sandboxCaller(c.req.raw.headers, c.env, id));
+  const { id, caller, sandbox } = await target(c);
+  const info = unwrap(await sandbox.describe(caller));
   return c.json({ ...info, endpoints: endpoints(c, id) });
 });
 
 sandboxesRoutes.delete("/:id", async (c) => {
-  const id = sandboxId(c);
-  await stub(c, id).destroy(await sandboxCaller(c.req.raw.headers, c.env, id));
+  const { caller, sandbox } = await target(c);
+  unwrap(await sandbox.destroy(caller));
   return c.body(null, 204);
 });
 
 sandboxesRoutes.put("/:id/files/*", async (c) => {
-  const id = sandboxId(c);
-  const caller = await sandboxCaller(c.req.raw.headers, c.env, id);
+  const { caller, sandbox } = await target(c);
   const body = c.req.raw.body ?? new Response("").body!;
-  const length = Number(c.req.header("content-length") ?? Number.NaN);
-  const written = await stub(c, id).putFile(caller, filePath(c), body, Number.isFinite(length) ? length : null);
+  const declared = Number(c.req.header("content-length") ?? Number.NaN);
+  const length = Number.isFinite(declared) ? declared : null;
+  const written = unwrap(await sandbox.putFile(caller, filePath(c), body, length));
   return c.json(written, written.created ? 201 : 200);
 });
 
 sandboxesRoutes.get("/:id/files/*", async (c) => {
-  const id = sandboxId(c);
-  return stub(c, id).getFile(await sandboxCaller(c.req.raw.headers, c.env, id), filePath(c));
+  const { caller, sandbox } = await target(c);
+  const file = unwrap(await sandbox.getFile(caller, filePath(c)));
+  // A stream that crossed RPC has no length of its own: restore it, so clients see Content-Length.
+  const length = Number(file.headers.get("content-length"));
+  if (!file.body || !Number.isSafeInteger(length)) return file;
+  return new Response(file.body.pipeThrough(new FixedLengthStream(length)), file);
 });
 
 sandboxesRoutes.delete("/:id/files/*", async (c) => {
-  const id = sandboxId(c);
-  await stub(c, id).deleteFile(await sandboxCaller(c.req.raw.headers, c.env, id), filePath(c));
+  const { caller, sandbox } = await target(c);
+  unwrap(await sandbox.deleteFile(caller, filePath(c)));
   return c.body(null, 204);
 });
 
 sandboxesRoutes.get("/:id/export.tar", async (c) => {
-  const id = sandboxId(c);
-  const tar = await stub(c, id).exportTar(await sandboxCaller(c.req.raw.headers, c.env, id));
+  const { id, caller, sandbox } = await target(c);
+  const tar = unwrap(await sandbox.exportTar(caller));
   return new Response(tar, {
     headers: { "content-type": "application/x-tar", "content-disposition": `attachment; filename="${id}.tar"` },
   });
 });
 
 sandboxesRoutes.post("/:id/tool-calls", async (c) => {
-  const id = sandboxId(c);
-  const caller = await sandboxCaller(c.req.raw.headers, c.env, id);
-  return toolCallsResponse(c.req.raw, (blocks, format) => stub(c, id).toolCalls(caller, blocks, format));
+  const { caller, sandbox } = await target(c);
+  const blocks = parseToolCallBody(await readJsonBody(c.req.raw, TOOL_CALL_BODY_LIMIT, "tool-calls body"));
+  const format = negotiateToolCallsFormat(c.req.header("accept") ?? null);
+  return unwrap(await sandbox.toolCalls(caller, blocks, format));
 });
 
 sandboxesRoutes.all("/:id/mcp", async (c) => {
-  const id = sandboxId(c);
-  const caller = await sandboxCaller(c.req.raw.headers, c.env, id);
-  return stub(c, id).mcp(caller, c.req.raw);
+  const { caller, sandbox } = await target(c);
+  return unwrap(await sandbox.mcp(caller, c.req.raw));
 });
 
 function stub(c: Ctx, id: string): DurableObjectStub<Sandbox> {
   return c.env.SANDBOX.get(c.env.SANDBOX.idFromName(id));
 }
 
-/** The id from the URL; one that could never exist is simply not found. */
-function sandboxId(c: Ctx): string {
+/**
+ * The sandbox a request names and who is calling: the token is checked first (401 before anything
+ * else), then an id that could never exist is simply not found.
+ */
+async function target(c: Ctx): Promise<{ id: string; caller: Caller; sandbox: DurableObjectStub<Sandbox> }> {
   const id = c.req.param("id") ?? "";
+  const caller = await sandboxCaller(c.req.raw.headers, c.env, id);
   if (!SANDBOX_ID_PATTERN.test(id)) throw noSuchSandbox();
-  return id;
+  return { id, caller, sandbox: stub(c, id) };
 }
 
 /** `/v1/sandboxes/:id/files/<path>` names the sandbox path `/<path>` (percent-decoded per segment). */

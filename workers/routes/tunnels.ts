@@ -1,17 +1,121 @@
+/**
+ * The tunnel's public endpoints:
+ *
+ *   GET /t/:tunnel/connect                  a gateway's WebSocket (gateway token)
+ *   ANY /t/:tunnel/:server/mcp              an agent's MCP Streamable HTTP endpoint (agent token)
+ *   ANY /t/:tunnel/:server/mcp/<path>       an extra upstream path, only if the gateway allows it
+ *
+ * Here are the checks that need no state: the token's shape, kind and scope (a token for another
+ * tunnel gets the same 404 as a tunnel that does not exist, so names do not leak), the body limit,
+ * MCP parsing and header filtering. The tunnel's TunnelRelay does the rest.
+ */
 import { Hono } from "hono";
+import { upstreamRequestHeaders } from "../../durable-objects/tunnel-relay/forward-headers.ts";
+import type { TunnelRelay } from "../../durable-objects/tunnel-relay.ts";
+import { bearerToken, unauthorized } from "../../src/auth/bearer.ts";
+import { hashToken, parseToken, type TokenKind } from "../../src/auth/tokens.ts";
+import { jsonRpcErrorResponse } from "../../src/errors/error-response.ts";
+import { TetherError } from "../../src/errors/tether-error.ts";
+import { MCP_SESSION_ID } from "../../src/mcp/headers.ts";
+import { inspectMcpRequest } from "../../src/mcp/request-info.ts";
+import { ServerNameSchema } from "../../src/protocol/messages.ts";
 import type { Env } from "../env.ts";
 
+/** Largest agent request body relayed (MCP messages are small; this bounds what the edge buffers). */
+export const MAX_AGENT_BODY_BYTES = 4 * 1024 * 1024;
+
+export const TUNNEL_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
 export const tunnelsRoutes = new Hono<{ Bindings: Env }>();
-tunnelsRoutes.get("/_probe/rpc", async (c) => {
-  const ts = new TransformStream();
-  const stub = c.env.TUNNEL_RELAY.getByName("live");
-  return c.text(await stub.waitWithLiveness(ts.readable));
+
+export function tunnelStub(env: Env, name: string): DurableObjectStub<TunnelRelay> {
+  return env.TUNNEL_RELAY.getByName(name);
+}
+
+/** The one answer for "no such tunnel", whether it is missing or the token belongs elsewhere. */
+export function tunnelNotFound(): TetherError {
+  return new TetherError("not_found", "no such tunnel");
+}
+
+/** The caller's token, checked for shape, kind and scope; its secret is checked by the relay. */
+function scopedToken(headers: Headers, tunnel: string, kind: TokenKind, what: string): string {
+  const token = bearerToken(headers);
+  if (!token) throw unauthorized(`missing ${what} token`);
+  const parsed = parseToken(token);
+  if (!parsed) throw unauthorized(`malformed ${what} token`);
+  if (parsed.scope !== tunnel) throw tunnelNotFound();
+  if (parsed.kind !== kind) throw unauthorized(`not a ${what} token`);
+  if (!TUNNEL_NAME_PATTERN.test(tunnel)) throw tunnelNotFound();
+  return token;
+}
+
+tunnelsRoutes.get("/:tunnel/connect", (c) => {
+  const tunnel = c.req.param("tunnel");
+  scopedToken(c.req.raw.headers, tunnel, "gw", "gateway");
+  if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
+    throw new TetherError("bad_request", "a gateway connects with a WebSocket upgrade");
+  }
+  return tunnelStub(c.env, tunnel).fetch(c.req.raw);
 });
-tunnelsRoutes.get("/_probe/rpc0", async (c) => {
-  const stub = c.env.TUNNEL_RELAY.getByName("live0");
-  return c.text(await stub.waitWithLiveness(null));
-});
-tunnelsRoutes.get("/_probe/fetch", async (c) => {
-  const stub = c.env.TUNNEL_RELAY.getByName("live2");
-  return stub.fetch(c.req.raw);
-});
+
+tunnelsRoutes.all("/:tunnel/:server/mcp", (c) => relayAgentRequest(c.req.raw, c.env, c.req.param()));
+tunnelsRoutes.all("/:tunnel/:server/mcp/*", (c) => relayAgentRequest(c.req.raw, c.env, c.req.param()));
+
+async function relayAgentRequest(
+  request: Request,
+  env: Env,
+  params: { tunnel: string; server: string },
+): Promise<Response> {
+  try {
+    const { tunnel, server } = params;
+    const token = scopedToken(request.headers, tunnel, "ag", "agent");
+    if (!ServerNameSchema.safeParse(server).success) {
+      throw new TetherError("not_found", `no MCP server "${server}" is connected to this tunnel`);
+    }
+    const url = new URL(request.url);
+    const body = await readBody(request, MAX_AGENT_BODY_BYTES);
+    const headers = request.headers;
+    return await tunnelStub(env, tunnel).relay({
+      tokenHash: await hashToken(token),
+      server,
+      path: url.pathname.slice(`/t/${tunnel}/${server}/mcp`.length),
+      method: request.method,
+      query: url.search,
+      headers: upstreamRequestHeaders(headers, !headers.has("x-tether-token")),
+      origin: headers.get("origin"),
+      edgeOrigin: url.origin,
+      sessionId: headers.get(MCP_SESSION_ID),
+      body,
+      mcp: inspectMcpRequest(request.method === "POST" ? headers.get("content-type") : null, body),
+    });
+  } catch (error) {
+    return jsonRpcErrorResponse(error);
+  }
+}
+
+/** The whole request body (null when there is none); 413 past `limit`, declared or observed. */
+async function readBody(request: Request, limit: number): Promise<Uint8Array | null> {
+  const tooLarge = () => new TetherError("payload_too_large", `request body is larger than ${limit} bytes`);
+  if (Number(request.headers.get("content-length") ?? 0) > limit) throw tooLarge();
+  if (!request.body) return null;
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = request.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const body = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return body;
+}

@@ -73,9 +73,9 @@ export class StdioChild {
   #overrideReason: string | undefined;
   #exit: ChildExit | undefined;
 
-  private constructor(spec: ChildSpec, process: ChildProcessWithoutNullStreams, pid: number, hooks: ChildHooks) {
+  private constructor(spec: ChildSpec, child: ChildProcessWithoutNullStreams, pid: number, hooks: ChildHooks) {
     this.#name = spec.name;
-    this.#process = process;
+    this.#process = child;
     this.pid = pid;
     this.#hooks = hooks;
     trackGroup(pid);
@@ -83,7 +83,7 @@ export class StdioChild {
     this.#readStdout();
     this.#readStderr();
     // EPIPE when the child is gone: the exit path reports it, nothing to do here.
-    process.stdin.on("error", () => {});
+    child.stdin.on("error", () => {});
   }
 
   /** Starts the process; rejects with an "upstream_unavailable" TetherError if the OS could not. */
@@ -106,7 +106,7 @@ export class StdioChild {
           windowsHide: true,
         });
       } catch (error) {
-        onError(error as Error);
+        onError(error instanceof Error ? error : new Error(String(error)));
         return;
       }
       child.once("error", onError);

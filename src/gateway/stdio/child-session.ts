@@ -160,7 +160,9 @@ export class ChildSession {
 
   #fromChild(message: JSONRPCMessage): void {
     this.#options.onMessage?.(this.id, "server-to-client", message);
-    this.#outbound = this.#outbound.then(() => this.#deliver(message));
+    this.#outbound = this.#outbound
+      .then(() => this.#deliver(message))
+      .catch((error: unknown) => this.#options.log(`[${this.#options.name}] could not relay a message: ${error}`));
   }
 
   async #deliver(message: JSONRPCMessage): Promise<void> {

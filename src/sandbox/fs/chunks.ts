@@ -22,7 +22,13 @@ export function allocateBlob(sql: SqlStorage): number {
 export function writeChunks(sql: SqlStorage, blob: number, bytes: Uint8Array, startSeq = 0): number {
   let seq = startSeq;
   for (let offset = 0; offset < bytes.byteLength; offset += CHUNK_SIZE) {
-    run(sql, "INSERT INTO fs_chunks (blob, seq, data) VALUES (?, ?, ?)", blob, seq++, toBlobValue(bytes, offset, offset + CHUNK_SIZE));
+    run(
+      sql,
+      "INSERT INTO fs_chunks (blob, seq, data) VALUES (?, ?, ?)",
+      blob,
+      seq++,
+      toBlobValue(bytes, offset, offset + CHUNK_SIZE),
+    );
   }
   return seq;
 }

@@ -3,7 +3,16 @@
  * directory, open '/x'`): its commands recognise failures by these codes in the message and turn
  * them into the familiar `cat: x: No such file or directory` lines.
  */
-export type FsErrorCode = "ENOENT" | "EEXIST" | "EISDIR" | "ENOTDIR" | "ENOTEMPTY" | "EINVAL" | "ELOOP" | "EPERM" | "ENOSPC";
+export type FsErrorCode =
+  | "ENOENT"
+  | "EEXIST"
+  | "EISDIR"
+  | "ENOTDIR"
+  | "ENOTEMPTY"
+  | "EINVAL"
+  | "ELOOP"
+  | "EPERM"
+  | "ENOSPC";
 
 const DESCRIPTIONS: Record<FsErrorCode, string> = {
   ENOENT: "no such file or directory",
@@ -22,8 +31,19 @@ export interface FsError extends Error {
   path: string;
 }
 
+/**
+ * These errors are ordinary control flow (the shell stats a handful of missing paths per command),
+ * so they skip the stack trace, which costs more than the lookup that failed.
+ */
 export function fsError(code: FsErrorCode, op: string, path: string, description = DESCRIPTIONS[code]): FsError {
-  const error = new Error(`${code}: ${description}, ${op} '${path}'`) as FsError;
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  let error: FsError;
+  try {
+    error = new Error(`${code}: ${description}, ${op} '${path}'`) as FsError;
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
   error.code = code;
   error.path = path;
   return error;

@@ -30,7 +30,12 @@ export function addUsage(sql: SqlStorage, bytes: number, files = 0): void {
     ["files", files],
   ] as const) {
     if (delta === 0) continue;
-    run(sql, "INSERT INTO fs_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = value + excluded.value", key, delta);
+    run(
+      sql,
+      "INSERT INTO fs_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = value + excluded.value",
+      key,
+      delta,
+    );
   }
 }
 
@@ -64,7 +69,7 @@ export function formatBytes(bytes: number): string {
 export function quotaExceeded(op: string, path: string, quota: number, needed: number): TetherError {
   return new TetherError(
     "quota_exceeded",
-    `ENOSPC: sandbox storage quota of ${formatBytes(quota)} exceeded (the change needs ${formatBytes(needed)} in all), ${op} '${path}'`,
+    `ENOSPC: sandbox storage quota exceeded (${formatBytes(quota)}; this change would bring the total to ${formatBytes(needed)}), ${op} '${path}'`,
   );
 }
 

@@ -24,6 +24,8 @@ export interface EgressGateProps {
 
 /** Response header marking a refusal; its value is the refused URL. */
 export const EGRESS_REFUSED_HEADER = "x-tether-egress-refused";
+/** Response header marking an allowed request that failed on the network; its value is the reason. */
+export const EGRESS_FAILED_HEADER = "x-tether-egress-failed";
 
 export function refusalMessage(url: string): string {
   return `network request to ${url} refused: not in the sandbox's network.allow list`;
@@ -69,11 +71,22 @@ export class EgressGate extends WorkerEntrypoint<unknown, EgressGateProps> {
         headers: { [EGRESS_REFUSED_HEADER]: request.url, "content-type": "text/plain; charset=utf-8" },
       });
     }
-    const response = await fetch(request, { redirect: "manual" });
-    if (!response.headers.has(EGRESS_REFUSED_HEADER)) return response;
-    // An upstream must not be able to fake a refusal.
+    let response: Response;
+    try {
+      response = await fetch(request, { redirect: "manual" });
+    } catch (error) {
+      // Answered, not thrown: the isolate's fetch wrapper rethrows it there as a TypeError, the
+      // way a failed fetch() behaves, and nothing is logged here as an uncaught exception.
+      const cause = error instanceof Error ? error.message : String(error);
+      // Header values are bytes: keep the reason printable ASCII.
+      const reason = `network request to ${request.url} failed: ${cause}`.replace(/[^\x20-\x7e]/g, "?");
+      return new Response(reason, { status: 502, headers: { [EGRESS_FAILED_HEADER]: reason } });
+    }
+    if (!response.headers.has(EGRESS_REFUSED_HEADER) && !response.headers.has(EGRESS_FAILED_HEADER)) return response;
+    // An upstream must not be able to fake a refusal or a failure.
     const headers = new Headers(response.headers);
     headers.delete(EGRESS_REFUSED_HEADER);
+    headers.delete(EGRESS_FAILED_HEADER);
     return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
   }
 }

@@ -27,12 +27,17 @@ export function sandboxFilesFromFs(fs: IFileSystem): SandboxFiles {
   };
 }
 
+/** A files call's outcome as data: errors cross RPC as replies, so they are not logged as uncaught. */
+export type FilesReply<T> = { value: T } | { error: string };
+
 /**
  * The files capability handed to the isolate as an argument of its RPC call (by reference: each
  * call from the isolate comes back here). An RpcTarget cannot go into the loaded worker's `env`
  * instead: workerd refuses with "DataCloneError: Remote RPC references can only be serialized for
  * RPC", because a loaded worker's env may outlive the request that created it. An argument lives
  * exactly as long as the run, which is also the lifetime we want for the capability.
+ * Failures come back as `{ error }` (the isolate's runtime throws them there): a method that
+ * throws would also be reported by workerd as an uncaught exception on this side.
  */
 export class FilesTarget extends RpcTarget {
   readonly #files: SandboxFiles;
@@ -42,16 +47,29 @@ export class FilesTarget extends RpcTarget {
     this.#files = files;
   }
 
-  readFile(path: string): Promise<string> {
-    return this.#files.readFile(resolvePath(WORKDIR, String(path)));
+  readFile(path: string): Promise<FilesReply<string>> {
+    return reply(() => this.#files.readFile(resolvePath(WORKDIR, String(path))));
   }
 
-  writeFile(path: string, content: string): Promise<void> {
-    return this.#files.writeFile(resolvePath(WORKDIR, String(path)), String(content));
+  writeFile(path: string, content: string): Promise<FilesReply<null>> {
+    return reply(async () => {
+      await this.#files.writeFile(resolvePath(WORKDIR, String(path)), String(content));
+      return null;
+    });
   }
 
-  async listFiles(dir: string = WORKDIR): Promise<string[]> {
-    if (!this.#files.listFiles) throw new Error("listFiles is not available in this sandbox");
-    return this.#files.listFiles(resolvePath(WORKDIR, String(dir)));
+  listFiles(dir?: string): Promise<FilesReply<string[]>> {
+    return reply(() => {
+      if (!this.#files.listFiles) throw new Error("listFiles is not available in this sandbox");
+      return this.#files.listFiles(resolvePath(WORKDIR, String(dir ?? WORKDIR)));
+    });
+  }
+}
+
+async function reply<T>(call: () => Promise<T>): Promise<FilesReply<T>> {
+  try {
+    return { value: await call() };
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : String(error) };
   }
 }

@@ -1,4 +1,11 @@
-import { type BlockStatement, type Function as FunctionNode, type Node, type Program, parse, type Statement } from "acorn";
+import {
+  type BlockStatement,
+  type Function as FunctionNode,
+  type Node,
+  type Program,
+  parse,
+  type Statement,
+} from "acorn";
 import { simple } from "acorn-walk";
 
 /**
@@ -86,8 +93,9 @@ export function guardCode(code: string): GuardedCode {
   });
 
   const last = program.body.at(-1);
-  if (last?.type === "ExpressionStatement" && last.directive === undefined) {
-    // `return (` starts with a keyword, so it cannot join the previous line through ASI.
+  if (last?.type === "ExpressionStatement") {
+    // `return (` starts with a keyword, so it cannot join the previous line through ASI. A lone
+    // string counts too: in a module (always strict) a directive prologue means nothing.
     edits.push({ pos: last.start, text: "return (", closer: false, span: Number.MAX_SAFE_INTEGER });
     edits.push({ pos: last.expression.end, text: ")", closer: true, span: Number.MAX_SAFE_INTEGER });
   }

@@ -66,7 +66,11 @@ interface RunCodeIsolate extends Rpc.WorkerEntrypointBranded {
   run(config: IsolateConfig, files: FilesTarget): Promise<IsolateOutcome>;
 }
 
-export async function runCode(loader: WorkerLoader, input: RunCodeInput, options: RunCodeOptions): Promise<RunCodeResult> {
+export async function runCode(
+  loader: WorkerLoader,
+  input: RunCodeInput,
+  options: RunCodeOptions,
+): Promise<RunCodeResult> {
   const started = performance.now();
   const finish = (outcome: Omit<RunCodeResult, "durationMs">): RunCodeResult => ({
     ...outcome,
@@ -83,7 +87,13 @@ export async function runCode(loader: WorkerLoader, input: RunCodeInput, options
     modules = isolateModules(guardCode(input.code));
   } catch (error) {
     if (!(error instanceof CodeSyntaxError)) throw error;
-    return finish({ stdout: "", stderr: "", error: `SyntaxError: ${error.message}`, timedOut: false, networkRefused: [] });
+    return finish({
+      stdout: "",
+      stderr: "",
+      error: `SyntaxError: ${error.message}`,
+      timedOut: false,
+      networkRefused: [],
+    });
   }
 
   // load() never caches: every call gets a fresh isolate, so nothing leaks from one run to the next.

@@ -12,12 +12,19 @@ export const BashInputSchema = z
   .object({
     command: z.string().optional().describe("The command line to run"),
     restart: z.boolean().optional().describe("Start a fresh shell (cwd, variables and functions reset) first"),
-    timeout_ms: z.int().positive().max(BASH_MAX_TIMEOUT_MS).optional().describe("Timeout for this call (default 120000)"),
+    timeout_ms: z
+      .int()
+      .positive()
+      .max(BASH_MAX_TIMEOUT_MS)
+      .optional()
+      .describe("Timeout for this call (default 120000)"),
   })
   .superRefine((input, ctx) => {
     if (input.restart) return;
-    if (input.command === undefined) ctx.addIssue({ code: "custom", path: ["command"], message: "required unless restart is true" });
-    else if (input.command.trim() === "") ctx.addIssue({ code: "custom", path: ["command"], message: "must not be empty" });
+    if (input.command === undefined)
+      ctx.addIssue({ code: "custom", path: ["command"], message: "required unless restart is true" });
+    else if (input.command.trim() === "")
+      ctx.addIssue({ code: "custom", path: ["command"], message: "must not be empty" });
   });
 export type BashInput = z.infer<typeof BashInputSchema>;
 
@@ -31,7 +38,11 @@ export const bashTool = defineTool({
   async run(input, ctx, onOutput) {
     const command = input.command ?? "";
     const result = await ctx.bash.run(
-      { command, ...(input.restart ? { restart: true } : {}), ...(input.timeout_ms ? { timeout_ms: input.timeout_ms } : {}) },
+      {
+        command,
+        ...(input.restart ? { restart: true } : {}),
+        ...(input.timeout_ms ? { timeout_ms: input.timeout_ms } : {}),
+      },
       onOutput,
     );
     if (result.failure) {

@@ -50,7 +50,9 @@ export const grepTool = defineTool({
         const entry = `${file}:${i + 1}:${clip(line)}`;
         const cost = byteLength(entry) + 1;
         if (bytes + cost > GREP_MAX_BYTES) {
-          out.push(`[output truncated at ${formatBytes(GREP_MAX_BYTES)}; more matches not shown, narrow the pattern or path]`);
+          out.push(
+            `[output truncated at ${formatBytes(GREP_MAX_BYTES)}; more matches not shown, narrow the pattern or path]`,
+          );
           return { text: out.join("\n"), truncated: true };
         }
         out.push(entry);

@@ -82,7 +82,7 @@ export function numberLines(
 
 /** Numbered lines of `text` around a change that starts on 0-based line `line` and spans `spanLines` lines. */
 export function snippetAround(text: string, line: number, spanLines: number): string {
-  const lines = text.split("\n");
+  const lines = splitLines(text);
   const from = Math.max(0, line - SNIPPET_CONTEXT_LINES);
   const to = Math.min(lines.length, line + spanLines + SNIPPET_CONTEXT_LINES);
   return lines

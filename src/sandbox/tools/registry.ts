@@ -38,7 +38,12 @@ export function findTool(name: string): Tool | undefined {
  * Runs one tool call by name. Never throws: an unknown name, invalid input or a failing tool all come
  * back as an `is_error` outcome whose text says what went wrong.
  */
-export function callTool(name: string, input: unknown, ctx: ToolContext, onOutput?: OutputListener): Promise<ToolOutcome> {
+export function callTool(
+  name: string,
+  input: unknown,
+  ctx: ToolContext,
+  onOutput?: OutputListener,
+): Promise<ToolOutcome> {
   const tool = byName.get(name);
   if (!tool) {
     return Promise.resolve(failure("unknown_tool", `unknown tool "${name}"; known tools: ${TOOL_NAMES.join(", ")}`));

@@ -22,7 +22,10 @@ export async function viewPath(
   if (!stat) throw notFound(path);
   if (stat.isDirectory) {
     if (range) {
-      throw new TetherError("bad_request", "The `view_range` parameter is not allowed when `path` points to a directory.");
+      throw new TetherError(
+        "bad_request",
+        "The `view_range` parameter is not allowed when `path` points to a directory.",
+      );
     }
     return listDirectory(fs, path);
   }
@@ -60,7 +63,10 @@ async function listDirectory(fs: IFileSystem, path: string): Promise<ToolOutcome
 export async function createFile(fs: IFileSystem, rawPath: string, fileText: string): Promise<ToolOutcome> {
   const path = resolveToolPath(fs, rawPath);
   if (await statOrNull(fs, path)) {
-    throw new TetherError("bad_request", `File already exists at: ${path}. Cannot overwrite files using command \`create\`.`);
+    throw new TetherError(
+      "bad_request",
+      `File already exists at: ${path}. Cannot overwrite files using command \`create\`.`,
+    );
   }
   await writeTextFile(fs, path, fileText);
   return { text: `File created successfully at: ${path}` };

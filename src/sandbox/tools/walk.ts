@@ -21,7 +21,11 @@ export function joinPath(dir: string, name: string): string {
  * the walk or lead it out of the tree). Uses readdirWithFileTypes when the filesystem has it: one
  * call per directory instead of one stat per entry.
  */
-export async function* walk(fs: IFileSystem, root: string, maxDepth = Number.POSITIVE_INFINITY): AsyncGenerator<WalkEntry> {
+export async function* walk(
+  fs: IFileSystem,
+  root: string,
+  maxDepth = Number.POSITIVE_INFINITY,
+): AsyncGenerator<WalkEntry> {
   const stack: { dir: string; depth: number }[] = [{ dir: root, depth: 0 }];
   while (stack.length > 0) {
     const { dir, depth } = stack.pop()!;
@@ -29,8 +33,15 @@ export async function* walk(fs: IFileSystem, root: string, maxDepth = Number.POS
     const subdirs: { dir: string; depth: number }[] = [];
     for (const entry of entries) {
       const path = joinPath(dir, entry.name);
-      yield { path, isFile: entry.isFile, isDirectory: entry.isDirectory, isSymbolicLink: entry.isSymbolicLink, depth: depth + 1 };
-      if (entry.isDirectory && !entry.isSymbolicLink && depth + 1 < maxDepth) subdirs.push({ dir: path, depth: depth + 1 });
+      yield {
+        path,
+        isFile: entry.isFile,
+        isDirectory: entry.isDirectory,
+        isSymbolicLink: entry.isSymbolicLink,
+        depth: depth + 1,
+      };
+      if (entry.isDirectory && !entry.isSymbolicLink && depth + 1 < maxDepth)
+        subdirs.push({ dir: path, depth: depth + 1 });
     }
     // Reversed so the stack pops them in name order.
     stack.push(...subdirs.reverse());

@@ -1,0 +1,58 @@
+import { BashSession } from "../../src/sandbox/bash/bash-session.ts";
+import { SqlShellStateStore } from "../../src/sandbox/bash/shell-state.ts";
+import { SqliteFs } from "../../src/sandbox/fs/sqlite-fs.ts";
+import type { SandboxFiles } from "../../src/sandbox/run-code/files.ts";
+import { runCode } from "../../src/sandbox/run-code/run-code.ts";
+import type { TarTree } from "../../src/sandbox/tar-export.ts";
+import { type ToolContext, WORKDIR } from "../../src/sandbox/tools/context.ts";
+import { writeTextFile } from "../../src/sandbox/tools/files.ts";
+import type { Env } from "../../workers/env.ts";
+import type { SandboxMeta } from "./meta-store.ts";
+
+/**
+ * The live parts of a sandbox, built from its storage when the object wakes (and rebuilt after
+ * eviction, which keeps everything that matters in SQLite):
+ *   - SqliteFs over `ctx.storage.sql` (tables fs_*), with the sandbox's quota (default 256 MiB);
+ *   - BashSession over that filesystem, its cwd/exported variables/functions in shell_state, every
+ *     fresh shell starting with the sandbox's initial env;
+ *   - run_code in a fresh Dynamic Worker isolate (env.LOADER), the sandbox's files reachable
+ *     through a binding, fetch gated by the sandbox's network.allow list.
+ */
+
+export interface SandboxRuntime {
+  fs: SqliteFs;
+  bash: BashSession;
+  tools: ToolContext;
+  tree: TarTree;
+}
+
+export function openRuntime(ctx: DurableObjectState, env: Env, meta: SandboxMeta): SandboxRuntime {
+  const fs = new SqliteFs(ctx.storage, { quotaBytes: meta.quotaBytes });
+  const bash = new BashSession(fs, new SqlShellStateStore(ctx.storage.sql), { env: meta.env });
+  const files = sandboxFiles(fs);
+  const allowHosts = meta.networkAllow;
+  const tools: ToolContext = {
+    fs,
+    bash,
+    runCode: (input) =>
+      runCode(env.LOADER, input, {
+        files,
+        allowHosts,
+        ...(allowHosts.length > 0 ? { egress: ctx.exports.EgressGate({ props: { allow: allowHosts } }) } : {}),
+      }),
+  };
+  const tree: TarTree = {
+    entries: () => fs.walk(),
+    open: async (path) => fs.readStream(path),
+  };
+  return { fs, bash, tools, tree };
+}
+
+/** The files binding run_code's isolate calls back into: the same filesystem the shell sees. */
+function sandboxFiles(fs: SqliteFs): SandboxFiles {
+  return {
+    readFile: (path) => fs.readFile(path),
+    writeFile: (path, content) => writeTextFile(fs, fs.resolvePath(WORKDIR, path), content),
+    listFiles: (dir) => fs.readdir(dir),
+  };
+}

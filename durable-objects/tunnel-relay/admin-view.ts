@@ -1,0 +1,110 @@
+/**
+ * What operators see of a tunnel (GET /admin/tunnels and /admin/tunnels/:name). Built from the
+ * stores and the live gateway sockets; no token and no hash ever appears here.
+ */
+import type { GatewayServer } from "./gateway-connection.ts";
+import type { GatewayPool } from "./gateway-pool.ts";
+import type { SessionRecord, SessionStore } from "./session-store.ts";
+import type { TunnelSettings } from "./settings.ts";
+import type { TokenInfo, TokenStore } from "./token-store.ts";
+import type { StoredTrace, TraceStore } from "./trace-store.ts";
+import type { TunnelRow } from "./tunnel-store.ts";
+
+export interface GatewayView {
+  id: string;
+  version: string;
+  tokenId: string;
+  connectedAt: number;
+  inFlight: number;
+  /** GoAway reason while the gateway drains, else null. */
+  draining: string | null;
+  servers: GatewayServer[];
+}
+
+export interface SessionView extends SessionRecord {
+  /** Whether the gateway the session sticks to is connected (if not, the session answers 404). */
+  gatewayConnected: boolean;
+}
+
+export interface TunnelSummary {
+  name: string;
+  createdAt: number;
+  gateways: number;
+  servers: string[];
+  inFlight: number;
+  sessions: number;
+}
+
+export interface TunnelDetail {
+  name: string;
+  createdAt: number;
+  settings: TunnelSettings;
+  gateways: GatewayView[];
+  /** Sockets connected but not yet past Hello. */
+  pendingGateways: number;
+  tokens: TokenInfo[];
+  sessions: SessionView[];
+  traces: StoredTrace[];
+  errors: StoredTrace[];
+}
+
+export interface DetailOptions {
+  traces: number;
+  sessions: number;
+}
+
+export interface ViewSources {
+  tunnel: TunnelRow;
+  pool: GatewayPool;
+  tokens: TokenStore;
+  sessions: SessionStore;
+  traces: TraceStore;
+}
+
+export function gatewayViews(pool: GatewayPool): GatewayView[] {
+  return pool.all().flatMap((connection) => {
+    const hello = connection.hello;
+    if (!hello) return [];
+    return [
+      {
+        id: hello.gatewayId,
+        version: hello.version,
+        tokenId: connection.tokenId,
+        connectedAt: connection.connectedAt,
+        inFlight: connection.calls.size,
+        draining: connection.draining,
+        servers: hello.servers,
+      },
+    ];
+  });
+}
+
+export function tunnelSummary(sources: ViewSources): TunnelSummary {
+  const gateways = gatewayViews(sources.pool);
+  return {
+    name: sources.tunnel.name,
+    createdAt: sources.tunnel.createdAt,
+    gateways: gateways.length,
+    servers: [...new Set(gateways.flatMap((gateway) => gateway.servers.map((server) => server.name)))].sort(),
+    inFlight: gateways.reduce((sum, gateway) => sum + gateway.inFlight, 0),
+    sessions: sources.sessions.count(),
+  };
+}
+
+export function tunnelDetail(sources: ViewSources, options: DetailOptions): TunnelDetail {
+  const gateways = gatewayViews(sources.pool);
+  const connected = new Set(gateways.filter((gateway) => !gateway.draining).map((gateway) => gateway.id));
+  return {
+    name: sources.tunnel.name,
+    createdAt: sources.tunnel.createdAt,
+    settings: sources.tunnel.settings,
+    gateways,
+    pendingGateways: sources.pool.all().filter((connection) => !connection.hello).length,
+    tokens: sources.tokens.list(),
+    sessions: sources.sessions
+      .list(options.sessions)
+      .map((session) => ({ ...session, gatewayConnected: connected.has(session.gatewayId) })),
+    traces: sources.traces.recent(options.traces),
+    errors: sources.traces.recentErrors(Math.min(options.traces, 50)),
+  };
+}

@@ -1,0 +1,149 @@
+/**
+ * What a gateway serves and where it connects, as validated values. Schemas first; the raw forms
+ * (flags, environment, config file) are merged and checked in ./load-config.ts.
+ *
+ * A server is either an MCP Streamable HTTP endpoint (`url`, optional `headers` the gateway adds
+ * to every upstream request, optional `allowPaths` below the endpoint) or a stdio command
+ * (`command`, `args`, `env`, `cwd`, `idleTimeoutMs`, `maxChildren`, see ./stdio/stdio-config.ts).
+ */
+import { z } from "zod";
+import { isUnsafePath } from "../protocol/allow-paths.ts";
+import { formatIssues } from "../sandbox/tools/format-issues.ts";
+import { StdioServerConfigSchema } from "./stdio/stdio-config.ts";
+
+export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
+
+/** Tunnel names as the edge accepts them (workers/routes/tunnels.ts). */
+export const TunnelNameSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "tunnel names are [a-z0-9-], at most 63 characters, not starting with -");
+
+export const EdgeUrlSchema = z
+  .string()
+  .refine((value) => URL.canParse(value) && /^(https?|wss?):$/.test(new URL(value).protocol), {
+    message: "must be an http(s) or ws(s) URL, e.g. https://tether.example.com",
+  });
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const HeaderValueSchema = z.string().regex(/^[^\r\n\0]*$/, "header values cannot contain line breaks");
+
+/** "/x" allows that path below the endpoint, "/x/*" everything under /x/ (see src/protocol/allow-paths.ts). */
+export const AllowPathSchema = z.string().refine(
+  (entry) => {
+    const path = entry.startsWith("/") ? entry : `/${entry}`;
+    return path !== "/" && !isUnsafePath(path.endsWith("/*") ? path.slice(0, -1) : path);
+  },
+  { message: 'must be a path such as "/.well-known/oauth-protected-resource" or "/files/*"' },
+);
+
+export const HttpServerConfigSchema = z
+  .object({
+    url: z.string().refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), {
+      message: "must be an http(s) URL, e.g. http://10.1.2.3:8080/mcp",
+    }),
+    headers: z
+      .record(z.string(), HeaderValueSchema)
+      .superRefine((headers, ctx) => {
+        for (const name of Object.keys(headers)) {
+          if (!HEADER_NAME.test(name))
+            ctx.addIssue({ code: "custom", path: [name], message: "not a valid HTTP header name" });
+        }
+      })
+      .default({}),
+    allowPaths: z.array(AllowPathSchema).default([]),
+  })
+  .strict();
+
+export type HttpServerConfig = { kind: "http" } & z.output<typeof HttpServerConfigSchema>;
+export type StdioServerConfig = { kind: "stdio" } & z.output<typeof StdioServerConfigSchema>;
+export type ServerConfig = HttpServerConfig | StdioServerConfig;
+
+/** Validates one server: `url` makes it HTTP, `command` stdio. Returns the problem as one line. */
+export function parseServerConfig(raw: Record<string, unknown>): ServerConfig | { problem: string } {
+  if ("url" in raw === "command" in raw) return { problem: 'needs either "url" (HTTP) or "command" (stdio)' };
+  if ("url" in raw) {
+    const result = HttpServerConfigSchema.safeParse(raw, { reportInput: true });
+    return result.success ? { kind: "http", ...result.data } : { problem: formatIssues(result.error.issues) };
+  }
+  const result = StdioServerConfigSchema.strict().safeParse(raw, { reportInput: true });
+  return result.success ? { kind: "stdio", ...result.data } : { problem: formatIssues(result.error.issues) };
+}
+
+export interface NamedServerConfig {
+  name: string;
+  server: ServerConfig;
+}
+
+export interface GatewayConfig {
+  /** The edge's base URL as given (http(s) or ws(s)). */
+  edge: string;
+  tunnel: string;
+  token: string;
+  servers: NamedServerConfig[];
+  /** How long SIGTERM/SIGINT waits for calls in flight before resetting them. */
+  drainTimeoutMs: number;
+}
+
+/** The JSON config file (`--config FILE`); servers are checked one by one to name the bad one. */
+export const ConfigFileSchema = z
+  .object({
+    edge: z.string().optional(),
+    tunnel: z.string().optional(),
+    token: z.string().optional(),
+    drainTimeoutMs: z.number().int().min(0).max(600_000).optional(),
+    servers: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
+  })
+  .strict();
+
+/** The WebSocket URL a gateway dials: `{edge}/t/{tunnel}/connect`, with http(s) mapped to ws(s). */
+export function connectUrl(edge: string, tunnel: string): string {
+  const url = new URL(edge);
+  url.protocol = url.protocol.replace(/^http/, "ws");
+  url.pathname = `${url.pathname.replace(/\/$/, "")}/t/${encodeURIComponent(tunnel)}/connect`;
+  url.search = "";
+  url.hash = "";
+  return url.toString();
+}
+
+/**
+ * The raw server object a `--server NAME=TARGET` TARGET stands for: an http(s) URL, or
+ * `stdio:COMMAND ARGS...` split like a shell would (quotes and backslashes, no expansion).
+ */
+export function targetToServer(target: string): Record<string, unknown> {
+  if (target.startsWith("stdio:")) {
+    const [command, ...args] = splitCommandLine(target.slice("stdio:".length));
+    if (!command) throw new Error("stdio: needs a command, e.g. stdio:node server.js");
+    return { command, args };
+  }
+  return { url: target };
+}
+
+/** Splits a command line into words: whitespace separates; '…' is literal; "…" and \ escape. */
+export function splitCommandLine(line: string): string[] {
+  const words: string[] = [];
+  let word: string | null = null;
+  let quote: "'" | '"' | null = null;
+  for (let i = 0; i < line.length; i++) {
+    const char = line[i] as string;
+    if (quote === "'") {
+      if (char === "'") quote = null;
+      else word += char;
+    } else if (char === "\\" && i + 1 < line.length && (quote === null || /["\\$`]/.test(line[i + 1] as string))) {
+      word = (word ?? "") + line[++i];
+    } else if (quote === '"') {
+      if (char === '"') quote = null;
+      else word += char;
+    } else if (char === "'" || char === '"') {
+      quote = char;
+      word ??= "";
+    } else if (/\s/.test(char)) {
+      if (word !== null) words.push(word);
+      word = null;
+    } else {
+      word = (word ?? "") + char;
+    }
+  }
+  if (quote) throw new Error(`unterminated ${quote} quote`);
+  if (word !== null) words.push(word);
+  return words;
+}

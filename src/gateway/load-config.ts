@@ -1,0 +1,218 @@
+/**
+ * Builds a GatewayConfig from the three places it can come from, flags first, then environment
+ * variables (TETHER_EDGE, TETHER_TUNNEL, TETHER_TOKEN), then the JSON config file. Every problem
+ * is reported at once, each naming where the bad value came from (a flag, a variable, a key in
+ * the file); token values are never echoed.
+ */
+import { readFileSync } from "node:fs";
+import type { z } from "zod";
+import { parseToken } from "../auth/tokens.ts";
+import { ServerNameSchema } from "../protocol/messages.ts";
+import { formatIssues } from "../sandbox/tools/format-issues.ts";
+import {
+  ConfigFileSchema,
+  DEFAULT_DRAIN_TIMEOUT_MS,
+  EdgeUrlSchema,
+  type GatewayConfig,
+  type NamedServerConfig,
+  parseServerConfig,
+  TunnelNameSchema,
+  targetToServer,
+} from "./config.ts";
+
+/** The gateway command's flags, as strings, before any checking. */
+export interface GatewayFlags {
+  edge?: string;
+  tunnel?: string;
+  token?: string;
+  config?: string;
+  server?: string[];
+  header?: string[];
+  allowPath?: string[];
+  drainTimeoutMs?: string;
+}
+
+export class GatewayConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(problems.length === 1 ? (problems[0] as string) : `invalid configuration:\n  ${problems.join("\n  ")}`);
+    this.name = "GatewayConfigError";
+    this.problems = problems;
+  }
+}
+
+interface Sourced<T> {
+  value: T;
+  /** Where the value came from, for error messages: "--edge", "TETHER_EDGE", '"edge" in gw.json'. */
+  from: string;
+}
+
+export function loadGatewayConfig(
+  flags: GatewayFlags,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  readFile: (path: string) => string = (path) => readFileSync(path, "utf8"),
+): GatewayConfig {
+  const problems: string[] = [];
+  const file = flags.config ? readConfigFile(flags.config, readFile, problems) : null;
+  const inFile = (key: string) => `"${key}" in ${flags.config}`;
+  const pick = (flag: string, variable: string, key: "edge" | "tunnel" | "token"): Sourced<string> | null => {
+    const value = flags[key];
+    if (value !== undefined) return { value, from: flag };
+    const fromEnv = env[variable];
+    if (fromEnv) return { value: fromEnv, from: variable };
+    const fromFile = file?.[key];
+    return fromFile === undefined ? null : { value: fromFile, from: inFile(key) };
+  };
+
+  const edge = pick("--edge", "TETHER_EDGE", "edge");
+  if (!edge) problems.push('missing --edge URL (or TETHER_EDGE, or "edge" in the config file)');
+  else check(EdgeUrlSchema, edge, problems);
+
+  const token = pick("--token", "TETHER_TOKEN", "token");
+  const parsedToken = token ? parseToken(token.value) : null;
+  if (!token)
+    problems.push('missing --token (or TETHER_TOKEN, or "token" in the config file): the tunnel\'s gateway token');
+  else if (!parsedToken) problems.push(`${token.from}: not a Tether token (expected tth.gw.TUNNEL.SECRET)`);
+  else if (parsedToken.kind !== "gw") {
+    problems.push(
+      `${token.from}: this is a "${parsedToken.kind}" token; a gateway needs its tunnel's gateway token (tth.gw.…)`,
+    );
+  }
+
+  // The token names its tunnel, so --tunnel may be left out.
+  const tunnel =
+    pick("--tunnel", "TETHER_TUNNEL", "tunnel") ??
+    (parsedToken ? { value: parsedToken.scope, from: "the token" } : null);
+  if (!tunnel) {
+    // With a malformed token, the token's own problem says it all.
+    if (!token || parsedToken)
+      problems.push('missing --tunnel NAME (or TETHER_TUNNEL, or "tunnel" in the config file)');
+  } else if (check(TunnelNameSchema, tunnel, problems) && parsedToken && parsedToken.scope !== tunnel.value) {
+    problems.push(
+      `${token?.from}: the token belongs to tunnel "${parsedToken.scope}", not "${tunnel.value}" (${tunnel.from})`,
+    );
+  }
+
+  const servers = collectServers(flags, file, inFile, problems);
+  const noneGiven = !flags.server?.length && Object.keys(file?.servers ?? {}).length === 0;
+  if (noneGiven && (flags.config === undefined || file !== null))
+    problems.push('no servers: add --server NAME=TARGET (or "servers" in the config file)');
+
+  let drainTimeoutMs = file?.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
+  if (flags.drainTimeoutMs !== undefined) {
+    drainTimeoutMs = Number(flags.drainTimeoutMs);
+    if (!/^\d+$/.test(flags.drainTimeoutMs) || drainTimeoutMs > 600_000) {
+      problems.push(`--drain-timeout-ms: expected milliseconds between 0 and 600000, got "${flags.drainTimeoutMs}"`);
+    }
+  }
+
+  if (problems.length > 0 || !edge || !tunnel || !token) throw new GatewayConfigError(problems);
+  return { edge: edge.value, tunnel: tunnel.value, token: token.value, servers, drainTimeoutMs };
+}
+
+function readConfigFile(path: string, readFile: (path: string) => string, problems: string[]) {
+  let text: string;
+  try {
+    text = readFile(path);
+  } catch (error) {
+    problems.push(`--config ${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+    return null;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    problems.push(`--config ${path}: not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+    return null;
+  }
+  const result = ConfigFileSchema.safeParse(json, { reportInput: true });
+  if (!result.success) {
+    problems.push(`--config ${path}: ${formatIssues(result.error.issues)}`);
+    return null;
+  }
+  return result.data;
+}
+
+/** Servers from the file, then --server flags (a flag replaces a file entry of the same name), then --header and --allow-path. */
+function collectServers(
+  flags: GatewayFlags,
+  file: ReturnType<typeof readConfigFile>,
+  inFile: (key: string) => string,
+  problems: string[],
+): NamedServerConfig[] {
+  const raw = new Map<string, Sourced<Record<string, unknown>>>();
+  for (const [name, server] of Object.entries(file?.servers ?? {})) {
+    raw.set(name, { value: server, from: inFile(`servers.${name}`) });
+  }
+  for (const spec of flags.server ?? []) {
+    const [name, target] = splitOnce(spec, "=");
+    const from = `--server ${name || spec}`;
+    if (!name || target === undefined) {
+      problems.push(
+        `--server "${spec}": expected NAME=TARGET, e.g. docs=http://10.1.2.3:8080/mcp or fs=stdio:mcp-fs /data`,
+      );
+      continue;
+    }
+    try {
+      raw.set(name, { value: targetToServer(target), from });
+    } catch (error) {
+      problems.push(`${from}: ${(error as Error).message}`);
+    }
+  }
+  const extras = [
+    ...(flags.header ?? []).map((spec) => ({ flag: "--header", spec })),
+    ...(flags.allowPath ?? []).map((spec) => ({ flag: "--allow-path", spec })),
+  ];
+  for (const { flag, spec } of extras) {
+    const [name, rest] = splitOnce(spec, ":");
+    const server = raw.get(name);
+    const example =
+      flag === "--header" ? "docs:Authorization=Bearer abc" : "docs:/.well-known/oauth-protected-resource";
+    if (!name || rest === undefined)
+      problems.push(`${flag} "${spec}": expected NAME:${flag === "--header" ? "Key=Value" : "PATH"}, e.g. ${example}`);
+    else if (!server) problems.push(`${flag} ${name}:…: no server named "${name}" (add --server ${name}=TARGET)`);
+    else if (!("url" in server.value))
+      problems.push(`${flag} ${name}:…: only HTTP servers take ${flag === "--header" ? "headers" : "extra paths"}`);
+    else if (flag === "--allow-path") {
+      server.value = { ...server.value, allowPaths: [...asArray(server.value.allowPaths), rest] };
+    } else {
+      const [key, value] = splitOnce(rest, "=");
+      if (!key || value === undefined) problems.push(`--header ${name}:…: expected NAME:Key=Value, e.g. ${example}`);
+      else server.value = { ...server.value, headers: { ...asRecord(server.value.headers), [key]: value } };
+    }
+  }
+  const servers: NamedServerConfig[] = [];
+  for (const [name, { value, from }] of raw) {
+    const nameCheck = ServerNameSchema.safeParse(name);
+    if (!nameCheck.success) {
+      problems.push(`${from}: server name "${name}": ${nameCheck.error.issues[0]?.message}`);
+      continue;
+    }
+    const server = parseServerConfig(value);
+    if ("problem" in server) problems.push(`${from}: ${server.problem}`);
+    else servers.push({ name, server });
+  }
+  return servers;
+}
+
+/** Checks a value that is not secret, quoting it in the problem. */
+function check(schema: z.ZodType<string>, sourced: Sourced<string>, problems: string[]): boolean {
+  const result = schema.safeParse(sourced.value);
+  if (!result.success) {
+    problems.push(`${sourced.from} "${sourced.value}": ${result.error.issues[0]?.message ?? "invalid"}`);
+  }
+  return result.success;
+}
+
+function splitOnce(text: string, separator: string): [string, string | undefined] {
+  const at = text.indexOf(separator);
+  return at === -1 ? [text, undefined] : [text.slice(0, at), text.slice(at + separator.length)];
+}
+
+function asArray(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+function asRecord(value: unknown): Record<string, unknown> {
+  return value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}

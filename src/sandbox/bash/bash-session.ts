@@ -1,0 +1,210 @@
+/**
+ * A persistent shell session over any just-bash filesystem: `cd`, exported variables and functions
+ * carry from one call to the next (see state-carrier.ts), and survive eviction through the state
+ * store; `restart` starts over. Each call gets a fresh interpreter with its own limits:
+ *
+ *  - time: an AbortSignal (stops at the next statement, and interrupts `sleep`) and just-bash's
+ *    wall-clock deadline (checked inside busy builtins, which never yield to a timer);
+ *  - work: command, loop and output limits (DEFAULT_LIMITS), which stop `while true; do :; done`
+ *    even where the clock does not advance during pure computation, as in a Worker;
+ *  - output: the first 100 KiB (stdout and stderr together) with a truncation marker.
+ *
+ * just-bash returns output when the command ends, so `onOutput` gets one chunk per stream then.
+ * Calls are serialised: one command runs at a time, in arrival order.
+ *
+ * Lifecycle: create one per sandbox (per Durable Object wake); the store holds everything needed
+ * to continue after eviction.
+ */
+import { Bash, type BashOptions, type CustomCommand, type IFileSystem } from "just-bash";
+import { GNU_COMMANDS } from "./commands/gnu-commands.ts";
+import { capOutput, DEFAULT_OUTPUT_CAP } from "./output-cap.ts";
+import { classifyFailure, type RunFailure } from "./run-failure.ts";
+import { fitShellState, initialShellState, type ShellState, type ShellStateStore } from "./shell-state.ts";
+import { StateCarrier, stripEpilogueTrace } from "./state-carrier.ts";
+
+type ExecutionLimits = NonNullable<BashOptions["executionLimits"]>;
+
+export const DEFAULT_CWD = "/workspace";
+export const DEFAULT_TIMEOUT_MS = 120_000;
+export const MAX_TIMEOUT_MS = 600_000;
+
+/**
+ * Limits over just-bash's defaults: room for real scripts (a million-line `seq`, 64 MiB through a
+ * pipe), while `while true; do :; done` hits the command limit within a few seconds of CPU. That
+ * matters in a Worker, whose clock stands still during pure computation, so no deadline fires.
+ */
+export const DEFAULT_LIMITS: ExecutionLimits = {
+  maxCommandCount: 500_000,
+  maxLoopIterations: 1_000_000,
+  maxJqIterations: 1_000_000,
+  maxOutputSize: 64 * 1024 * 1024,
+};
+
+export interface BashSessionOptions {
+  /** Start directory (and where `restart` returns). Default /workspace. */
+  cwd?: string;
+  /** Exported variables a fresh shell starts with (HOME defaults to the start directory). */
+  env?: Record<string, string>;
+  /** Per-call timeout when the call names none. Default 120 s. */
+  defaultTimeoutMs?: number;
+  /** Output budget per call, stdout and stderr together. Default 100 KiB. */
+  outputCapBytes?: number;
+  /** Overrides of DEFAULT_LIMITS (maxExecutionTimeMs is set from each call's timeout). */
+  executionLimits?: ExecutionLimits;
+  customCommands?: CustomCommand[];
+  /** Other just-bash options (network, fetch, …). */
+  bash?: Omit<BashOptions, "fs" | "cwd" | "env" | "executionLimits" | "customCommands">;
+}
+
+export interface BashRunInput {
+  /** The command line; empty when the call only restarts the shell. */
+  command: string;
+  /** Start from a fresh shell (cwd, variables and functions reset) before running `command`. */
+  restart?: boolean;
+  timeout_ms?: number;
+}
+
+export interface BashRunResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+  /** True when output was cut at the cap (the cut stream carries a marker). */
+  truncated: boolean;
+  /** Set when the command was stopped: by the timeout or by an execution limit. */
+  failure?: RunFailure;
+}
+
+export type OutputListener = (stream: "stdout" | "stderr", text: string) => void;
+
+/** Shell state for inspection: names only, never values. */
+export interface ShellDescription {
+  cwd: string;
+  variableNames: string[];
+  functionNames: string[];
+}
+
+export class BashSession {
+  private readonly fs: IFileSystem;
+  private readonly store: ShellStateStore;
+  private readonly options: BashSessionOptions;
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(fs: IFileSystem, store: ShellStateStore, options: BashSessionOptions = {}) {
+    this.fs = fs;
+    this.store = store;
+    this.options = options;
+  }
+
+  run(input: BashRunInput, onOutput?: OutputListener): Promise<BashRunResult> {
+    const next = this.tail.then(
+      () => this.runNow(input, onOutput),
+      () => this.runNow(input, onOutput),
+    );
+    this.tail = next.catch(() => {});
+    return next;
+  }
+
+  /** Forgets the shell state (the next call starts fresh). */
+  restart(): void {
+    this.store.save(this.initialState());
+  }
+
+  describe(): ShellDescription {
+    const state = this.state();
+    return {
+      cwd: state.cwd,
+      variableNames: Object.keys(state.env).sort(),
+      functionNames: Object.keys(state.functions).sort(),
+    };
+  }
+
+  private state(): ShellState {
+    return this.store.load() ?? this.initialState();
+  }
+
+  private initialState(): ShellState {
+    const cwd = this.options.cwd ?? DEFAULT_CWD;
+    return initialShellState(cwd, { HOME: cwd, ...this.options.env });
+  }
+
+  private async runNow(input: BashRunInput, onOutput?: OutputListener): Promise<BashRunResult> {
+    if (input.restart) this.restart();
+    if (input.command.trim() === "") return { stdout: "", stderr: "", exitCode: 0, truncated: false };
+    const state = this.state();
+    const cwd = await this.usableCwd(state.cwd);
+    const timeoutMs = Math.min(
+      Math.max(1, input.timeout_ms ?? this.options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS),
+      MAX_TIMEOUT_MS,
+    );
+    const carrier = new StateCarrier({ functions: state.functions, lastExitCode: state.lastExitCode });
+    const bash = new Bash({
+      ...this.options.bash,
+      fs: this.fs,
+      cwd,
+      env: { ...state.env, PWD: cwd },
+      executionLimits: { ...DEFAULT_LIMITS, ...this.options.executionLimits, maxExecutionTimeMs: timeoutMs },
+      customCommands: [...GNU_COMMANDS, ...(this.options.customCommands ?? []), ...carrier.commands],
+    });
+    bash.registerTransformPlugin(carrier.plugin);
+
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    let result: { stdout: string; stderr: string; exitCode: number };
+    try {
+      const oldpwd = state.env.OLDPWD;
+      result = await bash.exec(input.command, {
+        rawScript: true,
+        signal: controller.signal,
+        ...(oldpwd ? { env: { OLDPWD: oldpwd } } : {}),
+      });
+    } catch (error) {
+      // just-bash turns script errors into exit statuses; what reaches here is a fault below it.
+      result = { stdout: "", stderr: `bash: ${error instanceof Error ? error.message : String(error)}\n`, exitCode: 1 };
+    } finally {
+      clearTimeout(timer);
+    }
+
+    const captured = carrier.captured;
+    const notes: string[] = [];
+    let exitCode = result.exitCode;
+    if (captured) {
+      exitCode = captured.empty ? 0 : captured.exitCode;
+      const { kept, unknown } = carrier.functions();
+      for (const name of unknown)
+        notes.push(`note: function ${name} came from eval or source and is not kept for the next command`);
+      const fitted = fitShellState({
+        ...state,
+        cwd: captured.cwd,
+        env: captured.env,
+        functions: kept,
+        lastExitCode: exitCode,
+      });
+      if (fitted.dropped !== "nothing")
+        notes.push(`note: shell state is too large; ${fitted.dropped} not kept for the next command`);
+      this.store.save(fitted.state);
+    } else {
+      this.store.save({ ...state, lastExitCode: exitCode });
+    }
+
+    const failure = captured ? undefined : classifyFailure(result, controller.signal.aborted, timeoutMs);
+    const stderr = stripEpilogueTrace(result.stderr) + notes.map((note) => `${note}\n`).join("");
+    const output = capOutput(result.stdout, stderr, this.options.outputCapBytes ?? DEFAULT_OUTPUT_CAP);
+    if (onOutput) {
+      if (output.stdout) onOutput("stdout", output.stdout);
+      if (output.stderr) onOutput("stderr", output.stderr);
+    }
+    return { ...output, exitCode, ...(failure ? { failure } : {}) };
+  }
+
+  /** The saved directory, or the start directory when it has gone (or `/` when that has too). */
+  private async usableCwd(cwd: string): Promise<string> {
+    for (const candidate of [cwd, this.options.cwd ?? DEFAULT_CWD]) {
+      try {
+        if ((await this.fs.stat(candidate)).isDirectory) return candidate;
+      } catch {
+        // gone: try the next
+      }
+    }
+    return "/";
+  }
+}

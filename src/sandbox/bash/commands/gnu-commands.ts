@@ -1,0 +1,29 @@
+/**
+ * Commands that replace or wrap just-bash's own where its output differs from GNU's in everyday
+ * use. Each wrapper handles only the forms it fixes and hands everything else to just-bash's
+ * command. The fidelity corpus (test/fixtures/bash-corpus.ts) shows what each one changes.
+ */
+import type { Command } from "just-bash";
+import { diffCommand } from "./diff.ts";
+import { grepCommand } from "./grep.ts";
+import { headCommand } from "./head.ts";
+import { lsCommand } from "./ls.ts";
+import { pasteCommand } from "./paste.ts";
+import { sedCommand } from "./sed.ts";
+import { sortCommand } from "./sort.ts";
+import { uniqCommand } from "./uniq.ts";
+import { whichCommand } from "./which.ts";
+import { xargsCommand } from "./xargs.ts";
+
+export const GNU_COMMANDS: readonly Command[] = [
+  diffCommand,
+  grepCommand,
+  headCommand,
+  lsCommand,
+  pasteCommand,
+  sedCommand,
+  sortCommand,
+  uniqCommand,
+  whichCommand,
+  xargsCommand,
+];

@@ -1,0 +1,108 @@
+/**
+ * What a shell session carries from one command to the next (just-bash starts every exec with a
+ * fresh shell): the working directory, the exported variables, the shell functions and the last
+ * exit status (`$?` at the start of the next command). Functions are kept as just-bash syntax trees
+ * (plain JSON), which replay exactly; just-bash cannot print a function's source back.
+ *
+ * Not carried: unexported variables, arrays, aliases, `set`/`shopt` options, traps. A command that
+ * ends the shell (`exit`, `set -e` tripping) or is stopped by a limit leaves the state as it was
+ * before that command, apart from `$?`.
+ *
+ * Storage (SqlShellStateStore): one row `shell_state(id = 1, state TEXT)`, the state as JSON.
+ */
+import { z } from "zod";
+import { ensureSchema, first, run } from "../../storage/sql.ts";
+
+export const SHELL_STATE_VERSION = 1;
+
+/** Largest state kept (JSON bytes); SQLite rows cap at 2 MB. Past it, functions are dropped first. */
+export const MAX_STATE_BYTES = 1024 * 1024;
+
+export const ShellStateSchema = z.object({
+  version: z.literal(SHELL_STATE_VERSION),
+  cwd: z.string().startsWith("/"),
+  /** Exported variables, as the shell's environment. */
+  env: z.record(z.string(), z.string()),
+  /** Function name → its definition (a just-bash FunctionDef node). */
+  functions: z.record(z.string(), z.unknown()),
+  lastExitCode: z.number().int(),
+});
+
+export type ShellState = z.infer<typeof ShellStateSchema>;
+
+export interface ShellStateStore {
+  load(): ShellState | null;
+  save(state: ShellState): void;
+}
+
+export function initialShellState(cwd: string, env: Record<string, string>): ShellState {
+  return { version: SHELL_STATE_VERSION, cwd, env: { ...env }, functions: {}, lastExitCode: 0 };
+}
+
+/** Parses stored JSON; anything unreadable (or from another version) counts as no state. */
+export function parseShellState(json: string): ShellState | null {
+  try {
+    const parsed = ShellStateSchema.safeParse(JSON.parse(json));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+function jsonBytes(value: unknown): number {
+  const json = JSON.stringify(value);
+  // A UTF-16 code unit never takes more than 3 UTF-8 bytes: skip encoding small states.
+  return json.length * 3 <= MAX_STATE_BYTES ? json.length : new TextEncoder().encode(json).byteLength;
+}
+
+/**
+ * Fits a state within MAX_STATE_BYTES, and says what had to be left out so the session can tell
+ * the user instead of silently forgetting.
+ */
+export function fitShellState(state: ShellState): {
+  state: ShellState;
+  dropped: "nothing" | "functions" | "variables";
+} {
+  if (jsonBytes(state) <= MAX_STATE_BYTES) return { state, dropped: "nothing" };
+  const withoutFunctions = { ...state, functions: {} };
+  if (jsonBytes(withoutFunctions) <= MAX_STATE_BYTES) return { state: withoutFunctions, dropped: "functions" };
+  return { state: { ...withoutFunctions, env: {} }, dropped: "variables" };
+}
+
+const SCHEMA = ["CREATE TABLE IF NOT EXISTS shell_state (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL)"];
+
+/** Keeps the state in the Durable Object's SQLite storage, so it survives eviction. */
+export class SqlShellStateStore implements ShellStateStore {
+  private readonly sql: SqlStorage;
+
+  constructor(sql: SqlStorage) {
+    this.sql = sql;
+    ensureSchema(sql, SCHEMA);
+  }
+
+  load(): ShellState | null {
+    const row = first<{ state: string }>(this.sql, "SELECT state FROM shell_state WHERE id = 1");
+    return row ? parseShellState(row.state) : null;
+  }
+
+  save(state: ShellState): void {
+    run(
+      this.sql,
+      "INSERT OR REPLACE INTO shell_state (id, state) VALUES (1, ?)",
+      JSON.stringify(fitShellState(state).state),
+    );
+  }
+}
+
+/** Keeps the state in memory (tests, and sessions that need no persistence). */
+export class MemoryShellStateStore implements ShellStateStore {
+  private json: string | null = null;
+
+  load(): ShellState | null {
+    return this.json === null ? null : parseShellState(this.json);
+  }
+
+  save(state: ShellState): void {
+    this.json = JSON.stringify(fitShellState(state).state);
+  }
+}

@@ -1,0 +1,192 @@
+/**
+ * Carries shell state across just-bash execs (which each start a fresh shell) without touching the
+ * user's text: the command is parsed as written, and this transform works on its syntax tree.
+ *
+ *  - prologue: the kept functions are defined again (from their stored syntax trees) and a hidden
+ *    command returns the previous exit status, so `$?` starts where the last command left it;
+ *  - every function definition, wherever it sits, is followed by a hidden marker, so the carrier
+ *    knows which definition of a name ran last (just-bash cannot print function bodies back);
+ *  - epilogue: a hidden command reads the working directory, the exported variables and the
+ *    defined function names from inside the shell, and records the user's exit status.
+ *
+ * Hidden commands print nothing, so nothing leaks into the user's output. A command that ends the
+ * shell early (`exit`, `set -e`, a limit) never reaches the epilogue: `captured` stays null.
+ * One carrier serves one run; nested shells (`bash -c`, xargs) are left untouched.
+ */
+import {
+  Bash,
+  type Command,
+  type CommandNode,
+  defineCommand,
+  InMemoryFs,
+  type ScriptNode,
+  type StatementNode,
+  type TransformPlugin,
+} from "just-bash";
+
+type FunctionDef = Extract<CommandNode, { type: "FunctionDef" }>;
+
+const CAPTURE = "__tether_capture";
+const DEFINED = "__tether_defined";
+const STATUS = "__tether_status";
+const HIDDEN = new Set([CAPTURE, DEFINED, STATUS]);
+
+export interface Captured {
+  exitCode: number;
+  cwd: string;
+  env: Record<string, string>;
+  functionNames: string[];
+  /** The command had no statements (only blanks or comments). */
+  empty: boolean;
+}
+
+export interface CarriedIn {
+  functions: Record<string, unknown>;
+  lastExitCode: number;
+}
+
+const OK = { stdout: "", stderr: "", exitCode: 0 };
+
+/**
+ * The hidden statements, parsed once per isolate. just-bash's browser build (the one a Worker
+ * gets) does not export its parser, but every Bash instance can parse; this one has no commands.
+ */
+let templates: { status: StatementNode; defined: StatementNode; capture: StatementNode } | undefined;
+
+function hidden(): NonNullable<typeof templates> {
+  if (!templates) {
+    const parser = new Bash({ fs: new InMemoryFs(), cwd: "/", commands: [] });
+    const parse = (line: string) => parser.transform(line).ast.statements[0] as StatementNode;
+    templates = {
+      status: parse(`${STATUS} 0`),
+      defined: parse(`${DEFINED} 0`),
+      capture: parse(`${CAPTURE} "$?" "$(declare -F)"`),
+    };
+  }
+  return templates;
+}
+
+/** A copy of a one-word-argument template statement with its argument replaced. */
+function withArgument(template: StatementNode, argument: number): StatementNode {
+  const statement = structuredClone(template);
+  const command = statement.pipelines[0]?.commands[0];
+  const part = command?.type === "SimpleCommand" ? command.args[0]?.parts[0] : undefined;
+  if (part?.type !== "Literal") throw new Error("unexpected template shape");
+  part.value = String(argument);
+  return statement;
+}
+
+export class StateCarrier {
+  readonly commands: Command[];
+  readonly plugin: TransformPlugin;
+  captured: Captured | null = null;
+
+  private readonly carriedIn: CarriedIn;
+  private armed = true;
+  private userStatements = 0;
+  /** Pristine copy of every definition in this run's script, by marker id. */
+  private readonly definitions: FunctionDef[] = [];
+  /** The definition of each name that ran most recently. */
+  private readonly defined = new Map<string, FunctionDef>();
+
+  constructor(carriedIn: CarriedIn) {
+    this.carriedIn = carriedIn;
+    this.commands = [
+      defineCommand(STATUS, async (args) => ({ ...OK, exitCode: Number(args[0]) || 0 })),
+      defineCommand(DEFINED, async (args) => {
+        const definition = this.definitions[Number(args[0])];
+        if (definition) this.defined.set(definition.name, definition);
+        return OK;
+      }),
+      defineCommand(CAPTURE, async (args, ctx) => {
+        this.captured = {
+          exitCode: Number(args[0]) || 0,
+          cwd: ctx.cwd,
+          env: { ...ctx.exportedEnv },
+          functionNames: (args[1] ?? "")
+            .split("\n")
+            .map((line) => line.replace(/^declare -f /, ""))
+            .filter((name) => name !== "" && !HIDDEN.has(name)),
+          empty: this.userStatements === 0,
+        };
+        return OK;
+      }),
+    ];
+    this.plugin = { name: "tether-state", transform: ({ ast }) => ({ ast: this.armed ? this.wrap(ast) : ast }) };
+  }
+
+  /** Functions to keep: every name still defined, with the body of its latest definition. */
+  functions(): { kept: Record<string, unknown>; unknown: string[] } {
+    const kept: Record<string, unknown> = {};
+    const unknown: string[] = [];
+    for (const name of this.captured?.functionNames ?? []) {
+      const definition = this.defined.get(name) ?? this.carriedIn.functions[name];
+      if (definition) kept[name] = definition;
+      else unknown.push(name); // defined by eval or source: its text never passed through here
+    }
+    return { kept, unknown };
+  }
+
+  private wrap(ast: ScriptNode): ScriptNode {
+    this.armed = false; // only the top-level script; nested shells run as written
+    this.userStatements = ast.statements.length;
+    const { status, capture } = hidden();
+    const script = {
+      ...ast,
+      statements: [
+        ...Object.values(this.carriedIn.functions).map((definition) =>
+          statementOf(structuredClone(definition) as FunctionDef),
+        ),
+        withArgument(status, this.carriedIn.lastExitCode),
+        ...ast.statements,
+        structuredClone(capture),
+      ],
+    };
+    this.markDefinitions(script, new WeakSet());
+    return script;
+  }
+
+  /** Pre-order walk: each definition is copied before anything inside it is rewritten. */
+  private markDefinitions(node: unknown, seen: WeakSet<object>): void {
+    if (typeof node !== "object" || node === null || seen.has(node)) return;
+    seen.add(node);
+    if (isPipeline(node)) {
+      node.commands = node.commands.map((command) => {
+        if (command.type !== "FunctionDef") return command;
+        const id = this.definitions.push(structuredClone(command)) - 1;
+        const definition = statementOf(command);
+        seen.add(definition.pipelines[0] as object); // do not wrap this definition again
+        this.markDefinitions(command, seen);
+        const marker = withArgument(hidden().defined, id);
+        return { type: "Group", body: [definition, marker], redirections: [], line: command.line } as CommandNode;
+      });
+    }
+    for (const value of Object.values(node)) this.markDefinitions(value, seen);
+  }
+}
+
+function isPipeline(node: object): node is { type: "Pipeline"; commands: CommandNode[] } {
+  return (node as { type?: unknown }).type === "Pipeline" && Array.isArray((node as { commands?: unknown }).commands);
+}
+
+function statementOf(command: CommandNode): StatementNode {
+  return {
+    type: "Statement",
+    line: command.line,
+    pipelines: [{ type: "Pipeline", commands: [command], negated: false, line: command.line }],
+    operators: [],
+    background: false,
+  };
+}
+
+/**
+ * Removes the epilogue's own lines from an xtrace (`set -x`) trail at the end of stderr, so even a
+ * traced command shows only what the user ran. Nothing runs after the epilogue, so everything from
+ * its first traced line on is its own.
+ */
+const EPILOGUE_TRACE = new RegExp(`(?:^|\\n)(\\++ declare -F\\n\\++ ${CAPTURE} [\\s\\S]*)$`);
+
+export function stripEpilogueTrace(stderr: string): string {
+  const match = EPILOGUE_TRACE.exec(stderr);
+  return match?.[1] === undefined ? stderr : stderr.slice(0, stderr.length - match[1].length);
+}

@@ -1,0 +1,66 @@
+/**
+ * Byte/text conversions for IFileSystem's encodings, with the same rules as just-bash's in-memory
+ * filesystem (binary and latin1 map one char to one byte; utf8 is the default).
+ */
+import type { BufferEncoding } from "just-bash";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const SPREAD_LIMIT = 0x8000;
+
+/** IFileSystem passes an encoding either bare or as `{ encoding }`. */
+export type EncodingOption = { encoding?: BufferEncoding | null } | BufferEncoding | null | undefined;
+
+export function encodingOf(options: EncodingOption): BufferEncoding | undefined {
+  if (options == null) return undefined;
+  return typeof options === "string" ? options : (options.encoding ?? undefined);
+}
+
+export function toBytes(content: string | Uint8Array, encoding: BufferEncoding | undefined): Uint8Array {
+  if (content instanceof Uint8Array) return content;
+  switch (encoding) {
+    case "base64":
+      return latin1Bytes(atob(content));
+    case "hex": {
+      const out = new Uint8Array(content.length >> 1);
+      for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(content.slice(i * 2, i * 2 + 2), 16);
+      return out;
+    }
+    case "binary":
+    case "latin1":
+      return latin1Bytes(content);
+    default:
+      return encoder.encode(content);
+  }
+}
+
+export function fromBytes(bytes: Uint8Array, encoding: BufferEncoding | undefined): string {
+  switch (encoding) {
+    case "base64":
+      return btoa(latin1String(bytes));
+    case "hex":
+      return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+    case "binary":
+    case "latin1":
+      return latin1String(bytes);
+    default:
+      return decoder.decode(bytes);
+  }
+}
+
+function latin1Bytes(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) & 0xff;
+  return out;
+}
+
+function latin1String(bytes: Uint8Array): string {
+  let out = "";
+  for (let i = 0; i < bytes.length; i += SPREAD_LIMIT)
+    out += String.fromCharCode(...bytes.subarray(i, i + SPREAD_LIMIT));
+  return out;
+}
+
+export function byteLength(text: string): number {
+  return encoder.encode(text).byteLength;
+}

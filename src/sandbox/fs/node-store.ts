@@ -1,0 +1,204 @@
+/**
+ * Row-level access to fs_nodes (layout in schema.ts): lookups, symlink resolution confined to the
+ * sandbox, and subtree operations as index range scans. SqliteFs builds IFileSystem semantics on
+ * top of this; nothing here decides what an operation means.
+ */
+import { all, ensureSchema, first, run } from "../../storage/sql.ts";
+import { deleteBlob } from "./chunks.ts";
+import { deviceNames, deviceRow, isDevicePath } from "./devices.ts";
+import { fsError } from "./fs-errors.ts";
+import {
+  basename,
+  descendantRange,
+  dirname,
+  joinPath,
+  MAX_SYMLINK_HOPS,
+  normalizePath,
+  resolveSymlinkTarget,
+  segments,
+  validatePath,
+} from "./paths.ts";
+import { addUsage } from "./quota.ts";
+import { DEFAULT_DIRS, DIR_MODE, NODE_COLUMNS, type NodeRow, type NodeType, SCHEMA } from "./schema.ts";
+
+export interface Resolved {
+  /** The physical path: every symlink on the way replaced by where it points. */
+  path: string;
+  node: NodeRow | undefined;
+}
+
+export interface NewNode {
+  type: NodeType;
+  mode: number;
+  mtime: number;
+  size?: number;
+  target?: string | null;
+  blob?: number | null;
+}
+
+export class NodeStore {
+  readonly sql: SqlStorage;
+
+  constructor(sql: SqlStorage, now: number) {
+    this.sql = sql;
+    ensureSchema(sql, SCHEMA);
+    this.ensureDefaultDirs(now);
+    // A stream interrupted by eviction leaves chunks no node points at: drop them.
+    run(sql, "DELETE FROM fs_chunks WHERE blob IN (SELECT blob FROM fs_pending)");
+    run(sql, "DELETE FROM fs_pending");
+  }
+
+  ensureDefaultDirs(now: number): void {
+    for (const path of DEFAULT_DIRS) {
+      run(
+        this.sql,
+        "INSERT OR IGNORE INTO fs_nodes (path, parent, type, mode, mtime) VALUES (?, ?, 'dir', ?, ?)",
+        path,
+        path === "/" ? "" : dirname(path),
+        DIR_MODE,
+        now,
+      );
+    }
+  }
+
+  lookup(path: string): NodeRow | undefined {
+    if (isDevicePath(path)) return deviceRow(path);
+    return first<NodeRow>(this.sql, `SELECT ${NODE_COLUMNS} FROM fs_nodes WHERE path = ?`, path);
+  }
+
+  hasSymlinks(): boolean {
+    return first(this.sql, "SELECT 1 FROM fs_nodes WHERE type = 'symlink' LIMIT 1") !== undefined;
+  }
+
+  /**
+   * Resolves a path to its physical location. Symlinks in the middle are always followed, the last
+   * one only with `followLast`. Targets are read as paths in the sandbox (an absolute target starts
+   * at the sandbox's `/`), so resolution can never leave it; more than MAX_SYMLINK_HOPS links is ELOOP.
+   * A missing or non-directory component yields `node: undefined` and a path whose parent is absent
+   * or not a directory, which callers report as ENOENT / ENOTDIR.
+   */
+  resolve(input: string, op: string, followLast = true): Resolved {
+    validatePath(input, op);
+    const normalized = normalizePath(input);
+    if (!this.hasSymlinks()) return { path: normalized, node: this.lookup(normalized) };
+    let pending = segments(normalized);
+    let current = "/";
+    let hops = 0;
+    while (pending.length > 0) {
+      const name = pending.shift() as string;
+      const candidate = joinPath(current, name);
+      const node = this.lookup(candidate);
+      if (node?.type === "symlink" && (pending.length > 0 || followLast)) {
+        if (++hops > MAX_SYMLINK_HOPS) throw fsError("ELOOP", op, input);
+        pending = [...segments(resolveSymlinkTarget(candidate, node.target ?? "")), ...pending];
+        current = "/";
+        continue;
+      }
+      if (pending.length === 0) return { path: candidate, node };
+      if (node?.type !== "dir") return { path: `${candidate}/${pending.join("/")}`, node: undefined };
+      current = candidate;
+    }
+    return { path: "/", node: this.lookup("/") };
+  }
+
+  /** The directory a new entry at `path` goes into; ENOENT / ENOTDIR when there is none. */
+  parentDir(path: string, op: string, shownPath: string): NodeRow {
+    const parent = this.lookup(dirname(path));
+    if (!parent) throw fsError("ENOENT", op, shownPath);
+    if (parent.type !== "dir") throw fsError("ENOTDIR", op, shownPath);
+    return parent;
+  }
+
+  children(dir: string): { name: string; type: NodeType }[] {
+    const rows = all<{ path: string; type: NodeType }>(
+      this.sql,
+      "SELECT path, type FROM fs_nodes WHERE parent = ?",
+      dir,
+    );
+    const entries = rows.map((row) => ({ name: basename(row.path), type: row.type }));
+    if (dir === "/") entries.push({ name: "dev", type: "dir" });
+    if (dir === "/dev") for (const name of deviceNames()) entries.push({ name, type: "file" });
+    return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  hasChildren(dir: string): boolean {
+    return first(this.sql, "SELECT 1 FROM fs_nodes WHERE parent = ? LIMIT 1", dir) !== undefined;
+  }
+
+  insert(path: string, node: NewNode): void {
+    run(
+      this.sql,
+      "INSERT INTO fs_nodes (path, parent, type, mode, mtime, size, target, blob) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      path,
+      dirname(path),
+      node.type,
+      node.mode,
+      node.mtime,
+      node.size ?? 0,
+      node.target ?? null,
+      node.blob ?? null,
+    );
+  }
+
+  /** `path` and everything below it, parents before children. */
+  subtree(path: string): NodeRow[] {
+    const { from, to } = descendantRange(path);
+    return all<NodeRow>(
+      this.sql,
+      `SELECT ${NODE_COLUMNS} FROM fs_nodes WHERE path = ? OR (path >= ? AND path < ?) ORDER BY path`,
+      path,
+      from,
+      to,
+    );
+  }
+
+  /** Deletes a node, its descendants and their content, and takes them off the usage counters. */
+  deleteSubtree(path: string): void {
+    const { from, to } = descendantRange(path);
+    const where = "(path = ? OR (path >= ? AND path < ?)) AND path != '/'";
+    const gone = first<{ bytes: number | null; files: number | null }>(
+      this.sql,
+      `SELECT SUM(CASE WHEN type != 'dir' THEN size ELSE 0 END) AS bytes, SUM(type = 'file') AS files FROM fs_nodes WHERE ${where}`,
+      path,
+      from,
+      to,
+    );
+    for (const row of all<{ blob: number }>(
+      this.sql,
+      `SELECT blob FROM fs_nodes WHERE ${where} AND blob IS NOT NULL`,
+      path,
+      from,
+      to,
+    )) {
+      deleteBlob(this.sql, row.blob);
+    }
+    run(this.sql, `DELETE FROM fs_nodes WHERE ${where}`, path, from, to);
+    addUsage(this.sql, -(gone?.bytes ?? 0), -(gone?.files ?? 0));
+  }
+
+  /** Renames a node and its whole subtree (content stays where it is: blobs are keyed by id). */
+  renameSubtree(from: string, to: string): void {
+    const range = descendantRange(from);
+    const cut = from.length + 1;
+    run(
+      this.sql,
+      `UPDATE fs_nodes SET
+         path = ? || substr(path, ?),
+         parent = CASE WHEN path = ? THEN ? ELSE ? || substr(parent, ?) END
+       WHERE path = ? OR (path >= ? AND path < ?)`,
+      to,
+      cut,
+      from,
+      dirname(to),
+      to,
+      cut,
+      from,
+      range.from,
+      range.to,
+    );
+  }
+
+  allPaths(): string[] {
+    return all<{ path: string }>(this.sql, "SELECT path FROM fs_nodes ORDER BY path").map((row) => row.path);
+  }
+}

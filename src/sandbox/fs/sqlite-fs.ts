@@ -1,0 +1,440 @@
+/**
+ * The sandbox filesystem: just-bash's IFileSystem over a Durable Object's SQLite storage, so the
+ * shell, the file tools and the staging API all see one persistent tree.
+ *
+ * Storage layout: schema.ts. Lifecycle: construct it on every wake of the object (schema set-up is
+ * idempotent and cheap); one instance per object. Every change runs in one SQLite transaction and
+ * checks the quota before it commits, so a failed write leaves the old content and the counters
+ * exactly as they were.
+ *
+ * Semantics follow just-bash's in-memory filesystem, which its interpreter is written against:
+ * writes create missing parent directories (an error thrown from a redirection's write would end
+ * the whole script), and errors read `CODE: description, op 'path'`. Where that filesystem is looser
+ * than POSIX this one is POSIX: writes go through symlinks to their targets, intermediate symlinks
+ * resolve, writing onto a directory is EISDIR, and renaming a directory onto a non-empty one is
+ * ENOTEMPTY. Hard links are copies (as in just-bash, later writes to one name do not show in the
+ * other).
+ */
+import type { CpOptions, FileContent, FsStat, IFileSystem, MkdirOptions, RmOptions } from "just-bash";
+import { allocateBlob, appendChunks, copyBlob, deleteBlob, readBlob, writeChunks } from "./chunks.ts";
+import { isDevicePath } from "./devices.ts";
+import { byteLength, type EncodingOption, encodingOf, fromBytes, toBytes } from "./encoding.ts";
+import { fsError } from "./fs-errors.ts";
+import { readStream, type WalkEntry, walk, writeStream } from "./fs-streams.ts";
+import { NodeStore, type Resolved } from "./node-store.ts";
+import { dirname, isSameOrDescendant, joinPath, resolvePath, segments } from "./paths.ts";
+import { addUsage, assertWithinQuota, DEFAULT_QUOTA_BYTES, quotaExceeded, readUsage, type Usage } from "./quota.ts";
+import { DIR_MODE, FILE_MODE, type NodeRow, SYMLINK_MODE } from "./schema.ts";
+
+/** What SqliteFs needs from `ctx.storage`. */
+export interface FsStorage {
+  readonly sql: SqlStorage;
+  transactionSync<T>(closure: () => T): T;
+}
+
+export interface SqliteFsOptions {
+  /** Stored bytes allowed (file contents and symlink targets). Default 256 MiB. */
+  quotaBytes?: number;
+  /** Clock for mtimes (tests). */
+  now?: () => number;
+}
+
+export type { Usage, WalkEntry };
+
+type DirentEntry = Awaited<ReturnType<NonNullable<IFileSystem["readdirWithFileTypes"]>>>[number];
+
+export class SqliteFs implements IFileSystem {
+  readonly quotaBytes: number;
+  private readonly storage: FsStorage;
+  private readonly nodes: NodeStore;
+  private readonly now: () => number;
+
+  constructor(storage: FsStorage, options: SqliteFsOptions = {}) {
+    this.storage = storage;
+    this.quotaBytes = options.quotaBytes ?? DEFAULT_QUOTA_BYTES;
+    this.now = options.now ?? Date.now;
+    this.nodes = new NodeStore(storage.sql, this.now());
+  }
+
+  // ---- reading ----
+
+  async readFile(path: string, options?: EncodingOption): Promise<string> {
+    return fromBytes(await this.readFileBuffer(path), encodingOf(options));
+  }
+
+  async readFileBuffer(path: string): Promise<Uint8Array> {
+    const node = this.existing(path, "open");
+    if (node.type === "dir") throw fsError("EISDIR", "read", path);
+    return node.blob === null ? new Uint8Array(0) : readBlob(this.nodes.sql, node.blob, node.size);
+  }
+
+  async exists(path: string): Promise<boolean> {
+    try {
+      return this.nodes.resolve(path, "access").node !== undefined;
+    } catch {
+      return false;
+    }
+  }
+
+  async stat(path: string): Promise<FsStat> {
+    return toStat(this.existing(path, "stat"));
+  }
+
+  async lstat(path: string): Promise<FsStat> {
+    return toStat(this.existing(path, "lstat", false));
+  }
+
+  async readdir(path: string): Promise<string[]> {
+    return (await this.readdirWithFileTypes(path)).map((entry) => entry.name);
+  }
+
+  async readdirWithFileTypes(path: string): Promise<DirentEntry[]> {
+    const { path: dir, node } = this.nodes.resolve(path, "scandir");
+    if (!node) throw fsError("ENOENT", "scandir", path);
+    if (node.type !== "dir") throw fsError("ENOTDIR", "scandir", path);
+    return this.nodes.children(dir).map(({ name, type }) => ({
+      name,
+      isFile: type === "file",
+      isDirectory: type === "dir",
+      isSymbolicLink: type === "symlink",
+    }));
+  }
+
+  async readlink(path: string): Promise<string> {
+    const node = this.existing(path, "readlink", false);
+    if (node.type !== "symlink") throw fsError("EINVAL", "readlink", path);
+    return node.target ?? "";
+  }
+
+  async realpath(path: string): Promise<string> {
+    const resolved = this.nodes.resolve(path, "realpath");
+    if (!resolved.node) throw fsError("ENOENT", "realpath", path);
+    return resolved.path;
+  }
+
+  resolvePath(base: string, path: string): string {
+    return resolvePath(base, path);
+  }
+
+  getAllPaths(): string[] {
+    return this.nodes.allPaths();
+  }
+
+  // ---- writing ----
+
+  async writeFile(path: string, content: FileContent, options?: EncodingOption): Promise<void> {
+    const bytes = toBytes(content, encodingOf(options));
+    this.transaction("open", path, () => {
+      const target = this.writeTarget(path, "open");
+      if (!target) return;
+      const old = target.node;
+      this.precheckQuota(bytes.byteLength - (old?.size ?? 0), "write", path);
+      const blob = allocateBlob(this.nodes.sql);
+      writeChunks(this.nodes.sql, blob, bytes);
+      this.putFile(target.path, old, blob, bytes.byteLength);
+    });
+  }
+
+  async appendFile(path: string, content: FileContent, options?: EncodingOption): Promise<void> {
+    const bytes = toBytes(content, encodingOf(options));
+    this.transaction("append", path, () => {
+      const target = this.writeTarget(path, "append");
+      if (!target) return;
+      const old = target.node;
+      this.precheckQuota(bytes.byteLength, "append", path);
+      if (!old || old.blob === null) {
+        const blob = allocateBlob(this.nodes.sql);
+        writeChunks(this.nodes.sql, blob, bytes);
+        this.putFile(target.path, old, blob, bytes.byteLength);
+        return;
+      }
+      appendChunks(this.nodes.sql, old.blob, old.size, bytes);
+      const size = old.size + bytes.byteLength;
+      this.sqlRun("UPDATE fs_nodes SET size = ?, mtime = ? WHERE path = ?", size, this.now(), target.path);
+      addUsage(this.nodes.sql, bytes.byteLength);
+    });
+  }
+
+  async mkdir(path: string, options?: MkdirOptions): Promise<void> {
+    this.transaction("mkdir", path, () => {
+      if (!options?.recursive) {
+        const { path: physical, node } = this.nodes.resolve(path, "mkdir", false);
+        if (node) throw fsError("EEXIST", "mkdir", path, node.type === "dir" ? "directory already exists" : undefined);
+        this.nodes.parentDir(physical, "mkdir", path);
+        this.createDir(physical, path);
+        return;
+      }
+      this.mkdirp(path, path);
+    });
+  }
+
+  async rm(path: string, options?: RmOptions): Promise<void> {
+    this.transaction("rm", path, () => {
+      const { path: physical, node } = this.nodes.resolve(path, "rm", false);
+      if (!node) {
+        if (options?.force) return;
+        throw fsError("ENOENT", "rm", path);
+      }
+      if (physical === "/" || isDevicePath(physical)) throw fsError("EPERM", "rm", path);
+      if (node.type === "dir" && !options?.recursive && this.nodes.hasChildren(physical)) {
+        throw fsError("ENOTEMPTY", "rm", path);
+      }
+      this.nodes.deleteSubtree(physical);
+    });
+  }
+
+  async cp(src: string, dest: string, options?: CpOptions): Promise<void> {
+    this.transaction("cp", dest, () => {
+      // Like GNU cp: -r copies a symlink named on the command line as a symlink.
+      const from = this.nodes.resolve(src, "cp", !options?.recursive);
+      if (!from.node) throw fsError("ENOENT", "cp", src);
+      if (from.node.type === "dir") {
+        if (!options?.recursive) throw fsError("EISDIR", "cp", src, "is a directory");
+        const to = this.nodes.resolve(dest, "cp");
+        if (isSameOrDescendant(from.path, to.path)) {
+          throw fsError("EINVAL", "cp", src, `cannot copy '${src}' into itself, '${dest}'`);
+        }
+        this.copyTree(from.path, to, dest);
+      } else {
+        this.copyEntry(from.node, dest);
+      }
+      assertWithinQuota(this.nodes.sql, this.quotaBytes, "cp", dest);
+    });
+  }
+
+  async mv(src: string, dest: string): Promise<void> {
+    this.transaction("mv", dest, () => {
+      const from = this.nodes.resolve(src, "mv", false);
+      if (!from.node) throw fsError("ENOENT", "mv", src);
+      if (from.path === "/" || isDevicePath(from.path)) throw fsError("EPERM", "mv", src);
+      const to = this.nodes.resolve(dest, "mv", false);
+      if (to.path === from.path) return;
+      if (from.node.type === "dir" && isSameOrDescendant(from.path, to.path)) {
+        throw fsError("EINVAL", "mv", src, `cannot move '${src}' into itself, '${dest}'`);
+      }
+      if (isDevicePath(to.path)) throw fsError("EPERM", "mv", dest);
+      this.mkdirp(dirname(to.path), dest);
+      if (to.node) {
+        if (from.node.type === "dir" && to.node.type !== "dir") throw fsError("ENOTDIR", "mv", dest);
+        if (from.node.type !== "dir" && to.node.type === "dir") throw fsError("EISDIR", "mv", dest);
+        if (to.node.type === "dir" && this.nodes.hasChildren(to.path)) throw fsError("ENOTEMPTY", "mv", dest);
+        this.nodes.deleteSubtree(to.path);
+      }
+      this.nodes.renameSubtree(from.path, to.path);
+    });
+  }
+
+  async chmod(path: string, mode: number): Promise<void> {
+    const { path: physical, node } = this.nodes.resolve(path, "chmod");
+    if (!node) throw fsError("ENOENT", "chmod", path);
+    if (isDevicePath(physical)) return;
+    this.sqlRun("UPDATE fs_nodes SET mode = ? WHERE path = ?", mode & 0o7777, physical);
+  }
+
+  async utimes(path: string, _atime: Date, mtime: Date): Promise<void> {
+    const { path: physical, node } = this.nodes.resolve(path, "utimes");
+    if (!node) throw fsError("ENOENT", "utimes", path);
+    if (isDevicePath(physical)) return;
+    this.sqlRun("UPDATE fs_nodes SET mtime = ? WHERE path = ?", mtime.getTime(), physical);
+  }
+
+  async symlink(target: string, linkPath: string): Promise<void> {
+    this.transaction("symlink", linkPath, () => {
+      const { path: physical, node } = this.nodes.resolve(linkPath, "symlink", false);
+      if (node) throw fsError("EEXIST", "symlink", linkPath);
+      if (isDevicePath(physical)) throw fsError("EPERM", "symlink", linkPath);
+      this.mkdirp(dirname(physical), linkPath);
+      const size = byteLength(target);
+      this.nodes.insert(physical, { type: "symlink", mode: SYMLINK_MODE, mtime: this.now(), size, target });
+      addUsage(this.nodes.sql, size);
+      assertWithinQuota(this.nodes.sql, this.quotaBytes, "symlink", linkPath);
+    });
+  }
+
+  /** A hard link is stored as a copy: the two names do not share later writes. */
+  async link(existingPath: string, newPath: string): Promise<void> {
+    this.transaction("link", newPath, () => {
+      const from = this.existing(existingPath, "link", false);
+      if (from.type !== "file") throw fsError("EPERM", "link", existingPath);
+      const to = this.nodes.resolve(newPath, "link", false);
+      if (to.node) throw fsError("EEXIST", "link", newPath);
+      this.copyEntry(from, newPath);
+      assertWithinQuota(this.nodes.sql, this.quotaBytes, "link", newPath);
+    });
+  }
+
+  // ---- extras for the HTTP layer and inspection ----
+
+  usage(): Usage {
+    return readUsage(this.nodes.sql);
+  }
+
+  /** Every entry below `/`, parents before children (for tar export). */
+  walk(): AsyncIterable<WalkEntry> {
+    return walk(this.nodes.sql);
+  }
+
+  readStream(path: string): ReadableStream<Uint8Array> {
+    const node = this.existing(path, "open");
+    if (node.type === "dir") throw fsError("EISDIR", "read", path);
+    return readStream(this.nodes.sql, node);
+  }
+
+  /**
+   * Streams a body into a file: chunk rows are written as bytes arrive (memory stays at one chunk),
+   * the quota is checked as it grows, and the file is replaced atomically at the end. On any failure
+   * the old file is untouched and the partial chunks are dropped. Resolves to the bytes written.
+   */
+  async writeStream(path: string, body: ReadableStream<Uint8Array>): Promise<number> {
+    this.writeTarget(path, "open", false); // fail fast, before reading the body
+    return writeStream(body, {
+      sql: this.nodes.sql,
+      quotaBytes: this.quotaBytes,
+      headroom: () => this.quotaBytes - this.usage().bytes + (this.nodes.resolve(path, "open").node?.size ?? 0),
+      exceeded: (needed) => quotaExceeded("write", path, this.quotaBytes, needed),
+      commit: (blob, size) =>
+        this.transaction("open", path, () => {
+          this.sqlRun("DELETE FROM fs_pending WHERE blob = ?", blob);
+          const target = this.writeTarget(path, "open");
+          if (!target) return deleteBlob(this.nodes.sql, blob);
+          this.putFile(target.path, target.node, blob, size);
+        }),
+    });
+  }
+
+  /** Empties the filesystem back to its initial layout. */
+  async deleteAll(): Promise<void> {
+    this.storage.transactionSync(() => {
+      for (const table of ["fs_nodes", "fs_chunks", "fs_pending", "fs_meta"]) this.sqlRun(`DELETE FROM ${table}`);
+      this.nodes.ensureDefaultDirs(this.now());
+    });
+  }
+
+  // ---- internals ----
+
+  private transaction<T>(op: string, path: string, change: () => T): T {
+    return this.storage.transactionSync(() => {
+      const result = change();
+      assertWithinQuota(this.nodes.sql, this.quotaBytes, op === "open" ? "write" : op, path);
+      return result;
+    });
+  }
+
+  private existing(path: string, op: string, followLast = true): NodeRow {
+    const { node } = this.nodes.resolve(path, op, followLast);
+    if (!node) throw fsError("ENOENT", op, path);
+    return node;
+  }
+
+  /**
+   * Where a write to `path` lands (following symlinks), creating missing parent directories unless
+   * `createParents` is false; null for a device, which swallows writes.
+   */
+  private writeTarget(path: string, op: string, createParents = true): Resolved | null {
+    const target = this.nodes.resolve(path, op);
+    if (isDevicePath(target.path)) {
+      if (target.node?.type === "file") return null;
+      throw fsError(target.node ? "EISDIR" : "EPERM", op, path);
+    }
+    if (target.node?.type === "dir") throw fsError("EISDIR", op, path);
+    if (!target.node && createParents) this.mkdirp(dirname(target.path), path);
+    return target;
+  }
+
+  private precheckQuota(growth: number, op: string, path: string): void {
+    const used = this.usage().bytes;
+    if (growth > 0 && used + growth > this.quotaBytes) throw quotaExceeded(op, path, this.quotaBytes, used + growth);
+  }
+
+  /** Points `path` at a freshly written blob, replacing (and freeing) whatever content it had. */
+  private putFile(path: string, old: NodeRow | undefined, blob: number, size: number): void {
+    if (old) {
+      deleteBlob(this.nodes.sql, old.blob);
+      this.sqlRun("UPDATE fs_nodes SET blob = ?, size = ?, mtime = ? WHERE path = ?", blob, size, this.now(), path);
+      addUsage(this.nodes.sql, size - old.size);
+    } else {
+      this.nodes.insert(path, { type: "file", mode: FILE_MODE, mtime: this.now(), size, blob });
+      addUsage(this.nodes.sql, size, 1);
+    }
+  }
+
+  /** mkdir -p: walks down, creating what is missing; existing directories (or links to them) are fine. */
+  private mkdirp(path: string, shownPath: string): void {
+    const wanted = segments(resolvePath("/", path));
+    let current = "/";
+    for (const [index, name] of wanted.entries()) {
+      const candidate = joinPath(current, name);
+      const { path: physical, node } = this.nodes.resolve(candidate, "mkdir");
+      if (node) {
+        if (node.type !== "dir") throw fsError(index === wanted.length - 1 ? "EEXIST" : "ENOTDIR", "mkdir", shownPath);
+        current = physical;
+        continue;
+      }
+      if (this.nodes.lookup(candidate)) throw fsError("EEXIST", "mkdir", shownPath); // a dangling symlink
+      this.createDir(candidate, shownPath);
+      current = candidate;
+    }
+  }
+
+  private createDir(path: string, shownPath: string): void {
+    if (isDevicePath(path)) throw fsError("EPERM", "mkdir", shownPath);
+    this.nodes.insert(path, { type: "dir", mode: DIR_MODE, mtime: this.now() });
+  }
+
+  /** Copies one file or symlink to `dest` (following a symlink at `dest`, as cp does). */
+  private copyEntry(source: NodeRow, dest: string): void {
+    if (source.type === "symlink") {
+      const { path, node } = this.nodes.resolve(dest, "cp", false);
+      if (node?.type === "dir") throw fsError("EISDIR", "cp", dest);
+      if (node) this.nodes.deleteSubtree(path);
+      else this.mkdirp(dirname(path), dest);
+      this.nodes.insert(path, {
+        type: "symlink",
+        mode: source.mode,
+        mtime: this.now(),
+        size: source.size,
+        target: source.target,
+      });
+      addUsage(this.nodes.sql, source.size);
+      return;
+    }
+    const target = this.writeTarget(dest, "cp");
+    if (!target) return;
+    const blob = source.blob === null ? allocateBlob(this.nodes.sql) : copyBlob(this.nodes.sql, source.blob);
+    this.putFile(target.path, target.node, blob, source.size);
+    this.sqlRun("UPDATE fs_nodes SET mode = ? WHERE path = ?", source.mode, target.path);
+  }
+
+  /** Copies a directory tree onto `to` (created when missing, merged into when it exists). */
+  private copyTree(from: string, to: Resolved, shownDest: string): void {
+    for (const node of this.nodes.subtree(from)) {
+      const path = node.path === from ? to.path : to.path + node.path.slice(from.length);
+      if (node.type !== "dir") {
+        this.copyEntry(node, path);
+        continue;
+      }
+      const existing = this.nodes.resolve(path, "cp");
+      if (existing.node?.type === "dir") continue;
+      if (existing.node) throw fsError("ENOTDIR", "cp", shownDest);
+      this.mkdirp(existing.path, shownDest);
+      this.sqlRun("UPDATE fs_nodes SET mode = ? WHERE path = ?", node.mode, existing.path);
+    }
+  }
+
+  private sqlRun(query: string, ...params: (string | number | null)[]): void {
+    this.nodes.sql.exec(query, ...params);
+  }
+}
+
+function toStat(node: NodeRow): FsStat {
+  return {
+    isFile: node.type === "file",
+    isDirectory: node.type === "dir",
+    isSymbolicLink: node.type === "symlink",
+    mode: node.mode,
+    size: node.size,
+    mtime: new Date(node.mtime),
+    dev: 1,
+    ino: node.rowid,
+  };
+}

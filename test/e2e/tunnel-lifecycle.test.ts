@@ -1,0 +1,156 @@
+/**
+ * Gateways coming and going while agents use them: restart, a kill in the middle of a call, an
+ * orderly SIGTERM that drains and leaves no child behind, and tunnels that never see each other.
+ */
+import { StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
+import { type RunningEdge, startEdge } from "../helpers/edge.ts";
+import { connectMcp, createTunnel, type McpSession, mcpUrl } from "../helpers/mcp-client.ts";
+import {
+  descendants,
+  EVERYTHING_STDIO,
+  type HttpMcpServer,
+  isAlive,
+  startEverythingHttp,
+  startGateway,
+  stopAll,
+} from "../helpers/processes.ts";
+import { until, within } from "../helpers/stdio-fixtures.ts";
+
+let edge: RunningEdge;
+let everything: HttpMcpServer;
+const sessions: McpSession[] = [];
+/** Children of gateways a test killed hard (no chance to stop them): stopped by PID afterwards. */
+const orphans: number[] = [];
+
+beforeAll(async () => {
+  [edge, everything] = await Promise.all([startEdge(), startEverythingHttp()]);
+});
+
+afterEach(async () => {
+  await Promise.all(sessions.splice(0).map((session) => session.close()));
+  for (const pid of orphans.splice(0)) if (isAlive(pid)) process.kill(pid, "SIGKILL");
+  await stopAll();
+});
+
+afterAll(async () => {
+  await stopAll();
+  await edge?.close();
+});
+
+async function connect(url: string, token: string): Promise<McpSession> {
+  const session = await connectMcp(url, token);
+  sessions.push(session);
+  return session;
+}
+
+const echo = (session: McpSession, message: string) =>
+  session.client.callTool({ name: "echo", arguments: { message } });
+
+test("gateway restart: the old session answers 404, the client re-initializes and carries on", async () => {
+  const tunnel = await createTunnel(edge, "restart");
+  const options = { edge: edge.url, token: tunnel.gatewayToken, servers: [`everything=${everything.url}`] };
+  const first = await startGateway(options);
+  const url = mcpUrl(edge, "restart", "everything");
+  const before = await connect(url, tunnel.agentToken);
+  expect((await echo(before, "before")).content).toEqual([{ type: "text", text: "Echo: before" }]);
+
+  expect((await first.stop("SIGKILL")).signal).toBe("SIGKILL");
+  await startGateway(options);
+
+  const failure = await echo(before, "stale").catch((error: unknown) => error);
+  expect(failure).toBeInstanceOf(StreamableHTTPError);
+  expect((failure as StreamableHTTPError).code).toBe(404);
+
+  const after = await connect(url, tunnel.agentToken);
+  expect(after.sessionId).not.toBe(before.sessionId);
+  expect((await echo(after, "after")).content).toEqual([{ type: "text", text: "Echo: after" }]);
+});
+
+test("a gateway killed mid-call: the pending call fails promptly instead of hanging", async () => {
+  const tunnel = await createTunnel(edge, "killed");
+  const gateway = await startGateway({
+    edge: edge.url,
+    token: tunnel.gatewayToken,
+    servers: [`everything=${everything.url}`],
+  });
+  const session = await connect(mcpUrl(edge, "killed", "everything"), tunnel.agentToken);
+  let started: () => void = () => {};
+  const progressed = new Promise<void>((resolve) => {
+    started = resolve;
+  });
+  const call = session.client.callTool(
+    { name: "trigger-long-running-operation", arguments: { duration: 60, steps: 60 } },
+    undefined,
+    { onprogress: () => started() },
+  );
+  const outcome = call.then(
+    () => "resolved",
+    (error: unknown) => error,
+  );
+  await within(progressed, 15_000, "the call to be under way");
+  await gateway.stop("SIGKILL");
+  // Bounded, not timed: a hang would run into the 60 s operation or the client's request timeout.
+  const failure = await within(outcome, 15_000, "the pending call to fail");
+  expect(failure).toBeInstanceOf(Error);
+});
+
+test("SIGTERM drains the call in flight, stops every stdio child and exits 0", async () => {
+  const tunnel = await createTunnel(edge, "drain");
+  const gateway = await startGateway({
+    edge: edge.url,
+    token: tunnel.gatewayToken,
+    servers: [`everything=${EVERYTHING_STDIO}`],
+    // Longer than the wait below: an exit in time means the drain ended on its own.
+    args: ["--drain-timeout-ms", "60000"],
+  });
+  const session = await connect(mcpUrl(edge, "drain", "everything"), tunnel.agentToken);
+  const children = descendants(gateway.pid);
+  expect(children.length).toBeGreaterThan(0);
+
+  let started: () => void = () => {};
+  const progressed = new Promise<void>((resolve) => {
+    started = resolve;
+  });
+  const call = session.client.callTool(
+    { name: "trigger-long-running-operation", arguments: { duration: 2, steps: 4 } },
+    undefined,
+    { onprogress: () => started() },
+  );
+  await within(progressed, 15_000, "the call to be under way");
+  const exit = await gateway.stop("SIGTERM", 30_000);
+  expect(exit).toEqual({ code: 0, signal: null });
+  const result = await within(call, 5_000, "the drained call");
+  expect(JSON.stringify(result.content)).toContain("Long running operation completed");
+  await until(() => children.every((pid) => !isAlive(pid)), 5_000, "every child of the gateway to be gone");
+  expect(gateway.output()).toMatch(/ draining .*inFlight=/);
+  expect(gateway.output()).toMatch(/ stopped /);
+});
+
+test("two tunnels are isolated: each sees only its own gateway's servers and tokens", async () => {
+  const [alpha, beta] = await Promise.all([createTunnel(edge, "alpha"), createTunnel(edge, "beta")]);
+  await Promise.all([
+    startGateway({ edge: edge.url, token: alpha.gatewayToken, servers: [`only-alpha=${everything.url}`] }),
+    startGateway({ edge: edge.url, token: beta.gatewayToken, servers: [`only-beta=${everything.url}`] }),
+  ]);
+  const a = await connect(mcpUrl(edge, "alpha", "only-alpha"), alpha.agentToken);
+  const b = await connect(mcpUrl(edge, "beta", "only-beta"), beta.agentToken);
+  expect((await echo(a, "a")).content).toEqual([{ type: "text", text: "Echo: a" }]);
+  expect((await echo(b, "b")).content).toEqual([{ type: "text", text: "Echo: b" }]);
+
+  const initialize = (url: string, token: string, sessionId?: string) =>
+    fetch(url, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${token}`,
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+        ...(sessionId ? { "mcp-session-id": sessionId } : {}),
+      },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list", params: {} }),
+    });
+  // Another tunnel's server, another tunnel's token, another tunnel's session: all unknown here.
+  expect((await initialize(mcpUrl(edge, "alpha", "only-beta"), alpha.agentToken)).status).toBe(404);
+  expect((await initialize(mcpUrl(edge, "beta", "only-beta"), alpha.agentToken)).status).toBe(404);
+  expect((await initialize(mcpUrl(edge, "beta", "only-beta"), beta.agentToken, a.sessionId)).status).toBe(404);
+});

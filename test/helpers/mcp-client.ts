@@ -1,0 +1,75 @@
+/**
+ * The official MCP SDK client pointed at a tunnel's agent endpoint, for end-to-end tests and
+ * benchmarks: `EDGE/t/TUNNEL/SERVER/mcp` with the agent token, and the admin calls that create a
+ * tunnel and issue its tokens.
+ */
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { ClientCapabilities } from "@modelcontextprotocol/sdk/types.js";
+import type { RunningEdge } from "./edge.ts";
+import { within } from "./stdio-fixtures.ts";
+
+export interface TunnelTokens {
+  name: string;
+  gatewayToken: string;
+  agentToken: string;
+}
+
+/** POST /admin/tunnels: creates a tunnel and returns its two tokens. */
+export async function createTunnel(edge: RunningEdge, name: string): Promise<TunnelTokens> {
+  const response = await fetch(`${edge.url}/admin/tunnels`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${edge.adminToken}`, "content-type": "application/json" },
+    body: JSON.stringify({ name }),
+  });
+  if (response.status !== 201) throw new Error(`creating tunnel ${name}: ${response.status} ${await response.text()}`);
+  const created = (await response.json()) as { gatewayToken: string; agentToken: string };
+  return { name, gatewayToken: created.gatewayToken, agentToken: created.agentToken };
+}
+
+export function mcpUrl(edge: RunningEdge | string, tunnel: string, server: string): string {
+  return `${typeof edge === "string" ? edge : edge.url}/t/${tunnel}/${server}/mcp`;
+}
+
+export interface McpSession {
+  client: Client;
+  transport: StreamableHTTPClientTransport;
+  /** The Mcp-Session-Id the server assigned (undefined for stateless servers). */
+  sessionId: string | undefined;
+  /** Ends the session (DELETE) and closes the client; never throws. */
+  close(): Promise<void>;
+}
+
+export interface ConnectOptions {
+  capabilities?: ClientCapabilities;
+  /** Registers request handlers (sampling, elicitation, roots) before initialize. */
+  setup?: (client: Client) => void;
+  /** Send the token in X-Tether-Token rather than Authorization. */
+  tetherHeader?: boolean;
+  connectMs?: number;
+}
+
+/** Connects and initializes an SDK client through the edge. */
+export async function connectMcp(url: string, agentToken: string, options: ConnectOptions = {}): Promise<McpSession> {
+  const headers: Record<string, string> = options.tetherHeader
+    ? { "x-tether-token": agentToken }
+    : { authorization: `Bearer ${agentToken}` };
+  const transport = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } });
+  const client = new Client({ name: "tether-e2e", version: "1.0.0" }, { capabilities: options.capabilities ?? {} });
+  options.setup?.(client);
+  try {
+    await within(client.connect(transport), options.connectMs ?? 20_000, `initialize at ${url}`);
+  } catch (error) {
+    await client.close().catch(() => {});
+    throw error;
+  }
+  return {
+    client,
+    transport,
+    sessionId: transport.sessionId,
+    async close() {
+      await within(transport.terminateSession(), 5_000, "terminate session").catch(() => {});
+      await client.close().catch(() => {});
+    },
+  };
+}
