@@ -211,7 +211,7 @@ export class TunnelRelay extends DurableObject<Env> {
 
   override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): void {
     const connection = this.#pool.get(ws);
-    if (!connection.isOpen) return;
+    if (connection.closedByRelay) return;
     try {
       const tunnel = this.#tunnel.get();
       if (!tunnel) throw new TetherError("gateway_lost", "tunnel deleted");

@@ -10,8 +10,8 @@ import { tunnelsRoutes } from "./routes/tunnels.ts";
 
 export { Registry } from "../durable-objects/registry.ts";
 export { Sandbox } from "../durable-objects/sandbox.ts";
-export { EgressGate } from "../src/sandbox/run-code/egress-gate.ts";
 export { TunnelRelay } from "../durable-objects/tunnel-relay.ts";
+export { EgressGate } from "../src/sandbox/run-code/egress-gate.ts";
 
 const app = new Hono<{ Bindings: Env }>();
 

@@ -43,7 +43,8 @@ export function openRuntime(ctx: DurableObjectState, env: Env, meta: SandboxMeta
   };
   const tree: TarTree = {
     entries: () => fs.walk(),
-    open: async (path) => fs.readStream(path),
+    // Removed since it was listed: the export keeps its listed size (zeros) and stays well-formed.
+    open: async (path) => ((await fs.exists(path)) ? fs.readStream(path) : new Blob([]).stream()),
   };
   return { fs, bash, tools, tree };
 }

@@ -4,6 +4,7 @@
  * memory only (a call in flight keeps the object awake, see ./storage.ts).
  */
 import { TetherError } from "../../src/errors/tether-error.ts";
+import { isPathAllowed, isUnsafePath } from "../../src/protocol/allow-paths.ts";
 import { encodeJsonFrame, FrameType } from "../../src/protocol/frames.ts";
 import type { Head, Hello, Reset } from "../../src/protocol/messages.ts";
 
@@ -75,8 +76,16 @@ export class GatewayConnection {
     this.#nextStream = attachment.streamCeiling + 1;
   }
 
+  /** Usable for sending: not closed by the relay, and the peer has not started closing. */
   get isOpen(): boolean {
     return !this.#closed && this.ws.readyState === WebSocket.OPEN;
+  }
+  /**
+   * Closed by the relay. Frames that arrive on a socket the peer is closing (it sent them before
+   * its close frame) still count, so receiving only stops here.
+   */
+  get closedByRelay(): boolean {
+    return this.#closed;
   }
   get tokenId(): string {
     return this.#attachment.tokenId;
@@ -99,15 +108,10 @@ export class GatewayConnection {
     return this.hello?.servers.find((server) => server.name === name);
   }
 
-  /** "" is the MCP endpoint; anything else must be in the server's allowPaths ("/x/*" allows a prefix). */
+  /** "" is the MCP endpoint; anything else must be a safe path the server's allowPaths admit. */
   allowsPath(name: string, path: string): boolean {
     const server = this.server(name);
-    if (!server) return false;
-    if (path === "") return true;
-    return server.allowPaths.some((entry) => {
-      const allowed = entry.startsWith("/") ? entry : `/${entry}`;
-      return allowed.endsWith("/*") ? path.startsWith(allowed.slice(0, -1)) : path === allowed;
-    });
+    return server !== undefined && !isUnsafePath(path) && isPathAllowed(server.allowPaths, path);
   }
 
   setHello(hello: Hello): void {

@@ -154,7 +154,8 @@ export class RelayCall implements StreamHandler {
   }
 
   #failWith(error: TetherError): void {
-    if (this.#done) return;
+    // After END the whole response is in our hands: let the queued writes deliver it.
+    if (this.#done || this.#ended) return;
     if (this.#writer) {
       this.#writer.abort(error).catch(() => {});
     } else {

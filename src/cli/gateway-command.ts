@@ -82,7 +82,7 @@ export async function gatewayCommand(argv: string[]): Promise<number> {
   }
 
   const log = stderrLogger;
-  const gateway = startGateway(config, { log });
+  const gateway = await startGateway(config, { log });
   return new Promise<number>((resolve) => {
     // The drain is bounded, so a second signal needs no "force" mode (a terminal's Ctrl-C may
     // also reach us twice through a launcher that forwards it).

@@ -150,8 +150,10 @@ export class SandboxHandle {
     await request(this.#fetch, this.#base, this.token, { method: "DELETE" });
   }
 
+  /** Relative paths are relative to the sandbox's working directory, /workspace, as in the tools. */
   #fileUrl(path: string): string {
-    const clean = path.replace(/^\/+/, "").split("/").map(encodeURIComponent).join("/");
+    const absolute = path.startsWith("/") ? path : `/workspace/${path}`;
+    const clean = absolute.replace(/^\/+/, "").split("/").map(encodeURIComponent).join("/");
     return `${this.#base}/files/${clean}`;
   }
 }

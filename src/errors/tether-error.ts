@@ -74,7 +74,3 @@ export class TetherError extends Error {
 export function isTetherError(value: unknown): value is TetherError {
   return value instanceof TetherError;
 }
-
-export function isErrorCode(value: string): value is ErrorCode {
-  return Object.hasOwn(STATUS, value);
-}

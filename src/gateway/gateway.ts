@@ -31,9 +31,9 @@ export interface RunningGateway {
   stop(): Promise<void>;
 }
 
-export function startGateway(config: GatewayConfig, options: GatewayOptions = {}): RunningGateway {
+export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<RunningGateway> {
   const log = options.log ?? stderrLogger;
-  const list = options.upstreams ?? config.servers.map((server) => createUpstream(server, log));
+  const list = options.upstreams ?? (await Promise.all(config.servers.map((server) => createUpstream(server, log))));
   const upstreams = new Map(list.map((upstream) => [upstream.name, upstream]));
   const gatewayId = `gw-${randomUUID()}`;
   const hello: Hello = {

@@ -13,13 +13,13 @@
  * State: at most one socket and its StreamMux; the retry counter resets once a connection has
  * stayed up for STABLE_AFTER_MS, so a link that flaps right after Welcome still backs off.
  */
-import type { IncomingMessage } from "node:http";
 import WebSocket, { type RawData } from "ws";
 import { TetherError } from "../errors/tether-error.ts";
 import { decodeFrame, decodeJson, encodeJsonFrame, FrameType } from "../protocol/frames.ts";
 import { type GoAway, type Hello, WelcomeSchema } from "../protocol/messages.ts";
 import { PING, PONG, TUNNEL_PROTOCOL_VERSION } from "../protocol/version.ts";
 import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from "./backoff.ts";
+import { closeHint, describeRefusal, readReason } from "./connect-diagnostics.ts";
 import { describeError, type Logger } from "./log.ts";
 import { StreamMux } from "./stream-mux.ts";
 import type { Upstream } from "./upstream.ts";
@@ -135,7 +135,8 @@ export class TunnelClient {
     ws.on("unexpected-response", (request, response) => {
       refused = true;
       void readReason(response).then((reason) => {
-        this.#logRefusal(response.statusCode ?? 0, reason);
+        const { event, ...fields } = describeRefusal(response.statusCode ?? 0, reason, this.#options.tunnel);
+        log(event, fields);
         request.destroy();
         ws.terminate();
       });
@@ -242,25 +243,6 @@ export class TunnelClient {
     clearInterval(this.#pingTimer);
   }
 
-  #logRefusal(status: number, reason: string): void {
-    const { tunnel, log } = this.#options;
-    if (status === 401 || status === 403) {
-      log("auth_rejected", {
-        status,
-        reason,
-        hint: `the edge refused the gateway token of tunnel "${tunnel}": check --token`,
-      });
-    } else if (status === 404) {
-      log("auth_rejected", {
-        status,
-        reason,
-        hint: `tunnel "${tunnel}" does not exist on this edge, or the token belongs to another tunnel`,
-      });
-    } else {
-      log("handshake_failed", { status, reason });
-    }
-  }
-
   async #closedWithin(ws: WebSocket, ms: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const closed = this.#socketClosed;
@@ -279,48 +261,6 @@ function toBytes(data: RawData): Uint8Array {
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
   if (Array.isArray(data)) return Buffer.concat(data);
   return data;
-}
-
-/** The edge's error message from a refused upgrade (JSON `error.message`), else the status text. */
-async function readReason(response: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(resolve, 2_000);
-      response.on("data", (chunk: Buffer) => {
-        if (size < 8192) chunks.push(chunk);
-        size += chunk.byteLength;
-      });
-      response.on("end", () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      response.on("error", reject);
-    });
-    const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { error?: { message?: unknown } };
-    if (typeof body.error?.message === "string") return body.error.message;
-  } catch {
-    // Not JSON: fall back to the status line.
-  }
-  return response.statusMessage ?? "";
-}
-
-function closeHint(code: number): string | undefined {
-  switch (code) {
-    case 4400:
-      return "the edge rejected a frame from this gateway (protocol error)";
-    case 4401:
-      return "the gateway token was revoked or the tunnel deleted";
-    case 4426:
-      return "the edge speaks another tunnel protocol version: upgrade the gateway";
-    case 1012:
-      return "the edge's relay restarted";
-    case 1006:
-      return "the connection dropped without a close frame";
-    default:
-      return undefined;
-  }
 }
 
 function networkError(error: Error): string {

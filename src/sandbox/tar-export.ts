@@ -5,8 +5,8 @@ import { createTarPacker, type TarHeader } from "modern-tar";
  * a time while the archive is consumed, so memory stays at one chunk however large the tree is.
  *
  * The tree is not locked while it streams (staging must not wait behind a slow download): a file
- * that grows or shrinks between listing and reading is exported at the size it was listed with
- * (cut, or padded with zero bytes), so the archive itself always stays well-formed.
+ * that grows, shrinks or goes away between listing and reading is exported at the size it was
+ * listed with (cut, or padded with zero bytes), so the archive itself always stays well-formed.
  */
 export interface TarTreeEntry {
   /** Absolute path inside the sandbox, e.g. `/workspace/a.txt`. */

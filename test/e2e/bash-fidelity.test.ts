@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { type IFileSystem, InMemoryFs } from "just-bash";
+import { Bash, type IFileSystem, InMemoryFs } from "just-bash";
 import { afterAll, describe, expect, test } from "vitest";
 import { BashSession } from "../../src/sandbox/bash/bash-session.ts";
 import { MemoryShellStateStore } from "../../src/sandbox/bash/shell-state.ts";
@@ -14,6 +14,7 @@ import { nodeSqlStorage } from "../fixtures/node-sql-storage.ts";
 // command, each in a fresh directory with the same files. The directory has the same absolute path
 // on both sides, so commands that print paths compare too. The sandbox side runs twice: over
 // just-bash's in-memory filesystem and over SqliteFs (on Node's SQLite), the one sandboxes use.
+// Plain just-bash (no session layer, none of its GNU-fidelity commands) runs too, for the record.
 
 interface Outcome {
   stdout: string;
@@ -25,6 +26,7 @@ interface Row {
   real: Outcome;
   memory: Outcome;
   sqlite: Outcome;
+  plain: Outcome;
 }
 
 const rows: Row[] = [];
@@ -48,12 +50,23 @@ function runReal(command: string, dir: string): Outcome {
   return { stdout: result.stdout, exitCode: result.status ?? -1 };
 }
 
-async function runSandbox(command: string, dir: string, fs: IFileSystem): Promise<Outcome> {
+async function seed(fs: IFileSystem, dir: string): Promise<void> {
   await fs.mkdir(dir, { recursive: true });
   for (const [path, content] of Object.entries(SEED_FILES)) {
     await fs.mkdir(dirname(join(dir, path)), { recursive: true });
     await fs.writeFile(join(dir, path), content);
   }
+}
+
+async function runPlain(command: string, dir: string): Promise<Outcome> {
+  const fs = new InMemoryFs();
+  await seed(fs, dir);
+  const result = await new Bash({ fs, cwd: dir, env: { HOME: dir, LC_ALL: "C" } }).exec(command);
+  return { stdout: result.stdout, exitCode: result.exitCode };
+}
+
+async function runSandbox(command: string, dir: string, fs: IFileSystem): Promise<Outcome> {
+  await seed(fs, dir);
   const session = new BashSession(fs, new MemoryShellStateStore(), { cwd: dir, env: { HOME: dir, LC_ALL: "C" } });
   const result = await session.run({ command, timeout_ms: 10_000 });
   return { stdout: result.stdout, exitCode: result.exitCode };
@@ -70,10 +83,11 @@ async function compare(item: CorpusCase): Promise<Row> {
   try {
     const real = runReal(item.command, dir);
     const memory = await runSandbox(item.command, dir, new InMemoryFs());
+    const plain = await runPlain(item.command, dir);
     const storage = nodeSqlStorage();
     try {
       const sqlite = await runSandbox(item.command, dir, new SqliteFs(storage));
-      return { name: item.name, real, memory, sqlite };
+      return { name: item.name, real, memory, sqlite, plain };
     } finally {
       storage.close();
     }
@@ -108,6 +122,7 @@ describe("bash fidelity against GNU bash", () => {
 
   afterAll(() => {
     const matching = rows.filter((row) => same(row.real, row.memory)).length;
+    const plainMatching = rows.filter((row) => same(row.real, row.plain)).length;
     const lines = rows.map((row) => {
       const mark = same(row.real, row.memory) ? "match" : KNOWN_DIFFERENCES[row.name] ? "known" : "DIFF ";
       return `${mark}  ${row.name}${mark === "match" ? "" : `\n         bash: ${show(row.real)}\n      sandbox: ${show(row.memory)}`}`;
@@ -115,7 +130,7 @@ describe("bash fidelity against GNU bash", () => {
     const rate = rows.length === 0 ? 0 : (100 * matching) / rows.length;
     console.log(
       `${lines.join("\n")}\nbash fidelity: ${matching}/${rows.length} commands match GNU bash (${rate.toFixed(1)}%), ` +
-        `${Object.keys(KNOWN_DIFFERENCES).length} known differences`,
+        `${Object.keys(KNOWN_DIFFERENCES).length} known differences; plain just-bash: ${plainMatching}/${rows.length}`,
     );
   });
 });

@@ -146,7 +146,7 @@ describe("runaway code is stopped and the sandbox keeps working", () => {
     expect(timed.meta.error_kind).toBe("timeout");
     expect(timed.text).toMatch(/timed out|timeout/i);
     expect((await sb.bash(sandbox, "echo still alive")).text).toBe("still alive\n");
-  });
+  }, 120_000); // a million loop iterations take ~9 s on an idle machine here, far more on a busy one
 
   test("run_code with an endless loop is stopped by its guard; the very next call works", async () => {
     const sandbox = await sb.create();

@@ -5,23 +5,25 @@
 import { StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import { type RunningEdge, startEdge } from "../helpers/edge.ts";
-import { connectMcp, createTunnel, type McpSession, mcpUrl } from "../helpers/mcp-client.ts";
+import { connectMcp, createTunnel, type McpSession, mcpUrl, revokeToken } from "../helpers/mcp-client.ts";
 import {
   descendants,
   EVERYTHING_STDIO,
+  type GatewayProcessOptions,
   type HttpMcpServer,
   isAlive,
+  type RunningProcess,
   startEverythingHttp,
   startGateway,
   stopAll,
 } from "../helpers/processes.ts";
-import { until, within } from "../helpers/stdio-fixtures.ts";
+import { sseReader, until, within } from "../helpers/stdio-fixtures.ts";
 
 let edge: RunningEdge;
 let everything: HttpMcpServer;
 const sessions: McpSession[] = [];
-/** Children of gateways a test killed hard (no chance to stop them): stopped by PID afterwards. */
-const orphans: number[] = [];
+/** Gateways a test started, stopped by PID after it (the shared upstream stays up). */
+const gateways: RunningProcess[] = [];
 
 beforeAll(async () => {
   [edge, everything] = await Promise.all([startEdge(), startEverythingHttp()]);
@@ -29,14 +31,19 @@ beforeAll(async () => {
 
 afterEach(async () => {
   await Promise.all(sessions.splice(0).map((session) => session.close()));
-  for (const pid of orphans.splice(0)) if (isAlive(pid)) process.kill(pid, "SIGKILL");
-  await stopAll();
+  await Promise.all(gateways.splice(0).map((gateway) => gateway.stop()));
 });
 
 afterAll(async () => {
   await stopAll();
   await edge?.close();
 });
+
+async function gatewayFor(options: GatewayProcessOptions): Promise<RunningProcess> {
+  const gateway = await startGateway(options);
+  gateways.push(gateway);
+  return gateway;
+}
 
 async function connect(url: string, token: string): Promise<McpSession> {
   const session = await connectMcp(url, token);
@@ -50,13 +57,13 @@ const echo = (session: McpSession, message: string) =>
 test("gateway restart: the old session answers 404, the client re-initializes and carries on", async () => {
   const tunnel = await createTunnel(edge, "restart");
   const options = { edge: edge.url, token: tunnel.gatewayToken, servers: [`everything=${everything.url}`] };
-  const first = await startGateway(options);
+  const first = await gatewayFor(options);
   const url = mcpUrl(edge, "restart", "everything");
   const before = await connect(url, tunnel.agentToken);
   expect((await echo(before, "before")).content).toEqual([{ type: "text", text: "Echo: before" }]);
 
   expect((await first.stop("SIGKILL")).signal).toBe("SIGKILL");
-  await startGateway(options);
+  await gatewayFor(options);
 
   const failure = await echo(before, "stale").catch((error: unknown) => error);
   expect(failure).toBeInstanceOf(StreamableHTTPError);
@@ -67,37 +74,53 @@ test("gateway restart: the old session answers 404, the client re-initializes an
   expect((await echo(after, "after")).content).toEqual([{ type: "text", text: "Echo: after" }]);
 });
 
-test("a gateway killed mid-call: the pending call fails promptly instead of hanging", async () => {
+test("a gateway killed mid-call: the agent's pending response ends promptly instead of hanging", async () => {
   const tunnel = await createTunnel(edge, "killed");
-  const gateway = await startGateway({
+  const gateway = await gatewayFor({
     edge: edge.url,
     token: tunnel.gatewayToken,
     servers: [`everything=${everything.url}`],
   });
-  const session = await connect(mcpUrl(edge, "killed", "everything"), tunnel.agentToken);
-  let started: () => void = () => {};
-  const progressed = new Promise<void>((resolve) => {
-    started = resolve;
+  const url = mcpUrl(edge, "killed", "everything");
+  const session = await connect(url, tunnel.agentToken);
+  const response = await fetch(url, {
+    method: "POST",
+    headers: {
+      authorization: `Bearer ${tunnel.agentToken}`,
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      "mcp-session-id": session.sessionId ?? "",
+      "mcp-protocol-version": session.transport.protocolVersion ?? "2025-06-18",
+    },
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: 7,
+      method: "tools/call",
+      params: {
+        name: "trigger-long-running-operation",
+        arguments: { duration: 60, steps: 60 },
+        _meta: { progressToken: "p" },
+      },
+    }),
   });
-  const call = session.client.callTool(
-    { name: "trigger-long-running-operation", arguments: { duration: 60, steps: 60 } },
-    undefined,
-    { onprogress: () => started() },
-  );
-  const outcome = call.then(
-    () => "resolved",
-    (error: unknown) => error,
-  );
-  await within(progressed, 15_000, "the call to be under way");
+  expect(response.headers.get("content-type")).toMatch(/text\/event-stream/);
+  const events = sseReader(response.body as ReadableStream<Uint8Array>);
+  expect(await events.next(15_000)).toMatchObject({ method: "notifications/progress" });
   await gateway.stop("SIGKILL");
-  // Bounded, not timed: a hang would run into the 60 s operation or the client's request timeout.
-  const failure = await within(outcome, 15_000, "the pending call to fail");
-  expect(failure).toBeInstanceOf(Error);
+  // Bounded, not timed: a relay that kept the stream open would run into the 60 s operation.
+  const outcome = await events.next(15_000).then(
+    (message) => message ?? "ended",
+    (error: unknown) => (String(error).includes("did not settle") ? "hung" : "failed"),
+  );
+  expect(["ended", "failed"]).toContain(outcome);
+  // The session went with its gateway: the client is told to re-initialize.
+  const failure = await echo(session, "after").catch((error: unknown) => error);
+  expect((failure as StreamableHTTPError).code).toBe(404);
 });
 
 test("SIGTERM drains the call in flight, stops every stdio child and exits 0", async () => {
   const tunnel = await createTunnel(edge, "drain");
-  const gateway = await startGateway({
+  const gateway = await gatewayFor({
     edge: edge.url,
     token: tunnel.gatewayToken,
     servers: [`everything=${EVERYTHING_STDIO}`],
@@ -130,8 +153,8 @@ test("SIGTERM drains the call in flight, stops every stdio child and exits 0", a
 test("two tunnels are isolated: each sees only its own gateway's servers and tokens", async () => {
   const [alpha, beta] = await Promise.all([createTunnel(edge, "alpha"), createTunnel(edge, "beta")]);
   await Promise.all([
-    startGateway({ edge: edge.url, token: alpha.gatewayToken, servers: [`only-alpha=${everything.url}`] }),
-    startGateway({ edge: edge.url, token: beta.gatewayToken, servers: [`only-beta=${everything.url}`] }),
+    gatewayFor({ edge: edge.url, token: alpha.gatewayToken, servers: [`only-alpha=${everything.url}`] }),
+    gatewayFor({ edge: edge.url, token: beta.gatewayToken, servers: [`only-beta=${everything.url}`] }),
   ]);
   const a = await connect(mcpUrl(edge, "alpha", "only-alpha"), alpha.agentToken);
   const b = await connect(mcpUrl(edge, "beta", "only-beta"), beta.agentToken);
@@ -153,4 +176,25 @@ test("two tunnels are isolated: each sees only its own gateway's servers and tok
   expect((await initialize(mcpUrl(edge, "alpha", "only-beta"), alpha.agentToken)).status).toBe(404);
   expect((await initialize(mcpUrl(edge, "beta", "only-beta"), alpha.agentToken)).status).toBe(404);
   expect((await initialize(mcpUrl(edge, "beta", "only-beta"), beta.agentToken, a.sessionId)).status).toBe(404);
+});
+
+test("a revoked gateway token: the edge closes the gateway (4401), which keeps retrying and logs an auth problem", async () => {
+  const tunnel = await createTunnel(edge, "revoked");
+  const gateway = await gatewayFor({
+    edge: edge.url,
+    token: tunnel.gatewayToken,
+    servers: [`everything=${everything.url}`],
+  });
+  await revokeToken(edge, "revoked", tunnel.gatewayTokenId);
+  await gateway.waitFor(/ disconnected code=4401 /);
+  const refusal = await gateway.waitFor(/ auth_rejected status=401 /);
+  expect(refusal).toContain("check --token");
+  expect(gateway.child.exitCode).toBeNull();
+  // Agents are told no gateway is there, at once.
+  const response = await fetch(mcpUrl(edge, "revoked", "everything"), {
+    method: "POST",
+    headers: { authorization: `Bearer ${tunnel.agentToken}`, "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
+  });
+  expect(response.status).toBe(503);
 });

@@ -57,7 +57,7 @@ export interface Harness {
 export async function startHarness(upstreams: Upstream[], config: Partial<GatewayConfig> = {}): Promise<Harness> {
   const edge = await startFakeEdge();
   const events: Harness["events"] = [];
-  const gateway = startGateway(
+  const gateway = await startGateway(
     { edge: edge.url, tunnel: TUNNEL, token: GATEWAY_TOKEN, servers: [], drainTimeoutMs: 5_000, ...config },
     {
       upstreams,

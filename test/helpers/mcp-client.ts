@@ -13,6 +13,9 @@ export interface TunnelTokens {
   name: string;
   gatewayToken: string;
   agentToken: string;
+  /** Token ids (for revocation through the admin API). */
+  gatewayTokenId: string;
+  agentTokenId: string;
 }
 
 /** POST /admin/tunnels: creates a tunnel and returns its two tokens. */
@@ -23,8 +26,19 @@ export async function createTunnel(edge: RunningEdge, name: string): Promise<Tun
     body: JSON.stringify({ name }),
   });
   if (response.status !== 201) throw new Error(`creating tunnel ${name}: ${response.status} ${await response.text()}`);
-  const created = (await response.json()) as { gatewayToken: string; agentToken: string };
-  return { name, gatewayToken: created.gatewayToken, agentToken: created.agentToken };
+  const created = (await response.json()) as {
+    gatewayToken: string;
+    agentToken: string;
+    tokens: { id: string; role: "gateway" | "agent" }[];
+  };
+  const idOf = (role: string) => created.tokens.find((token) => token.role === role)?.id ?? "";
+  return {
+    name,
+    gatewayToken: created.gatewayToken,
+    agentToken: created.agentToken,
+    gatewayTokenId: idOf("gateway"),
+    agentTokenId: idOf("agent"),
+  };
 }
 
 export function mcpUrl(edge: RunningEdge | string, tunnel: string, server: string): string {
@@ -72,4 +86,13 @@ export async function connectMcp(url: string, agentToken: string, options: Conne
       await client.close().catch(() => {});
     },
   };
+}
+
+/** DELETE /admin/tunnels/NAME/tokens/ID: revokes a token (a gateway token's live sockets close at once). */
+export async function revokeToken(edge: RunningEdge, tunnel: string, tokenId: string): Promise<void> {
+  const response = await fetch(`${edge.url}/admin/tunnels/${tunnel}/tokens/${tokenId}`, {
+    method: "DELETE",
+    headers: { authorization: `Bearer ${edge.adminToken}` },
+  });
+  if (!response.ok) throw new Error(`revoking ${tokenId}: ${response.status} ${await response.text()}`);
 }

@@ -121,6 +121,9 @@ export interface GatewayProcessOptions {
   env?: NodeJS.ProcessEnv;
   /** Run dist/tether-gateway.mjs (built beforehand) instead of the TypeScript sources. */
   bundle?: boolean;
+  /** Run this file instead (a copy of the bundle somewhere else, say). */
+  entry?: string;
+  cwd?: string;
 }
 
 /** Starts `tether gateway` as a real process; resolves once it logged that it is connected. */
@@ -137,13 +140,14 @@ export async function startGateway(options: GatewayProcessOptions, readyMs = 30_
 
 /** Starts `tether gateway` without waiting for it to connect. */
 export function spawnGatewayProcess(options: GatewayProcessOptions): RunningProcess {
-  const entry = options.bundle ? `${ROOT}dist/tether-gateway.mjs` : `${ROOT}src/cli/main.ts`;
+  const entry = options.entry ?? (options.bundle ? `${ROOT}dist/tether-gateway.mjs` : `${ROOT}src/cli/main.ts`);
   const args = [entry, "gateway", "--edge", options.edge, "--token", options.token];
   if (options.tunnel) args.push("--tunnel", options.tunnel);
   for (const server of options.servers) args.push("--server", server);
   args.push(...(options.args ?? []));
   return spawnProcess("gateway", NODE, args, {
     env: { TETHER_EDGE: "", TETHER_TOKEN: "", TETHER_TUNNEL: "", ...options.env },
+    cwd: options.cwd,
   });
 }
 

@@ -78,15 +78,20 @@ describe("bash", () => {
     const out = await callTool("bash", { command: "noisy" }, ctx);
     expect(out.truncated).toBe(true);
     expect(out.exitCode).toBe(3);
-    expect(out.text.endsWith("\n[output truncated: 20481 more bytes not shown (limit 100 KiB)]\nexit code: 3")).toBe(
-      true,
-    );
+    expect(out.text.endsWith("\n[output truncated: 120.0 KiB total, showing first 100 KiB]\nexit code: 3")).toBe(true);
+    expect(out.text.startsWith("a".repeat(80 * 1024))).toBe(true);
   });
 
-  it("passes the session's own truncation through", async () => {
+  it("keeps the session's own cut and markers intact", async () => {
     const ctx = testToolContext();
-    ctx.bash.respond = () => ({ stdout: "cut by the session", stderr: "", exitCode: 0, truncated: true });
-    expect((await callTool("bash", { command: "x" }, ctx)).truncated).toBe(true);
+    const stdout = `${"a".repeat(100 * 1024 - 100)}\n[output truncated: 1 MiB total, showing first 100 KiB]\n`;
+    const stderr = "b".repeat(100);
+    ctx.bash.respond = () => ({ stdout, stderr, exitCode: 1, truncated: true });
+    expect(await callTool("bash", { command: "x" }, ctx)).toEqual({
+      text: `${stdout}${stderr}\nexit code: 1`,
+      exitCode: 1,
+      truncated: true,
+    });
   });
 
   it("names invalid fields and does not run anything", async () => {

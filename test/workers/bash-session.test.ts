@@ -211,14 +211,17 @@ describe("runaway commands and bad input", () => {
 test("a warm command's duration is logged (measurement, not an assertion)", () =>
   sandbox(async ({ bash }) => {
     for (let i = 0; i < 10; i++) await bash.run({ command: "echo warm" });
+    // workerd's clock moves in coarse steps: time a batch, and report the per-command mean too.
     const times: number[] = [];
-    for (let i = 0; i < 50; i++) {
+    const batchStart = performance.now();
+    for (let i = 0; i < 100; i++) {
       const started = performance.now();
       await bash.run({ command: "echo hi | tr a-z A-Z" });
       times.push(performance.now() - started);
     }
+    const mean = (performance.now() - batchStart) / times.length;
     times.sort((a, b) => a - b);
     console.log(
-      `warm bash command in a Durable Object: p50 ${times[25]?.toFixed(2)} ms, p90 ${times[45]?.toFixed(2)} ms`,
+      `warm bash command in a Durable Object (SqliteFs): mean ${mean.toFixed(2)} ms, p50 ${times[50]?.toFixed(2)} ms, p90 ${times[90]?.toFixed(2)} ms`,
     );
   }));

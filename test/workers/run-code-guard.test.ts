@@ -52,7 +52,9 @@ describe("the deadline guard stops runaway code, and the next run works", () => 
 
   test("finally { continue } / finally { return } cannot swallow it either", async () => {
     await expectStoppedThenNextRunWorks("for (;;) { try { for (;;) {} } finally { continue; } }");
-    await expectStoppedThenNextRunWorks("const f = () => { try { for (;;) {} } finally { return 1; } };\nwhile (true) f();");
+    await expectStoppedThenNextRunWorks(
+      "const f = () => { try { for (;;) {} } finally { return 1; } };\nwhile (true) f();",
+    );
   });
 
   test("a busy loop inside a function called in a loop", async () => {
@@ -66,7 +68,9 @@ describe("the deadline guard stops runaway code, and the next run works", () => 
   });
 
   test("an endless chain of callbacks: timers, promises and array methods", async () => {
-    await expectStoppedThenNextRunWorks("function tick() { setTimeout(tick, 0); }\ntick();\nawait new Promise(() => {});");
+    await expectStoppedThenNextRunWorks(
+      "function tick() { setTimeout(tick, 0); }\ntick();\nawait new Promise(() => {});",
+    );
     await expectStoppedThenNextRunWorks("const spin = () => Promise.resolve().then(spin);\nawait spin();");
     await expectStoppedThenNextRunWorks("const a = [1, 2, 3];\nwhile (true) a.map((x) => x * 2).forEach(() => {});");
   });
@@ -121,7 +125,9 @@ describe("guardCode (the rewrite itself)", () => {
     expect(guarded("const f = async function* () {};")).toBe("const f = async function* () {G();};");
     expect(guarded("const f = (x) => ({ x });")).toBe("const f = (x) => ((G(), { x }));");
     expect(guarded("const f = async (x) => { await x; };")).toBe("const f = async (x) => {G(); await x; };");
-    expect(guarded("class A { m() {} get v() { return 1; } }")).toBe("class A { m() {G();} get v() {G(); return 1; } }");
+    expect(guarded("class A { m() {} get v() { return 1; } }")).toBe(
+      "class A { m() {G();} get v() {G(); return 1; } }",
+    );
   });
 
   test("catch and finally blocks start with a guard call", () => {

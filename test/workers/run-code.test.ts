@@ -84,6 +84,12 @@ describe("run_code errors", () => {
     expect(result.error).toMatch(/^SyntaxError: import\/export declarations are not supported.*\(line 1, column 1\)$/);
   });
 
+  test("import() is refused before anything runs: raw sockets would bypass the egress gate", async () => {
+    const result = await run(`console.log("never");\nconst { connect } = await import("cloudflare:sockets");`);
+    expect(result.error).toBe("SyntaxError: import() is not available in run_code (line 2, column 27)");
+    expect(result.stdout).toBe("");
+  });
+
   test("a thrown error is reported with its message and line; output before it is kept", async () => {
     const result = await run(`console.log("before");\n\nthrow new TypeError("boom");`);
     expect(result.error).toBe("TypeError: boom (line 3)");
@@ -96,9 +102,19 @@ describe("run_code errors", () => {
   });
 
   test("a rejection nobody handles is reported on stderr", async () => {
-    const result = await run(`Promise.reject(new Error("later"));\nawait new Promise((r) => setTimeout(r, 20));\nreturn 1`);
+    const result = await run(
+      `Promise.reject(new Error("later"));\nawait new Promise((r) => setTimeout(r, 20));\nreturn 1`,
+    );
     expect(result.result).toBe(1);
     expect(result.stderr).toContain("Uncaught (in promise) Error: later");
+  });
+
+  test("an error thrown in a timer callback is reported on stderr", async () => {
+    const result = await run(
+      `setTimeout(() => { throw new RangeError("in timer"); }, 0);\nawait new Promise((r) => setTimeout(r, 20));\n"done"`,
+    );
+    expect(result.result).toBe("done");
+    expect(result.stderr).toBe("Uncaught RangeError: in timer (line 1)\n");
   });
 
   test("every run gets a fresh isolate: globals do not leak between runs", async () => {

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, test } from "vitest";
-import { ADMIN, bash, call, createSandbox, uniqueId, warmUp } from "./sandbox-helpers.ts";
+import { ADMIN, bash, call, createSandbox, textOf, uniqueId, warmUp } from "./sandbox-helpers.ts";
 
 beforeAll(warmUp, 60_000);
 
@@ -25,7 +25,7 @@ describe("creating sandboxes", () => {
     const second = await createSandbox({ id, files: { "a.txt": "second" } });
     expect(second.created).toBe(false);
     const read = await call(`/v1/sandboxes/${id}/files/workspace/a.txt`, first.token);
-    expect(await read.text()).toBe("first");
+    expect(await textOf(read)).toBe("first");
     expect((await call(`/v1/sandboxes/${id}`, second.token)).status).toBe(200);
   });
 

@@ -69,3 +69,8 @@ export async function warmUp(): Promise<void> {
   const sandbox = await createSandbox();
   await bash(sandbox, "true");
 }
+
+/** A file body as text (decoded from bytes: file responses are application/octet-stream). */
+export async function textOf(res: Response): Promise<string> {
+  return new TextDecoder().decode(await res.arrayBuffer());
+}

@@ -2,7 +2,7 @@ import { exports } from "cloudflare:workers";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterEach, beforeAll, describe, expect, test } from "vitest";
-import { type Created, call, createSandbox, warmUp } from "./sandbox-helpers.ts";
+import { type Created, call, createSandbox, textOf, warmUp } from "./sandbox-helpers.ts";
 
 beforeAll(warmUp, 60_000);
 
@@ -54,7 +54,7 @@ describe("MCP face", () => {
     const read = await client.callTool({ name: "read", arguments: { file_path: "/workspace/mcp.txt" } });
     expect(text(read)).toContain("via mcp");
     const raw = await call(`/v1/sandboxes/${sandbox.id}/files/workspace/mcp.txt`, sandbox.token);
-    expect(await raw.text()).toBe("via mcp\n");
+    expect(await textOf(raw)).toBe("via mcp\n");
   });
 
   test("tool output is streamed as progress notifications when the client asks for progress", async () => {

@@ -1,6 +1,6 @@
 import { unpackTar } from "modern-tar";
 import { beforeAll, describe, expect, test } from "vitest";
-import { ADMIN, type Created, call, createSandbox, warmUp } from "./sandbox-helpers.ts";
+import { ADMIN, type Created, call, createSandbox, textOf, warmUp } from "./sandbox-helpers.ts";
 
 beforeAll(warmUp, 60_000);
 
@@ -29,7 +29,7 @@ describe("staging files", () => {
     expect(second.status).toBe(200);
     const read = await get(sandbox, "workspace/deep/dir/a.txt");
     expect(read.headers.get("content-length")).toBe("12");
-    expect(await read.text()).toBe("hello, again");
+    expect(await textOf(read)).toBe("hello, again");
     expect(
       (await call(`/v1/sandboxes/${sandbox.id}/files/workspace/deep/dir/a.txt`, sandbox.token, { method: "DELETE" }))
         .status,
@@ -50,12 +50,12 @@ describe("staging files", () => {
   test("paths are percent-decoded and `..` cannot leave the sandbox", async () => {
     const sandbox = await createSandbox();
     expect((await put(sandbox, "workspace/with%20space.txt", "s")).status).toBe(201);
-    expect(await (await get(sandbox, "workspace/with space.txt")).text()).toBe("s");
+    expect(await textOf(await get(sandbox, "workspace/with space.txt"))).toBe("s");
     // Normalised inside the sandbox's own root: /workspace/../../../etc/x is /etc/x. (Dot segments
     // in a URL are resolved by the URL parser; encoded slashes reach the sandbox as written.)
     const escaped = await put(sandbox, "workspace/..%2F..%2F..%2Fetc%2Fx", "inside");
     expect(((await escaped.json()) as { path: string }).path).toBe("/etc/x");
-    expect(await (await get(sandbox, "etc/x")).text()).toBe("inside");
+    expect(await textOf(await get(sandbox, "etc/x"))).toBe("inside");
   });
 
   test("reading a directory or a missing file is a clear error", async () => {
@@ -88,7 +88,7 @@ describe("staging files", () => {
       expect(error.code).toBe("quota_exceeded");
       expect(error.message).toMatch(/quota exceeded \(4 MiB/);
     }
-    expect(await (await get(sandbox, "workspace/keep.txt")).text()).toBe("old content");
+    expect(await textOf(await get(sandbox, "workspace/keep.txt"))).toBe("old content");
     expect((await get(sandbox, "workspace/new.bin")).status).toBe(404);
     expect(await usage(sandbox)).toMatchObject(before);
   });

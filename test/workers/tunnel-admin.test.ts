@@ -8,11 +8,11 @@ import {
   edgeFetch,
   jsonRpc,
   POST_JSON,
-  SimGateway,
   uniqueName,
   warmUpEdge,
   within,
 } from "./tunnel-fixtures.ts";
+import { SimGateway } from "./tunnel-sim-gateway.ts";
 
 warmUpEdge();
 

@@ -4,19 +4,17 @@ import { describe, expect, test } from "vitest";
 import {
   admin,
   agentFetch,
-  BodyReader,
   createTunnel,
   initializeBody,
+  JSON_HEADERS,
   jsonRpc,
   POST_JSON,
-  SimGateway,
   warmUpEdge,
   within,
 } from "./tunnel-fixtures.ts";
+import { BodyReader, SimGateway } from "./tunnel-sim-gateway.ts";
 
 warmUpEdge();
-
-const JSON_HEADERS: Array<[string, string]> = [["content-type", "application/json"]];
 
 interface Detail {
   tokens: Array<{ id: string; role: string; revokedAt: number | null }>;

@@ -8,10 +8,10 @@ import {
   edgeFetch,
   jsonRpc,
   POST_JSON,
-  SimGateway,
   warmUpEdge,
   within,
 } from "./tunnel-fixtures.ts";
+import { SimGateway } from "./tunnel-sim-gateway.ts";
 
 warmUpEdge();
 

@@ -1,11 +1,11 @@
 import { describe, expect, test } from "vitest";
 import { SseBoundary } from "../../durable-objects/tunnel-relay/sse-keep-alive.ts";
-import { agentFetch, BodyReader, createTunnel, jsonRpc, POST_JSON, SimGateway, warmUpEdge } from "./tunnel-fixtures.ts";
+import { agentFetch, createTunnel, jsonRpc, POST_JSON, SSE_HEADERS, warmUpEdge } from "./tunnel-fixtures.ts";
+import { BodyReader, SimGateway } from "./tunnel-sim-gateway.ts";
 
 warmUpEdge();
 
 const KEEP_ALIVE = ": keep-alive\n\n";
-const SSE_HEADERS: Array<[string, string]> = [["content-type", "text/event-stream"]];
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function boundaryAfter(...chunks: string[]): boolean {

@@ -4,16 +4,8 @@ import { describe, expect, test } from "vitest";
 import type { GatewayAttachment } from "../../durable-objects/tunnel-relay/gateway-connection.ts";
 import { MAX_TRACES, SESSION_IDLE_MS } from "../../durable-objects/tunnel-relay/storage.ts";
 import { TraceStore } from "../../durable-objects/tunnel-relay/trace-store.ts";
-import {
-  admin,
-  agentFetch,
-  createTunnel,
-  initializeBody,
-  POST_JSON,
-  SimGateway,
-  warmUpEdge,
-  within,
-} from "./tunnel-fixtures.ts";
+import { admin, agentFetch, createTunnel, initializeBody, POST_JSON, warmUpEdge, within } from "./tunnel-fixtures.ts";
+import { SimGateway } from "./tunnel-sim-gateway.ts";
 
 warmUpEdge();
 

@@ -5,16 +5,15 @@ import {
   type CreatedTunnel,
   createTunnel,
   initializeBody,
+  JSON_HEADERS,
   jsonRpc,
   POST_JSON,
-  SimGateway,
   warmUpEdge,
   within,
 } from "./tunnel-fixtures.ts";
+import { SimGateway } from "./tunnel-sim-gateway.ts";
 
 warmUpEdge();
-
-const JSON_HEADERS: Array<[string, string]> = [["content-type", "application/json"]];
 
 interface SessionView {
   id: string;

@@ -149,6 +149,7 @@ export class BashSession {
 
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeoutMs);
+    const started = Date.now();
     let result: { stdout: string; stderr: string; exitCode: number };
     try {
       const oldpwd = state.env.OLDPWD;
@@ -186,7 +187,9 @@ export class BashSession {
       this.store.save({ ...state, lastExitCode: exitCode });
     }
 
-    const failure = captured ? undefined : classifyFailure(result, controller.signal.aborted, timeoutMs);
+    const failure = captured
+      ? undefined
+      : classifyFailure(result, { aborted: controller.signal.aborted, elapsedMs: Date.now() - started, timeoutMs });
     const stderr = stripEpilogueTrace(result.stderr) + notes.map((note) => `${note}\n`).join("");
     const output = capOutput(result.stdout, stderr, this.options.outputCapBytes ?? DEFAULT_OUTPUT_CAP);
     if (onOutput) {

@@ -16,15 +16,16 @@
  * other).
  */
 import type { CpOptions, FileContent, FsStat, IFileSystem, MkdirOptions, RmOptions } from "just-bash";
-import { allocateBlob, appendChunks, copyBlob, deleteBlob, readBlob, writeChunks } from "./chunks.ts";
+import { allocateBlob, appendChunks, deleteBlob, readBlob, writeChunks } from "./chunks.ts";
 import { isDevicePath } from "./devices.ts";
 import { byteLength, type EncodingOption, encodingOf, fromBytes, toBytes } from "./encoding.ts";
 import { fsError } from "./fs-errors.ts";
 import { readStream, type WalkEntry, walk, writeStream } from "./fs-streams.ts";
-import { NodeStore, type Resolved } from "./node-store.ts";
-import { dirname, isSameOrDescendant, joinPath, resolvePath, segments } from "./paths.ts";
+import { NodeStore } from "./node-store.ts";
+import { dirname, isSameOrDescendant, resolvePath } from "./paths.ts";
 import { addUsage, assertWithinQuota, DEFAULT_QUOTA_BYTES, quotaExceeded, readUsage, type Usage } from "./quota.ts";
-import { DIR_MODE, FILE_MODE, type NodeRow, SYMLINK_MODE } from "./schema.ts";
+import { type NodeRow, SYMLINK_MODE } from "./schema.ts";
+import { TreeWriter } from "./tree-writer.ts";
 
 /** What SqliteFs needs from `ctx.storage`. */
 export interface FsStorage {
@@ -47,6 +48,7 @@ export class SqliteFs implements IFileSystem {
   readonly quotaBytes: number;
   private readonly storage: FsStorage;
   private readonly nodes: NodeStore;
+  private readonly writer: TreeWriter;
   private readonly now: () => number;
 
   constructor(storage: FsStorage, options: SqliteFsOptions = {}) {
@@ -54,6 +56,7 @@ export class SqliteFs implements IFileSystem {
     this.quotaBytes = options.quotaBytes ?? DEFAULT_QUOTA_BYTES;
     this.now = options.now ?? Date.now;
     this.nodes = new NodeStore(storage.sql, this.now());
+    this.writer = new TreeWriter(this.nodes, this.now);
   }
 
   // ---- reading ----
@@ -125,27 +128,27 @@ export class SqliteFs implements IFileSystem {
   async writeFile(path: string, content: FileContent, options?: EncodingOption): Promise<void> {
     const bytes = toBytes(content, encodingOf(options));
     this.transaction("open", path, () => {
-      const target = this.writeTarget(path, "open");
+      const target = this.writer.writeTarget(path, "open");
       if (!target) return;
       const old = target.node;
       this.precheckQuota(bytes.byteLength - (old?.size ?? 0), "write", path);
       const blob = allocateBlob(this.nodes.sql);
       writeChunks(this.nodes.sql, blob, bytes);
-      this.putFile(target.path, old, blob, bytes.byteLength);
+      this.writer.putFile(target.path, old, blob, bytes.byteLength);
     });
   }
 
   async appendFile(path: string, content: FileContent, options?: EncodingOption): Promise<void> {
     const bytes = toBytes(content, encodingOf(options));
     this.transaction("append", path, () => {
-      const target = this.writeTarget(path, "append");
+      const target = this.writer.writeTarget(path, "append");
       if (!target) return;
       const old = target.node;
       this.precheckQuota(bytes.byteLength, "append", path);
       if (!old || old.blob === null) {
         const blob = allocateBlob(this.nodes.sql);
         writeChunks(this.nodes.sql, blob, bytes);
-        this.putFile(target.path, old, blob, bytes.byteLength);
+        this.writer.putFile(target.path, old, blob, bytes.byteLength);
         return;
       }
       appendChunks(this.nodes.sql, old.blob, old.size, bytes);
@@ -161,10 +164,10 @@ export class SqliteFs implements IFileSystem {
         const { path: physical, node } = this.nodes.resolve(path, "mkdir", false);
         if (node) throw fsError("EEXIST", "mkdir", path, node.type === "dir" ? "directory already exists" : undefined);
         this.nodes.parentDir(physical, "mkdir", path);
-        this.createDir(physical, path);
+        this.writer.createDir(physical, path);
         return;
       }
-      this.mkdirp(path, path);
+      this.writer.mkdirp(path, path);
     });
   }
 
@@ -194,9 +197,9 @@ export class SqliteFs implements IFileSystem {
         if (isSameOrDescendant(from.path, to.path)) {
           throw fsError("EINVAL", "cp", src, `cannot copy '${src}' into itself, '${dest}'`);
         }
-        this.copyTree(from.path, to, dest);
+        this.writer.copyTree(from.path, to, dest);
       } else {
-        this.copyEntry(from.node, dest);
+        this.writer.copyEntry(from.node, dest);
       }
       assertWithinQuota(this.nodes.sql, this.quotaBytes, "cp", dest);
     });
@@ -213,7 +216,7 @@ export class SqliteFs implements IFileSystem {
         throw fsError("EINVAL", "mv", src, `cannot move '${src}' into itself, '${dest}'`);
       }
       if (isDevicePath(to.path)) throw fsError("EPERM", "mv", dest);
-      this.mkdirp(dirname(to.path), dest);
+      this.writer.mkdirp(dirname(to.path), dest);
       if (to.node) {
         if (from.node.type === "dir" && to.node.type !== "dir") throw fsError("ENOTDIR", "mv", dest);
         if (from.node.type !== "dir" && to.node.type === "dir") throw fsError("EISDIR", "mv", dest);
@@ -243,7 +246,7 @@ export class SqliteFs implements IFileSystem {
       const { path: physical, node } = this.nodes.resolve(linkPath, "symlink", false);
       if (node) throw fsError("EEXIST", "symlink", linkPath);
       if (isDevicePath(physical)) throw fsError("EPERM", "symlink", linkPath);
-      this.mkdirp(dirname(physical), linkPath);
+      this.writer.mkdirp(dirname(physical), linkPath);
       const size = byteLength(target);
       this.nodes.insert(physical, { type: "symlink", mode: SYMLINK_MODE, mtime: this.now(), size, target });
       addUsage(this.nodes.sql, size);
@@ -258,7 +261,7 @@ export class SqliteFs implements IFileSystem {
       if (from.type !== "file") throw fsError("EPERM", "link", existingPath);
       const to = this.nodes.resolve(newPath, "link", false);
       if (to.node) throw fsError("EEXIST", "link", newPath);
-      this.copyEntry(from, newPath);
+      this.writer.copyEntry(from, newPath);
       assertWithinQuota(this.nodes.sql, this.quotaBytes, "link", newPath);
     });
   }
@@ -286,7 +289,7 @@ export class SqliteFs implements IFileSystem {
    * the old file is untouched and the partial chunks are dropped. Resolves to the bytes written.
    */
   async writeStream(path: string, body: ReadableStream<Uint8Array>): Promise<number> {
-    this.writeTarget(path, "open", false); // fail fast, before reading the body
+    this.writer.writeTarget(path, "open", false); // fail fast, before reading the body
     return writeStream(body, {
       sql: this.nodes.sql,
       quotaBytes: this.quotaBytes,
@@ -295,9 +298,9 @@ export class SqliteFs implements IFileSystem {
       commit: (blob, size) =>
         this.transaction("open", path, () => {
           this.sqlRun("DELETE FROM fs_pending WHERE blob = ?", blob);
-          const target = this.writeTarget(path, "open");
+          const target = this.writer.writeTarget(path, "open");
           if (!target) return deleteBlob(this.nodes.sql, blob);
-          this.putFile(target.path, target.node, blob, size);
+          this.writer.putFile(target.path, target.node, blob, size);
         }),
     });
   }
@@ -326,99 +329,9 @@ export class SqliteFs implements IFileSystem {
     return node;
   }
 
-  /**
-   * Where a write to `path` lands (following symlinks), creating missing parent directories unless
-   * `createParents` is false; null for a device, which swallows writes.
-   */
-  private writeTarget(path: string, op: string, createParents = true): Resolved | null {
-    const target = this.nodes.resolve(path, op);
-    if (isDevicePath(target.path)) {
-      if (target.node?.type === "file") return null;
-      throw fsError(target.node ? "EISDIR" : "EPERM", op, path);
-    }
-    if (target.node?.type === "dir") throw fsError("EISDIR", op, path);
-    if (!target.node && createParents) this.mkdirp(dirname(target.path), path);
-    return target;
-  }
-
   private precheckQuota(growth: number, op: string, path: string): void {
     const used = this.usage().bytes;
     if (growth > 0 && used + growth > this.quotaBytes) throw quotaExceeded(op, path, this.quotaBytes, used + growth);
-  }
-
-  /** Points `path` at a freshly written blob, replacing (and freeing) whatever content it had. */
-  private putFile(path: string, old: NodeRow | undefined, blob: number, size: number): void {
-    if (old) {
-      deleteBlob(this.nodes.sql, old.blob);
-      this.sqlRun("UPDATE fs_nodes SET blob = ?, size = ?, mtime = ? WHERE path = ?", blob, size, this.now(), path);
-      addUsage(this.nodes.sql, size - old.size);
-    } else {
-      this.nodes.insert(path, { type: "file", mode: FILE_MODE, mtime: this.now(), size, blob });
-      addUsage(this.nodes.sql, size, 1);
-    }
-  }
-
-  /** mkdir -p: walks down, creating what is missing; existing directories (or links to them) are fine. */
-  private mkdirp(path: string, shownPath: string): void {
-    const wanted = segments(resolvePath("/", path));
-    let current = "/";
-    for (const [index, name] of wanted.entries()) {
-      const candidate = joinPath(current, name);
-      const { path: physical, node } = this.nodes.resolve(candidate, "mkdir");
-      if (node) {
-        if (node.type !== "dir") throw fsError(index === wanted.length - 1 ? "EEXIST" : "ENOTDIR", "mkdir", shownPath);
-        current = physical;
-        continue;
-      }
-      if (this.nodes.lookup(candidate)) throw fsError("EEXIST", "mkdir", shownPath); // a dangling symlink
-      this.createDir(candidate, shownPath);
-      current = candidate;
-    }
-  }
-
-  private createDir(path: string, shownPath: string): void {
-    if (isDevicePath(path)) throw fsError("EPERM", "mkdir", shownPath);
-    this.nodes.insert(path, { type: "dir", mode: DIR_MODE, mtime: this.now() });
-  }
-
-  /** Copies one file or symlink to `dest` (following a symlink at `dest`, as cp does). */
-  private copyEntry(source: NodeRow, dest: string): void {
-    if (source.type === "symlink") {
-      const { path, node } = this.nodes.resolve(dest, "cp", false);
-      if (node?.type === "dir") throw fsError("EISDIR", "cp", dest);
-      if (node) this.nodes.deleteSubtree(path);
-      else this.mkdirp(dirname(path), dest);
-      this.nodes.insert(path, {
-        type: "symlink",
-        mode: source.mode,
-        mtime: this.now(),
-        size: source.size,
-        target: source.target,
-      });
-      addUsage(this.nodes.sql, source.size);
-      return;
-    }
-    const target = this.writeTarget(dest, "cp");
-    if (!target) return;
-    const blob = source.blob === null ? allocateBlob(this.nodes.sql) : copyBlob(this.nodes.sql, source.blob);
-    this.putFile(target.path, target.node, blob, source.size);
-    this.sqlRun("UPDATE fs_nodes SET mode = ? WHERE path = ?", source.mode, target.path);
-  }
-
-  /** Copies a directory tree onto `to` (created when missing, merged into when it exists). */
-  private copyTree(from: string, to: Resolved, shownDest: string): void {
-    for (const node of this.nodes.subtree(from)) {
-      const path = node.path === from ? to.path : to.path + node.path.slice(from.length);
-      if (node.type !== "dir") {
-        this.copyEntry(node, path);
-        continue;
-      }
-      const existing = this.nodes.resolve(path, "cp");
-      if (existing.node?.type === "dir") continue;
-      if (existing.node) throw fsError("ENOTDIR", "cp", shownDest);
-      this.mkdirp(existing.path, shownDest);
-      this.sqlRun("UPDATE fs_nodes SET mode = ? WHERE path = ?", node.mode, existing.path);
-    }
   }
 
   private sqlRun(query: string, ...params: (string | number | null)[]): void {

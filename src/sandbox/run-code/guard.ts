@@ -19,6 +19,7 @@ import { simple } from "acorn-walk";
  *     throwing, so `try { while (1) {} } catch {}`, `while (1) { try {} catch {} }` and
  *     `finally { return }` cannot swallow the stop.
  * Insertions never add newlines, so line numbers in stack traces still match the user's code.
+ * Refused before anything runs: import/export declarations and import() expressions.
  *
  * Convention: the code is the body of an async function (top-level `await` and `return` work);
  * when the last top-level statement is an expression, its value is returned, like a REPL.
@@ -119,16 +120,24 @@ function parseUserCode(code: string): Program {
   }
   for (const statement of program.body) {
     if (statement.type.startsWith("Import") || statement.type.startsWith("Export")) {
-      const line = statement.loc?.start.line ?? 1;
-      const column = (statement.loc?.start.column ?? 0) + 1;
-      throw new CodeSyntaxError(
+      throw refuse(
+        statement,
         "import/export declarations are not supported: the code is the body of an async function (use `return` for a result)",
-        line,
-        column,
       );
     }
   }
+  // import() would reach the runtime's built-in modules, `cloudflare:sockets` among them, whose
+  // raw TCP connections do not pass through the egress gate's fetch handler.
+  simple(program, {
+    ImportExpression: (node) => {
+      throw refuse(node, "import() is not available in run_code");
+    },
+  });
   return program;
+}
+
+function refuse(node: Node, message: string): CodeSyntaxError {
+  return new CodeSyntaxError(message, node.loc?.start.line ?? 1, (node.loc?.start.column ?? 0) + 1);
 }
 
 function toCodeSyntaxError(error: unknown): Error {

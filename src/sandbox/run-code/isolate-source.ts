@@ -59,6 +59,8 @@ const RUNTIME = `// Captured before the user's code can replace them.
 const clock = Date.now.bind(Date);
 const setTimer = setTimeout;
 const clearTimer = clearTimeout;
+const setRepeat = setInterval;
+const enqueue = queueMicrotask;
 const realFetch = globalThis.fetch;
 const OUTPUT_CAP = ${OUTPUT_CAP};
 const MAX_INTERVAL = ${MAX_CLOCK_INTERVAL};
@@ -162,6 +164,10 @@ function describeError(error) {
   }
 }
 
+function uncaught(prefix, error) {
+  return prefix + " " + (error instanceof Error ? describeError(error) : formatValue(error)) + "\\n";
+}
+
 function toResultJson(value) {
   if (value === undefined) return undefined;
   let text;
@@ -197,6 +203,21 @@ function installFetch(config, refused) {
   };
 }
 
+// An error thrown by a callback would escape to the runtime's log; it goes to stderr instead,
+// and a callback stopped by the guard ends quietly.
+function installTimers(stderr) {
+  const shield = (callback) => typeof callback !== "function" ? callback : function (...args) {
+    try {
+      return callback.apply(this, args);
+    } catch (error) {
+      if (!(error instanceof RunStopped)) write(stderr, uncaught("Uncaught", error));
+    }
+  };
+  globalThis.setTimeout = (callback, ms, ...args) => setTimer(shield(callback), ms, ...args);
+  globalThis.setInterval = (callback, ms, ...args) => setRepeat(shield(callback), ms, ...args);
+  globalThis.queueMicrotask = (callback) => enqueue(shield(callback));
+}
+
 function installFiles(files) {
   const unwrap = (reply) => {
     if ("error" in reply) throw new Error(reply.error);
@@ -217,9 +238,10 @@ export async function run(main, config, files) {
   installConsole(stdout, stderr);
   installFetch(config, refused);
   installFiles(files);
+  installTimers(stderr);
   addEventListener("unhandledrejection", (event) => {
     if (event.reason instanceof RunStopped) return;
-    write(stderr, "Uncaught (in promise) " + describeError(event.reason) + "\\n");
+    write(stderr, uncaught("Uncaught (in promise)", event.reason));
   });
 
   let timer;

@@ -21,9 +21,12 @@ import { type IsolateConfig, type IsolateOutcome, isolateModules } from "./isola
  *
  * Why a guard-call budget as well as the clock: in production Workers, Date.now() only advances
  * on I/O (a Spectre mitigation), so a loop that never awaits sees a frozen clock and the
- * deadline alone never fires there. The budget bounds such a loop by counting guard calls.
- * A call costs at least ~1.5 ns on this machine, so CHECKS_PER_MS calls cannot finish before
- * the clock deadline where the clock does move; `limits.cpuMs` remains the hard stop.
+ * deadline alone never fires there. The budget bounds such a loop by counting guard calls:
+ * CHECKS_PER_MS per millisecond of timeout. A guard call costs ~1.5 ns on this machine (measured
+ * on an empty loop), so where the clock moves the deadline fires first; where it does not, the
+ * budget ends a guard-heavy loop near the timeout. `limits.cpuMs` remains the hard stop for code
+ * that spends its time inside one builtin call (a huge sort, a pathological regex), which no
+ * guard can interrupt.
  */
 
 /** Validated by the run_code tool's schema (src/sandbox/tools/run-code.ts) before it gets here. */

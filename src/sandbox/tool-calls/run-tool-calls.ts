@@ -67,13 +67,15 @@ async function* runOne(block: ToolUseBlock, ctx: ToolContext): AsyncGenerator<To
 }
 
 function resultEvent(block: ToolUseBlock, outcome: ToolOutcome, durationMs: number): ToolCallEvent {
+  // The Messages API rejects empty text blocks.
+  const text = outcome.text === "" ? "(no output)" : outcome.text;
   return {
     event: "result",
     tool_use_id: block.id,
     result: {
       type: "tool_result",
       tool_use_id: block.id,
-      content: [{ type: "text", text: outcome.text === "" ? "(no output)" : outcome.text }],
+      content: [{ type: "text", text }],
       is_error: outcome.isError === true,
     },
     meta: {
@@ -82,7 +84,7 @@ function resultEvent(block: ToolUseBlock, outcome: ToolOutcome, durationMs: numb
       ...(outcome.exitCode !== undefined ? { exit_code: outcome.exitCode } : {}),
       duration_ms: Math.round(durationMs * 100) / 100,
       truncated: outcome.truncated === true,
-      bytes_out: byteLength(outcome.text),
+      bytes_out: byteLength(text),
       ...(outcome.errorKind ? { error_kind: outcome.errorKind } : {}),
     },
   };

@@ -1,12 +1,11 @@
 import { z } from "zod";
+import { DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS } from "../bash/bash-session.ts";
 import { commandText } from "./command-output.ts";
 import { defineTool } from "./tool.ts";
 import { KIB } from "./truncate.ts";
 
 /** Reference limit of the Managed Agents toolset: a bash result carries at most 100 KiB of output. */
 export const BASH_MAX_OUTPUT_BYTES = 100 * KIB;
-/** Longest timeout a call may ask for; the session's default (120 s) applies when none is given. */
-export const BASH_MAX_TIMEOUT_MS = 600_000;
 
 export const BashInputSchema = z
   .object({
@@ -15,9 +14,9 @@ export const BashInputSchema = z
     timeout_ms: z
       .int()
       .positive()
-      .max(BASH_MAX_TIMEOUT_MS)
+      .max(MAX_TIMEOUT_MS)
       .optional()
-      .describe("Timeout for this call (default 120000)"),
+      .describe(`Timeout for this call (default ${DEFAULT_TIMEOUT_MS})`),
   })
   .superRefine((input, ctx) => {
     if (input.restart) return;
@@ -45,13 +44,16 @@ export const bashTool = defineTool({
       },
       onOutput,
     );
+    // The session caps output itself (with its own markers); cutting again would cut its markers off.
+    // The cap here is for runners that do not.
+    const cap = result.truncated ? Number.POSITIVE_INFINITY : BASH_MAX_OUTPUT_BYTES;
     if (result.failure) {
-      const out = commandText(result.stdout, result.stderr, result.failure.message, BASH_MAX_OUTPUT_BYTES);
+      const out = commandText(result.stdout, result.stderr, result.failure.message, cap);
       return { ...out, isError: true, errorKind: result.failure.kind, truncated: out.truncated || result.truncated };
     }
     const restarted = command.trim() === "" ? "shell restarted" : undefined;
     const trailer = result.exitCode !== 0 ? `exit code: ${result.exitCode}` : restarted;
-    const out = commandText(result.stdout, result.stderr, trailer, BASH_MAX_OUTPUT_BYTES);
+    const out = commandText(result.stdout, result.stderr, trailer, cap);
     return { ...out, exitCode: result.exitCode, truncated: out.truncated || result.truncated };
   },
 });

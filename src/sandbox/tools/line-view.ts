@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { TetherError } from "../../errors/tether-error.ts";
-import { byteLength, capOutput, formatBytes } from "./truncate.ts";
+import { byteLength, cutToBytes, formatBytes } from "./truncate.ts";
 
 /** `[start_line, end_line]`, 1-based and inclusive; an end of -1 means "to the end of the file". */
 export const ViewRangeSchema = z.array(z.int()).length(2, "must be [start_line, end_line]");
@@ -65,7 +65,7 @@ export function numberLines(
     if (bytes + cost > maxBytes) {
       if (out.length === 0) {
         // A single line longer than the cap: show its start rather than nothing.
-        const cut = capOutput(numbered, maxBytes);
+        const cut = cutToBytes(numbered, maxBytes);
         return { text: `${cut.text}\n[line ${first} alone is longer than ${formatBytes(maxBytes)}]`, truncated: true };
       }
       const last = first + out.length - 1;

@@ -9,9 +9,11 @@ import { grepCommand } from "./grep.ts";
 import { headCommand } from "./head.ts";
 import { lsCommand } from "./ls.ts";
 import { pasteCommand } from "./paste.ts";
+import { realpathCommand } from "./realpath.ts";
 import { sedCommand } from "./sed.ts";
 import { sortCommand } from "./sort.ts";
 import { uniqCommand } from "./uniq.ts";
+import { wcCommand } from "./wc.ts";
 import { whichCommand } from "./which.ts";
 import { xargsCommand } from "./xargs.ts";
 
@@ -21,9 +23,11 @@ export const GNU_COMMANDS: readonly Command[] = [
   headCommand,
   lsCommand,
   pasteCommand,
+  realpathCommand,
   sedCommand,
   sortCommand,
   uniqCommand,
+  wcCommand,
   whichCommand,
   xargsCommand,
 ];

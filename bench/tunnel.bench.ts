@@ -1,0 +1,58 @@
+/**
+ * Tunnel benchmarks, side by side in one run, with the same client (the official MCP SDK client
+ * over Streamable HTTP) doing a small tools/call "echo":
+ *  (a) direct to the upstream over HTTP: server-everything (a real process) and a minimal echo
+ *      upstream (bench/upstreams/echo-upstream.ts, a real process too);
+ *  (b) the edge's own floor: the Worker's trivial route (plain fetch) and a bare WebSocket echo
+ *      through the relay Durable Object;
+ *  (c) through the tunnel: the edge in-process (Miniflare via test/helpers/edge.ts) + a real
+ *      gateway process + the same upstreams.
+ * p50/p99 and calls/s at 1, 16 and 64 clients (one SDK session or socket each); 1 KiB, 1 MiB and
+ * 16 MiB tool results through the tunnel vs direct (time, peak RSS growth of workerd and of the
+ * gateway); the gateway's idle RSS. Then the targets, met or not.
+ */
+import { rssMiB } from "./lib/memory.ts";
+import { printTable, type Row, writeResults } from "./lib/report.ts";
+import { LEVELS, latencyRow, measureLatency } from "./tunnel/latency.ts";
+import { measureResults } from "./tunnel/results.ts";
+import { type BenchSetup, startSetup } from "./tunnel/setup.ts";
+import { latencyTargets, type Target } from "./tunnel/targets.ts";
+
+export default async function tunnelBench(): Promise<void> {
+  let setup: BenchSetup | undefined;
+  try {
+    setup = await startSetup();
+    console.log(
+      `edge ${setup.edge.url} (workerd pid ${setup.workerdPid}), gateway pid ${setup.gateway.pid}, ` +
+        `echo upstream ${setup.echo.url}, server-everything ${setup.everything.url}`,
+    );
+    // Idle: connected, nothing relayed yet; let start-up garbage settle first.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const idle = { gatewayMiB: rssMiB(setup.gateway.pid), workerdMiB: rssMiB(setup.workerdPid) };
+
+    const latency = await measureLatency(setup);
+    const results = await measureResults(setup);
+    const afterLoad = { gatewayMiB: rssMiB(setup.gateway.pid), workerdMiB: rssMiB(setup.workerdPid) };
+
+    const targets: Target[] = [
+      ...latencyTargets(latency),
+      ...results.targets,
+      { target: "idle gateway RSS <= 60 MiB", measured: `${idle.gatewayMiB} MiB`, met: idle.gatewayMiB <= 60 },
+    ];
+
+    printTable(
+      `tools/call echo, same SDK client on every path (levels: ${LEVELS.map((l) => l.concurrency).join("/")} clients)`,
+      latency.map(latencyRow),
+    );
+    printTable("Tool results through the tunnel vs direct (echo upstream's blob tool)", results.rows);
+    printTable("Memory (RSS)", [
+      { process: "gateway", idle_after_connect_mib: idle.gatewayMiB, after_benchmarks_mib: afterLoad.gatewayMiB },
+      { process: "edge (workerd)", idle_after_connect_mib: idle.workerdMiB, after_benchmarks_mib: afterLoad.workerdMiB },
+    ]);
+    printTable("Targets", targets.map((t): Row => ({ ...t })));
+    const path = writeResults("tunnel", { levels: LEVELS, latency, results: results.rows, idle, afterLoad, targets });
+    console.log(`\nwrote ${path}`);
+  } finally {
+    await setup?.stop();
+  }
+}

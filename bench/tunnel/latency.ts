@@ -1,0 +1,115 @@
+/**
+ * Small tools/call latency and throughput on every path at each level. All pools are opened
+ * first (64 clients each), then each level runs every path back to back, so machine noise hits
+ * the paths being compared at about the same time.
+ */
+import { mcpUrl } from "../../test/helpers/mcp-client.ts";
+import { type ClientPool, type Level, openPool, type PoolSpec } from "../lib/levels.ts";
+import { mcpSessions } from "../lib/mcp-calls.ts";
+import type { LoadResult } from "../lib/measure.ts";
+import type { Row } from "../lib/report.ts";
+import { openEchoSocket } from "../lib/ws-echo.ts";
+import { type BenchSetup, TUNNEL } from "./setup.ts";
+
+export const LEVELS: Level[] = [
+  { concurrency: 1, requests: 300, maxMs: 10_000 },
+  { concurrency: 16, requests: 1_000, maxMs: 15_000 },
+  { concurrency: 64, requests: 2_000, maxMs: 20_000 },
+];
+
+export type PathKind = "direct" | "edge floor" | "tunnel";
+
+export interface LatencyRow {
+  path: PathKind;
+  what: string;
+  result: LoadResult;
+}
+
+/** The admin-only WebSocket echo of a tunnel's relay Durable Object. */
+export function relayEchoUrl(edgeUrl: string, tunnel: string): string {
+  return `${edgeUrl.replace(/^http/, "ws")}/admin/tunnels/${tunnel}/echo`;
+}
+
+interface PathSpec {
+  path: PathKind;
+  what: string;
+  spec: PoolSpec<unknown>;
+}
+
+export async function measureLatency(setup: BenchSetup): Promise<LatencyRow[]> {
+  const { edge, tunnel } = setup;
+  const frame = new Uint8Array(32).fill(7);
+  const paths: PathSpec[] = [
+    { path: "direct", what: "echo upstream", spec: erase(mcpSessions(setup.echo.url, "unused")) },
+    { path: "direct", what: "server-everything", spec: erase(mcpSessions(setup.everything.url, "unused")) },
+    {
+      path: "edge floor",
+      what: "GET /ping (fetch)",
+      spec: erase<number>({
+        open: async (index) => index,
+        call: async () => {
+          const response = await fetch(`${edge.url}/ping`);
+          if ((await response.text()) !== "pong") throw new Error(`/ping answered ${response.status}`);
+        },
+        close: async () => {},
+      }),
+    },
+    {
+      path: "edge floor",
+      what: "WebSocket echo, relay DO",
+      spec: erase({
+        open: () => openEchoSocket(relayEchoUrl(edge.url, TUNNEL), { authorization: `Bearer ${edge.adminToken}` }),
+        call: async (socket) => {
+          const echoed = await socket.roundTrip(frame);
+          if (echoed.byteLength !== frame.byteLength) throw new Error(`echo of ${echoed.byteLength} bytes`);
+        },
+        close: (socket) => socket.close(),
+      }),
+    },
+    {
+      path: "tunnel",
+      what: "echo upstream",
+      spec: erase(mcpSessions(mcpUrl(edge, TUNNEL, "echo"), tunnel.agentToken)),
+    },
+    {
+      path: "tunnel",
+      what: "server-everything",
+      spec: erase(mcpSessions(mcpUrl(edge, TUNNEL, "everything"), tunnel.agentToken)),
+    },
+  ];
+  const clients = Math.max(...LEVELS.map((level) => level.concurrency));
+  const pools: ClientPool[] = [];
+  try {
+    for (const { spec } of paths) pools.push(await openPool(clients, spec));
+    const rows: LatencyRow[] = [];
+    for (const level of LEVELS) {
+      for (const [i, { path, what }] of paths.entries()) {
+        const result = await (pools[i] as ClientPool).measure(level);
+        console.log(`  ${path} ${what} × ${level.concurrency}: p50 ${result.p50Ms} ms, ${result.callsPerSecond}/s`);
+        rows.push({ path, what, result });
+      }
+    }
+    return rows;
+  } finally {
+    await Promise.all(pools.map((pool) => pool.close()));
+  }
+}
+
+/** Hides a pool's client type so paths with different clients fit one list. */
+function erase<T>(spec: PoolSpec<T>): PoolSpec<unknown> {
+  return spec;
+}
+
+export function latencyRow({ path, what, result }: LatencyRow): Row {
+  return {
+    path,
+    what,
+    clients: result.concurrency,
+    p50_ms: result.p50Ms,
+    p99_ms: result.p99Ms,
+    calls_per_s: result.callsPerSecond,
+    calls: result.calls,
+    errors: result.errors,
+    first_error: result.firstError?.slice(0, 80),
+  };
+}

@@ -1,0 +1,76 @@
+/**
+ * Everything the tunnel benchmarks run against: the edge in-process (workerd through Miniflare's
+ * API), server-everything over Streamable HTTP and the minimal echo upstream as real processes,
+ * a tunnel, and a real gateway process exposing both upstreams. `stop()` ends every process by
+ * its own PID; a failed start stops whatever had started.
+ */
+import { descendantsNamed, rssMiB } from "../lib/memory.ts";
+import { type RunningEdge, startEdge } from "../../test/helpers/edge.ts";
+import { createTunnel, type TunnelTokens } from "../../test/helpers/mcp-client.ts";
+import {
+  type HttpMcpServer,
+  type RunningProcess,
+  startEverythingHttp,
+  startGateway,
+} from "../../test/helpers/processes.ts";
+import { type EchoUpstreamProcess, startEchoUpstreamProcess } from "../upstreams/echo-process.ts";
+
+export const TUNNEL = "bench";
+
+export interface BenchSetup {
+  edge: RunningEdge;
+  /** The workerd process running the edge (its RSS is the edge's memory). */
+  workerdPid: number;
+  echo: EchoUpstreamProcess;
+  everything: HttpMcpServer;
+  tunnel: TunnelTokens;
+  gateway: RunningProcess;
+  stop(): Promise<void>;
+}
+
+export async function startSetup(): Promise<BenchSetup> {
+  const processes: RunningProcess[] = [];
+  let edge: RunningEdge | undefined;
+  const stop = async () => {
+    // The gateway first (it drains against the edge), then the upstreams, then the edge.
+    for (const proc of processes.reverse()) await proc.stop("SIGTERM", 10_000);
+    await edge?.close();
+  };
+  try {
+    const started = await Promise.allSettled([startEdge(), startEverythingHttp(), startEchoUpstreamProcess()]);
+    const [edgeStart, everythingStart, echoStart] = started;
+    if (edgeStart.status === "fulfilled") edge = edgeStart.value;
+    if (everythingStart.status === "fulfilled") processes.push(everythingStart.value.process);
+    if (echoStart.status === "fulfilled") processes.push(echoStart.value.process);
+    for (const result of started) if (result.status === "rejected") throw result.reason;
+    if (!edge || everythingStart.status !== "fulfilled" || echoStart.status !== "fulfilled") {
+      throw new Error("unreachable: a start failed without a reason");
+    }
+    const tunnel = await createTunnel(edge, TUNNEL);
+    const gateway = await startGateway({
+      edge: edge.url,
+      token: tunnel.gatewayToken,
+      servers: [`echo=${echoStart.value.url}`, `everything=${everythingStart.value.url}`],
+    });
+    processes.push(gateway);
+    return {
+      edge,
+      workerdPid: edgeProcess(),
+      echo: echoStart.value,
+      everything: everythingStart.value,
+      tunnel,
+      gateway,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** The workerd process Miniflare started for the edge (the largest, should there be several). */
+function edgeProcess(): number {
+  const pids = descendantsNamed("workerd");
+  if (pids.length === 0) throw new Error("no workerd process below this one: is the edge running in-process?");
+  return pids.sort((a, b) => rssMiB(b) - rssMiB(a))[0] as number;
+}

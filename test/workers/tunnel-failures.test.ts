@@ -1,0 +1,116 @@
+import { describe, expect, test } from "vitest";
+import {
+  agentFetch,
+  createTunnel,
+  JSON_HEADERS,
+  jsonRpc,
+  POST_JSON,
+  SSE_HEADERS,
+  traces,
+  warmUpEdge,
+  within,
+} from "./tunnel-fixtures.ts";
+import { BodyReader, SimGateway, text } from "./tunnel-sim-gateway.ts";
+
+warmUpEdge();
+
+describe("failures during a relayed call", () => {
+  test("Reset upstream_unavailable before Head is a 502 JSON-RPC error naming the server", async () => {
+    const tunnel = await createTunnel();
+    const gateway = await SimGateway.connect(tunnel);
+    const call = agentFetch(tunnel, "echo", { method: "POST", headers: POST_JSON, body: jsonRpc("ping", {}, 11) });
+    const { stream } = await gateway.nextRequest();
+    gateway.reset(stream, "upstream_unavailable", "connect ECONNREFUSED 10.0.0.5:8080");
+    const res = await call;
+    expect(res.status).toBe(502);
+    const body = (await res.json()) as { id: number; error: { message: string; data: { code: string } } };
+    expect(body.id).toBe(11);
+    expect(body.error.data.code).toBe("upstream_unavailable");
+    expect(body.error.message).toContain('"echo"');
+    expect(body.error.message).toContain("ECONNREFUSED");
+    expect((await traces(tunnel.name))[0]).toMatchObject({
+      status: 502,
+      error: expect.stringContaining("ECONNREFUSED"),
+    });
+    gateway.close();
+  });
+
+  test("the gateway closing mid-call fails every pending call: 502 before Head, a broken stream after", async () => {
+    const tunnel = await createTunnel();
+    const gateway = await SimGateway.connect(tunnel);
+    const before = agentFetch(tunnel, "echo", { method: "POST", headers: POST_JSON, body: jsonRpc("ping", {}, 1) });
+    const during = agentFetch(tunnel, "echo", { method: "POST", headers: POST_JSON, body: jsonRpc("ping", {}, 2) });
+    const first = await gateway.nextRequest();
+    const second = await gateway.nextRequest();
+    const streaming = JSON.parse(text(first.body)).id === 2 ? first : second;
+    gateway.head(streaming.stream, 200, SSE_HEADERS);
+    gateway.data(streaming.stream, "data: partial\n\n");
+    const res = await during;
+    const reader = new BodyReader(res);
+    await reader.until("partial");
+    gateway.close(1001, "going away");
+
+    const failed = await within(before, "the call without Head");
+    expect(failed.status).toBe(502);
+    expect(await failed.json()).toMatchObject({ id: 1, error: { data: { code: "gateway_lost" } } });
+    await expect(reader.rest()).rejects.toThrow();
+    const recent = await traces(tunnel.name);
+    expect(recent.filter((t) => typeof t.error === "string" && /gateway disconnected/.test(t.error))).toHaveLength(2);
+  });
+
+  test("a response the gateway finished (END) is delivered whole even if the gateway leaves right after", async () => {
+    const tunnel = await createTunnel();
+    const gateway = await SimGateway.connect(tunnel);
+    const call = agentFetch(tunnel, "echo", { method: "POST", headers: POST_JSON, body: jsonRpc("ping") });
+    const { stream } = await gateway.nextRequest();
+    const body = "x".repeat(200_000);
+    gateway.head(stream, 200, [["content-type", "text/plain"]]);
+    for (let offset = 0; offset < body.length; offset += 50_000)
+      gateway.data(stream, body.slice(offset, offset + 50_000));
+    gateway.end(stream);
+    gateway.close(1001, "restarting");
+    await within(gateway.closed, "gateway close");
+    expect(await within((await call).text(), "the whole body")).toBe(body);
+  });
+
+  test("an agent that goes away mid-stream makes the edge Reset the stream with cancelled", async () => {
+    const tunnel = await createTunnel();
+    const gateway = await SimGateway.connect(tunnel);
+    const call = agentFetch(tunnel, "echo", { method: "GET", headers: { accept: "text/event-stream" } });
+    const { stream } = await gateway.nextRequest();
+    gateway.head(stream, 200, SSE_HEADERS);
+    gateway.data(stream, "data: one\n\n");
+    const reader = new BodyReader(await call);
+    await reader.until("one");
+    await reader.cancel();
+    // The relay learns of it when it next writes to the agent.
+    gateway.data(stream, "data: two\n\n");
+    expect(await gateway.resetOf(stream)).toEqual({ code: "cancelled", message: "the agent went away" });
+    // Late frames for the cancelled stream are ignored; the connection keeps serving.
+    gateway.data(stream, "data: late\n\n");
+    const next = agentFetch(tunnel, "echo", { method: "POST", headers: POST_JSON, body: jsonRpc("ping") });
+    const request = await gateway.nextRequest();
+    expect(request.stream).toBeGreaterThan(stream);
+    gateway.respond(request.stream, 200, JSON_HEADERS, "{}");
+    expect(await (await next).text()).toBe("{}");
+    expect(gateway.isClosed).toBe(false);
+    gateway.close();
+  });
+
+  test("an agent gone from an idle SSE stream is noticed by the next keep-alive", async () => {
+    const tunnel = await createTunnel({ sseKeepAliveMs: 20 });
+    const gateway = await SimGateway.connect(tunnel);
+    const call = agentFetch(tunnel, "echo", { method: "GET", headers: { accept: "text/event-stream" } });
+    const { stream } = await gateway.nextRequest();
+    gateway.head(stream, 200, SSE_HEADERS);
+    gateway.data(stream, "data: one\n\n");
+    const reader = new BodyReader(await call);
+    await reader.until("one");
+    await reader.cancel();
+    // No more data from the gateway: the keep-alive write finds the agent gone.
+    expect(await gateway.resetOf(stream)).toEqual({ code: "cancelled", message: "the agent went away" });
+    const [trace] = await traces(tunnel.name);
+    expect(trace).toMatchObject({ httpMethod: "GET", status: 200, error: "the agent disconnected" });
+    gateway.close();
+  });
+});
