@@ -1,18 +1,17 @@
-import { startSetup } from "./tunnel/setup.ts";
-import { connectMcp, mcpUrl } from "../test/helpers/mcp-client.ts";
-import { execFileSync } from "node:child_process";
-const setup = await startSetup();
+import { startEdge } from "../test/helpers/edge.ts";
+import { createTunnel } from "../test/helpers/mcp-client.ts";
+import { startGateway } from "../test/helpers/processes.ts";
+import { rssMiB } from "./lib/memory.ts";
+import { readFileSync } from "node:fs";
+const edge = await startEdge();
 try {
-  const e = setup.edge;
-  const s = await connectMcp(mcpUrl(e, "bench", "echo"), setup.tunnel.agentToken, { tetherHeader: true });
-  const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "echo", arguments: { message: "hello" } } });
-  for (const enc of ["gzip, deflate", "identity"]) {
-    const out = execFileSync("curl", ["-sS", "-v", "-o", "/dev/null", "-w", "total %{time_total} ttfb %{time_starttransfer}\\n", "-X", "POST", mcpUrl(e, "bench", "echo"), "-H", "content-type: application/json", "-H", "accept: application/json, text/event-stream", "-H", `accept-encoding: ${enc}`, "-H", `mcp-session-id: ${s.sessionId}`, "-H", `x-tether-token: ${setup.tunnel.agentToken}`, "-H", "mcp-protocol-version: 2025-11-25", "-d", body], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-    console.log(enc, out);
+  const t = await createTunnel(edge, "bench");
+  for (const bundle of [false, true]) {
+    const g = await startGateway({ edge: edge.url, token: t.gatewayToken, servers: ["echo=http://127.0.0.1:9/mcp"], bundle });
+    await new Promise((r) => setTimeout(r, 1500));
+    const st = readFileSync(`/proc/${g.pid}/status`, "utf8").match(/^(VmRSS|RssAnon|RssFile|VmHWM).*$/gm);
+    console.log(bundle ? "bundle" : "source", rssMiB(g.pid), st);
+    await g.stop();
   }
-  const r = await fetch(mcpUrl(e, "bench", "echo"), { method: "POST", headers: { "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-session-id": s.sessionId!, "x-tether-token": setup.tunnel.agentToken }, body });
-  console.log(r.status, [...r.headers]);
-  await r.text();
-  await s.close();
-} finally { await setup.stop(); }
+} finally { await edge.close(); }
 process.exit(0);

@@ -4,6 +4,7 @@
 // from node_modules/.bin (the `node` devDependency), forwarding signals and the exit status.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import { constants } from "node:os";
 import { fileURLToPath } from "node:url";
 
 const main = new URL("../src/cli/main.ts", import.meta.url);
@@ -22,5 +23,5 @@ if (major > 22 || (major === 22 && minor >= 18)) {
   }
   const child = spawn(node, [fileURLToPath(main), ...process.argv.slice(2)], { stdio: "inherit" });
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => child.kill(signal));
-  child.on("exit", (code, signal) => process.exit(code ?? (signal ? 128 + 15 : 1)));
+  child.on("exit", (code, signal) => process.exit(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0)));
 }

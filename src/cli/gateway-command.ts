@@ -21,9 +21,9 @@ Options:
   --tunnel NAME            the tunnel; by default the one the token names           [TETHER_TUNNEL]
   --server NAME=TARGET     a server to expose (repeatable); TARGET is either
                              an MCP Streamable HTTP URL   docs=http://10.1.2.3:8080/mcp
-                             stdio:COMMAND ARGS...         fs=stdio:mcp-server-filesystem /srv/data
-                           (stdio commands run directly, not through a shell; quote words with
-                           spaces; one child per MCP session)
+                             stdio:COMMAND ARGS...         'fs=stdio:mcp-server-filesystem /srv/data'
+                           (quote the whole flag value; the command runs directly, not through a
+                           shell, one child per MCP session; quotes inside group words)
   --header NAME:Key=Value  a header added to every request to HTTP server NAME (repeatable);
                            credentials stay inside the network
   --allow-path NAME:PATH   a path below HTTP server NAME's endpoint agents may also reach

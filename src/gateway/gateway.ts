@@ -42,8 +42,12 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     version: GATEWAY_VERSION,
     servers: list.map(({ name, kind, allowPaths }) => ({ name, kind, allowPaths: [...allowPaths] })),
   };
+  const url = connectUrl(config.edge, config.tunnel);
+  if (url.startsWith("ws:") && !isLoopback(new URL(url).hostname)) {
+    log("insecure_edge", { edge: config.edge, hint: "the gateway token travels unencrypted; use https://" });
+  }
   const client = new TunnelClient({
-    url: connectUrl(config.edge, config.tunnel),
+    url,
     token: config.token,
     tunnel: config.tunnel,
     hello,
@@ -76,4 +80,8 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     return stopping;
   };
   return { gatewayId, client, upstreams, stop };
+}
+
+function isLoopback(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "[::1]" || /^127\./.test(hostname);
 }

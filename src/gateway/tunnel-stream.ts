@@ -53,10 +53,6 @@ export class TunnelStream {
       : null;
   }
 
-  get finished(): boolean {
-    return this.#finished;
-  }
-
   /** Relays the request and its response; settles when the stream has ended either way, never rejects. */
   async run(): Promise<void> {
     const { server, path } = this.#open;
