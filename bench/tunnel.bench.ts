@@ -13,9 +13,10 @@
  */
 import { rssMiB } from "./lib/memory.ts";
 import { printTable, type Row, writeResults } from "./lib/report.ts";
+import { measureIdle } from "./tunnel/idle.ts";
 import { LEVELS, latencyRow, measureLatency } from "./tunnel/latency.ts";
 import { measureResults } from "./tunnel/results.ts";
-import { type BenchSetup, startSetup } from "./tunnel/setup.ts";
+import { type BenchSetup, localObservability, startSetup } from "./tunnel/setup.ts";
 import { latencyTargets, type Target } from "./tunnel/targets.ts";
 
 export default async function tunnelBench(): Promise<void> {
@@ -24,11 +25,10 @@ export default async function tunnelBench(): Promise<void> {
     setup = await startSetup();
     console.log(
       `edge ${setup.edge.url} (workerd pid ${setup.workerdPid}), gateway pid ${setup.gateway.pid}, ` +
-        `echo upstream ${setup.echo.url}, server-everything ${setup.everything.url}`,
+        `echo upstream ${setup.echo.url}, server-everything ${setup.everything.url}, ` +
+        `X_LOCAL_OBSERVABILITY=${localObservability()}`,
     );
-    // Idle: connected, nothing relayed yet; let start-up garbage settle first.
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
-    const idle = { gatewayMiB: rssMiB(setup.gateway.pid), workerdMiB: rssMiB(setup.workerdPid) };
+    const idle = await measureIdle(setup);
 
     const latency = await measureLatency(setup);
     const results = await measureResults(setup);
@@ -37,7 +37,11 @@ export default async function tunnelBench(): Promise<void> {
     const targets: Target[] = [
       ...latencyTargets(latency),
       ...results.targets,
-      { target: "idle gateway RSS <= 60 MiB", measured: `${idle.gatewayMiB} MiB`, met: idle.gatewayMiB <= 60 },
+      ...idle.gateways.map(({ kind, mib }) => ({
+        target: `idle gateway RSS <= 60 MiB (${kind})`,
+        measured: `${mib} MiB`,
+        met: mib <= 60,
+      })),
     ];
 
     printTable(
@@ -45,12 +49,18 @@ export default async function tunnelBench(): Promise<void> {
       latency.map(latencyRow),
     );
     printTable("Tool results through the tunnel vs direct (echo upstream's blob tool)", results.rows);
-    printTable("Memory (RSS)", [
-      { process: "gateway", idle_after_connect_mib: idle.gatewayMiB, after_benchmarks_mib: afterLoad.gatewayMiB },
-      { process: "edge (workerd)", idle_after_connect_mib: idle.workerdMiB, after_benchmarks_mib: afterLoad.workerdMiB },
-    ]);
+    printTable("Idle memory after connect (RSS)", idle.rows);
+    printTable("After the benchmarks (RSS)", [afterLoad]);
     printTable("Targets", targets.map((t): Row => ({ ...t })));
-    const path = writeResults("tunnel", { levels: LEVELS, latency, results: results.rows, idle, afterLoad, targets });
+    const path = writeResults("tunnel", {
+      localObservability: localObservability(),
+      levels: LEVELS,
+      latency,
+      results: results.rows,
+      idle: idle.rows,
+      afterLoad,
+      targets,
+    });
     console.log(`\nwrote ${path}`);
   } finally {
     await setup?.stop();

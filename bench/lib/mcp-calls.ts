@@ -41,3 +41,33 @@ export function mcpSessions(url: string, token: string): PoolSpec<McpSession> {
     close: (session) => session.close(),
   };
 }
+
+/**
+ * The blob call as one raw JSON-RPC POST in an existing session, with the Accept-Encoding the caller
+ * chooses: shows what a response costs without the compression the local edge applies to JSON
+ * for clients that accept gzip (Miniflare emulates Cloudflare's front line there).
+ */
+export async function fetchBlob(session: McpSession, url: string, token: string, bytes: number): Promise<void> {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      "accept-encoding": "identity",
+      "x-tether-token": token,
+      "mcp-session-id": session.sessionId ?? "",
+      "mcp-protocol-version": session.transport.protocolVersion ?? "",
+    },
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "tools/call",
+      params: { name: "blob", arguments: { bytes } },
+    }),
+    signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
+  });
+  const text = await response.text();
+  if (!response.ok || text.length < bytes) {
+    throw new Error(`raw blob call: ${response.status}, ${text.length} bytes: ${text.slice(0, 200)}`);
+  }
+}

@@ -6,7 +6,7 @@
  */
 import type { McpSession } from "../../test/helpers/mcp-client.ts";
 import { mcpUrl } from "../../test/helpers/mcp-client.ts";
-import { callBlob, mcpSessions } from "../lib/mcp-calls.ts";
+import { callBlob, fetchBlob, mcpSessions } from "../lib/mcp-calls.ts";
 import { percentile, round } from "../lib/measure.ts";
 import { peakRss } from "../lib/memory.ts";
 import type { Row } from "../lib/report.ts";
@@ -23,27 +23,32 @@ export const RESULT_SIZES = [
 const GROWTH_LIMIT_MIB = 64;
 
 export async function measureResults(setup: BenchSetup): Promise<{ rows: Row[]; targets: Target[] }> {
-  const direct = mcpSessions(setup.echo.url, "unused");
-  const tunneled = mcpSessions(mcpUrl(setup.edge, TUNNEL, "echo"), setup.tunnel.agentToken);
+  const tunnelUrl = mcpUrl(setup.edge, TUNNEL, "echo");
+  const { agentToken } = setup.tunnel;
   const sessions: McpSession[] = [];
   try {
+    const direct = await mcpSessions(setup.echo.url, "unused").open(0);
+    sessions.push(direct);
+    const tunneled = await mcpSessions(tunnelUrl, agentToken).open(0);
+    sessions.push(tunneled);
     const paths = [
-      { path: "direct", session: await direct.open(0) },
-      { path: "tunnel", session: await tunneled.open(0) },
+      { path: "direct", call: (bytes: number) => callBlob(direct, bytes) },
+      { path: "tunnel", call: (bytes: number) => callBlob(tunneled, bytes) },
+      // Diagnostic: the same call without the gzip the local edge adds for JSON (see fetchBlob).
+      { path: "tunnel, raw fetch, no gzip", call: (bytes: number) => fetchBlob(tunneled, tunnelUrl, agentToken, bytes) },
     ];
-    sessions.push(...paths.map((p) => p.session));
     const rows: Row[] = [];
     const targets: Target[] = [];
     for (const size of RESULT_SIZES) {
       // Builds the upstream's cached blob of this size outside any measurement.
-      await callBlob(paths[0]?.session as McpSession, size.bytes);
-      for (const { path, session } of paths) {
+      await callBlob(direct, size.bytes);
+      for (const { path, call } of paths) {
         const pids = [setup.workerdPid, setup.gateway.pid];
         const { value: times, peakMiB, baseMiB } = await peakRss(pids, async () => {
           const ms: number[] = [];
           for (let run = 0; run < size.runs; run++) {
             const t0 = performance.now();
-            await callBlob(session, size.bytes);
+            await call(size.bytes);
             ms.push(performance.now() - t0);
           }
           return ms.sort((a, b) => a - b);
@@ -56,7 +61,7 @@ export async function measureResults(setup: BenchSetup): Promise<{ rows: Row[]; 
           calls: size.runs,
           p50_ms: round(p50),
           max_ms: round(times[times.length - 1] as number),
-          mib_per_s: round(size.bytes / MiB / (p50 / 1000), 1),
+          mib_per_s: round(size.bytes / MiB / (p50 / 1000), 2),
           workerd_peak_growth_mib: workerdGrowth,
           gateway_peak_growth_mib: gatewayGrowth,
         });

@@ -17,6 +17,17 @@ import { type EchoUpstreamProcess, startEchoUpstreamProcess } from "../upstreams
 
 export const TUNNEL = "bench";
 
+/**
+ * Wrangler's local trace collector (on unless X_LOCAL_OBSERVABILITY=false) records every Worker
+ * and Durable Object invocation into a local SQLite store with an fsync on workerd's thread: every
+ * relayed call would pay for several of them, a cost production does not have on the request
+ * path. The benchmarks run without it unless the variable is set explicitly.
+ */
+export function localObservability(): string {
+  process.env.X_LOCAL_OBSERVABILITY ??= "false";
+  return process.env.X_LOCAL_OBSERVABILITY;
+}
+
 export interface BenchSetup {
   edge: RunningEdge;
   /** The workerd process running the edge (its RSS is the edge's memory). */
@@ -37,6 +48,7 @@ export async function startSetup(): Promise<BenchSetup> {
     await edge?.close();
   };
   try {
+    localObservability();
     const started = await Promise.allSettled([startEdge(), startEverythingHttp(), startEchoUpstreamProcess()]);
     const [edgeStart, everythingStart, echoStart] = started;
     if (edgeStart.status === "fulfilled") edge = edgeStart.value;

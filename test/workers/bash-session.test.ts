@@ -2,7 +2,7 @@ import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, test } from "vitest";
 import { BashSession, type BashSessionOptions } from "../../src/sandbox/bash/bash-session.ts";
-import { SqlShellStateStore } from "../../src/sandbox/bash/shell-state.ts";
+import { MemoryShellStateStore, SqlShellStateStore } from "../../src/sandbox/bash/shell-state.ts";
 import { SqliteFs, type SqliteFsOptions } from "../../src/sandbox/fs/sqlite-fs.ts";
 
 // BashSession over SqliteFs inside a Durable Object, state kept in its SQLite storage.
@@ -124,9 +124,10 @@ describe("exit status and output", () => {
         truncated: false,
       });
       expect((await bash.run({ command: "set -x; echo traced" })).stderr).toBe("+ echo traced\n");
+      expect((await bash.run({ command: "set -x; g() { :; }; g" })).stderr).toBe("+ g\n+ :\n");
     }));
 
-  test("output past 100 KiB is cut with a visible marker", () =>
+  test("output past 100 KiB is cut with a visible marker", { timeout: 30_000 }, () =>
     sandbox(async ({ bash }) => {
       const result = await bash.run({ command: "seq 1 100000; echo done >&2" });
       expect(result.truncated).toBe(true);
@@ -136,7 +137,16 @@ describe("exit status and output", () => {
       expect(result.stderr).toBe("done\n");
       expect(new TextEncoder().encode(result.stdout + result.stderr).byteLength).toBeLessThan(100 * 1024 + 100);
       expect((await bash.run({ command: "echo small" })).truncated).toBe(false);
-    }));
+      // A cut never splits a multi-byte character.
+      // 2^16 two-byte characters after one ASCII byte: the 100 KiB cut falls inside a character.
+      const wide = await bash.run({
+        command: `awk 'BEGIN { s = "é"; for (i = 0; i < 16; i++) s = s s; printf "x%s", s }'`,
+      });
+      expect(wide.truncated).toBe(true);
+      expect(wide.stdout).not.toContain("\uFFFD");
+      expect(wide.stdout.startsWith(`x${"é".repeat(51199)}\n[output truncated: 128.0 KiB total`)).toBe(true);
+    }),
+  );
 
   test("onOutput receives stdout and stderr", () =>
     sandbox(async ({ bash }) => {
@@ -168,6 +178,19 @@ describe("runaway commands and bad input", () => {
       expect(stopped.failure).toEqual({ kind: "timeout", message: "timeout: the command was stopped after 200 ms" });
       expect(stopped.stdout).not.toContain("never");
       expect((await bash.run({ command: "echo next" })).stdout).toBe("next\n");
+    }));
+
+  test("a short timeout stops a busy loop, and the abort path used with network access stops sleeps", () =>
+    sandbox(async ({ bash, fs }) => {
+      const busy = await bash.run({ command: "while true; do :; done", timeout_ms: 300 });
+      expect(busy.failure?.kind).toMatch(/^(timeout|limit)$/);
+      // With a fetch configured the session also arms an AbortSignal (to cancel requests in flight).
+      const networked = new BashSession(fs, new MemoryShellStateStore(), {
+        bash: { fetch: async () => Promise.reject(new Error("no network in this test")) },
+      });
+      const stopped = await networked.run({ command: "sleep 30", timeout_ms: 200 });
+      expect(stopped.failure).toEqual({ kind: "timeout", message: "timeout: the command was stopped after 200 ms" });
+      expect((await networked.run({ command: "echo next" })).stdout).toBe("next\n");
     }));
 
   test("writing past the quota fails with a clear error and keeps the old file", () =>

@@ -3,8 +3,8 @@
  * carry from one call to the next (see state-carrier.ts), and survive eviction through the state
  * store; `restart` starts over. Each call gets a fresh interpreter with its own limits:
  *
- *  - time: an AbortSignal (stops at the next statement, and interrupts `sleep`) and just-bash's
- *    wall-clock deadline (checked inside busy builtins, which never yield to a timer);
+ *  - time: just-bash's wall-clock deadline (maxExecutionTimeMs), checked at every statement and
+ *    inside waits such as `sleep`, plus an AbortSignal where commands can wait on the network;
  *  - work: command, loop and output limits (DEFAULT_LIMITS), which stop `while true; do :; done`
  *    even where the clock does not advance during pure computation, as in a Worker;
  *  - output: the first 100 KiB (stdout and stderr together) with a truncation marker.
@@ -20,7 +20,7 @@ import { GNU_COMMANDS } from "./commands/gnu-commands.ts";
 import { capOutput, DEFAULT_OUTPUT_CAP } from "./output-cap.ts";
 import { classifyFailure, type RunFailure } from "./run-failure.ts";
 import { fitShellState, initialShellState, type ShellState, type ShellStateStore } from "./shell-state.ts";
-import { StateCarrier, stripEpilogueTrace } from "./state-carrier.ts";
+import { StateCarrier, stripHiddenTrace } from "./state-carrier.ts";
 
 type ExecutionLimits = NonNullable<BashOptions["executionLimits"]>;
 
@@ -29,15 +29,16 @@ export const DEFAULT_TIMEOUT_MS = 120_000;
 export const MAX_TIMEOUT_MS = 600_000;
 
 /**
- * Limits over just-bash's defaults: room for real scripts (a million-line `seq`, 64 MiB through a
- * pipe), while `while true; do :; done` hits the command limit within a few seconds of CPU. That
- * matters in a Worker, whose clock stands still during pure computation, so no deadline fires.
+ * Limits over just-bash's defaults: room for real scripts (a million-line `seq`, 32 MiB through a
+ * pipe: output is held in memory, and a Durable Object has 128 MB), while `while true; do :; done`
+ * hits the command limit within a few seconds of CPU. That matters in a Worker, whose clock stands
+ * still during pure computation, so no deadline fires there.
  */
 export const DEFAULT_LIMITS: ExecutionLimits = {
   maxCommandCount: 500_000,
   maxLoopIterations: 1_000_000,
   maxJqIterations: 1_000_000,
-  maxOutputSize: 64 * 1024 * 1024,
+  maxOutputSize: 32 * 1024 * 1024,
 };
 
 export interface BashSessionOptions {
@@ -147,15 +148,18 @@ export class BashSession {
     });
     bash.registerTransformPlugin(carrier.plugin);
 
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    // The deadline (maxExecutionTimeMs above) stops a command at its next statement and ends a
+    // `sleep` on time. An AbortSignal does the same at a measured ~1 ms per call in workerd, so it
+    // is only added where a command can wait on the network, to cancel a fetch in flight.
+    const controller = this.options.bash?.network || this.options.bash?.fetch ? new AbortController() : undefined;
+    const timer = controller ? setTimeout(() => controller.abort(), timeoutMs) : undefined;
     const started = Date.now();
     let result: { stdout: string; stderr: string; exitCode: number };
     try {
       const oldpwd = state.env.OLDPWD;
       result = await bash.exec(input.command, {
         rawScript: true,
-        signal: controller.signal,
+        ...(controller ? { signal: controller.signal } : {}),
         ...(oldpwd ? { env: { OLDPWD: oldpwd } } : {}),
       });
     } catch (error) {
@@ -189,8 +193,12 @@ export class BashSession {
 
     const failure = captured
       ? undefined
-      : classifyFailure(result, { aborted: controller.signal.aborted, elapsedMs: Date.now() - started, timeoutMs });
-    const stderr = stripEpilogueTrace(result.stderr) + notes.map((note) => `${note}\n`).join("");
+      : classifyFailure(result, {
+          aborted: controller?.signal.aborted ?? false,
+          elapsedMs: Date.now() - started,
+          timeoutMs,
+        });
+    const stderr = stripHiddenTrace(result.stderr) + notes.map((note) => `${note}\n`).join("");
     const output = capOutput(result.stdout, stderr, this.options.outputCapBytes ?? DEFAULT_OUTPUT_CAP);
     if (onOutput) {
       if (output.stdout) onOutput("stdout", output.stdout);

@@ -180,13 +180,16 @@ function statementOf(command: CommandNode): StatementNode {
 }
 
 /**
- * Removes the epilogue's own lines from an xtrace (`set -x`) trail at the end of stderr, so even a
- * traced command shows only what the user ran. Nothing runs after the epilogue, so everything from
- * its first traced line on is its own.
+ * Removes the hidden commands' own lines from an xtrace (`set -x`) trail, so even a traced command
+ * shows only what the user ran: the definition markers, and the epilogue at the end (nothing runs
+ * after it, so everything from its first traced line on is its own).
  */
+const MARKER_TRACE = new RegExp(`^\\++ ${DEFINED} \\d+\\n`, "gm");
 const EPILOGUE_TRACE = new RegExp(`(?:^|\\n)(\\++ declare -F\\n\\++ ${CAPTURE} [\\s\\S]*)$`);
 
-export function stripEpilogueTrace(stderr: string): string {
-  const match = EPILOGUE_TRACE.exec(stderr);
-  return match?.[1] === undefined ? stderr : stderr.slice(0, stderr.length - match[1].length);
+export function stripHiddenTrace(stderr: string): string {
+  if (!stderr.includes("+ __tether_")) return stderr;
+  const withoutMarkers = stderr.replace(MARKER_TRACE, "");
+  const match = EPILOGUE_TRACE.exec(withoutMarkers);
+  return match?.[1] === undefined ? withoutMarkers : withoutMarkers.slice(0, withoutMarkers.length - match[1].length);
 }
