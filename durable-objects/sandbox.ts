@@ -16,7 +16,7 @@ import { handleMcpRequest, type McpToolCall, type McpToolOutcome } from "./sandb
 import { MetaStore, type SandboxMeta } from "./sandbox/meta-store.ts";
 import type { SandboxSettings } from "./sandbox/options.ts";
 import { SerialQueue } from "./sandbox/queue.ts";
-import { type RpcResult, settle } from "./sandbox/rpc-result.ts";
+import { type RpcResult, settle } from "../src/errors/rpc-result.ts";
 import { openRuntime, type SandboxRuntime } from "./sandbox/runtime.ts";
 import { asHttpError, deleteFile, getFile, type PutResult, putFile } from "./sandbox/staging.ts";
 import {

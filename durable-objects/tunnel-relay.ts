@@ -2,6 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { bearerToken, unauthorized } from "../src/auth/bearer.ts";
 import { hashToken } from "../src/auth/tokens.ts";
 import { asTetherError, errorResponse, jsonRpcErrorResponse } from "../src/errors/error-response.ts";
+import { type RpcResult, settle } from "../src/errors/rpc-result.ts";
 import { TetherError } from "../src/errors/tether-error.ts";
 import { PING, PONG } from "../src/protocol/version.ts";
 import type { Env } from "../workers/env.ts";
@@ -79,55 +80,63 @@ export class TunnelRelay extends DurableObject<Env> {
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
   }
 
-  // ---- operators (workers/routes/admin-tunnels.ts) ----
+  // ---- operators (workers/routes/admin-tunnels.ts; refusals come back as values, see rpc-result.ts) ----
 
-  async create(name: string, settings: TunnelSettings): Promise<CreatedTunnel> {
-    if (this.#tunnel.get()) throw new TetherError("conflict", `tunnel "${name}" already exists`);
-    const [gateway, agent] = await Promise.all([TokenStore.mint(name, "gateway"), TokenStore.mint(name, "agent")]);
-    return this.ctx.storage.transactionSync(() => {
-      const tunnel = this.#tunnel.create(name, settings);
-      return { ...tunnel, gatewayToken: this.#tokens.insert(gateway), agentToken: this.#tokens.insert(agent) };
+  create(name: string, settings: TunnelSettings): Promise<RpcResult<CreatedTunnel>> {
+    return settle(async () => {
+      if (this.#tunnel.get()) throw new TetherError("conflict", `tunnel "${name}" already exists`);
+      const [gateway, agent] = await Promise.all([TokenStore.mint(name, "gateway"), TokenStore.mint(name, "agent")]);
+      return this.ctx.storage.transactionSync(() => {
+        const tunnel = this.#tunnel.create(name, settings);
+        return { ...tunnel, gatewayToken: this.#tokens.insert(gateway), agentToken: this.#tokens.insert(agent) };
+      });
     });
   }
 
-  summary(): TunnelSummary {
-    return tunnelSummary(this.#sources());
+  summary(): Promise<RpcResult<TunnelSummary>> {
+    return settle(() => tunnelSummary(this.#sources()));
   }
 
-  detail(options: DetailOptions): TunnelDetail {
-    return tunnelDetail(this.#sources(), options);
+  detail(options: DetailOptions): Promise<RpcResult<TunnelDetail>> {
+    return settle(() => tunnelDetail(this.#sources(), options));
   }
 
-  updateSettings(patch: TunnelSettingsPatch): TunnelSettings {
-    return this.#tunnel.updateSettings(patch);
+  updateSettings(patch: TunnelSettingsPatch): Promise<RpcResult<TunnelSettings>> {
+    return settle(() => this.#tunnel.updateSettings(patch));
   }
 
   /** Closes every gateway (4401: its token is gone with the tunnel), fails calls in flight, wipes storage. */
-  async destroy(): Promise<void> {
-    const tunnel = this.#requireTunnel();
-    const error = new TetherError("gateway_lost", `tunnel "${tunnel.name}" was deleted`);
-    for (const connection of this.#pool.all()) connection.close(CloseCode.revoked, "tunnel deleted", error);
-    await this.ctx.storage.deleteAlarm();
-    await this.ctx.storage.deleteAll();
-    this.#tunnel.forget();
+  destroy(): Promise<RpcResult<void>> {
+    return settle(async () => {
+      const tunnel = this.#requireTunnel();
+      const error = new TetherError("gateway_lost", `tunnel "${tunnel.name}" was deleted`);
+      for (const connection of this.#pool.all()) connection.close(CloseCode.revoked, "tunnel deleted", error);
+      await this.ctx.storage.deleteAlarm();
+      await this.ctx.storage.deleteAll();
+      this.#tunnel.forget();
+    });
   }
 
-  async issueToken(role: TokenRole): Promise<IssuedToken> {
-    const tunnel = this.#requireTunnel();
-    const minted = await TokenStore.mint(tunnel.name, role);
-    this.#requireTunnel();
-    return this.#tokens.insert(minted);
+  issueToken(role: TokenRole): Promise<RpcResult<IssuedToken>> {
+    return settle(async () => {
+      const tunnel = this.#requireTunnel();
+      const minted = await TokenStore.mint(tunnel.name, role);
+      this.#requireTunnel();
+      return this.#tokens.insert(minted);
+    });
   }
 
   /** Revokes a token; a gateway token's live sockets are closed with 4401 at once. */
-  revokeToken(id: string): RevokedToken {
-    this.#requireTunnel();
-    const token = this.#tokens.revoke(id);
-    if (!token) throw new TetherError("not_found", `no token "${id}" on this tunnel`);
-    const error = new TetherError("gateway_lost", "the gateway's token was revoked");
-    const sockets = this.#pool.withToken(id).filter((connection) => connection.isOpen);
-    for (const connection of sockets) connection.close(CloseCode.revoked, "token revoked", error);
-    return { ...token, closedGateways: sockets.length };
+  revokeToken(id: string): Promise<RpcResult<RevokedToken>> {
+    return settle(() => {
+      this.#requireTunnel();
+      const token = this.#tokens.revoke(id);
+      if (!token) throw new TetherError("not_found", `no token "${id}" on this tunnel`);
+      const error = new TetherError("gateway_lost", "the gateway's token was revoked");
+      const sockets = this.#pool.withToken(id).filter((connection) => connection.isOpen);
+      for (const connection of sockets) connection.close(CloseCode.revoked, "token revoked", error);
+      return { ...token, closedGateways: sockets.length };
+    });
   }
 
   // ---- agents (workers/routes/tunnels.ts) ----

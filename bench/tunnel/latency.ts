@@ -6,7 +6,8 @@
 import { mcpUrl } from "../../test/helpers/mcp-client.ts";
 import { type ClientPool, type Level, openPool, type PoolSpec } from "../lib/levels.ts";
 import { mcpSessions } from "../lib/mcp-calls.ts";
-import type { LoadResult } from "../lib/measure.ts";
+import { cpuDuring } from "../lib/cpu.ts";
+import { type LoadResult, round } from "../lib/measure.ts";
 import type { Row } from "../lib/report.ts";
 import { openEchoSocket } from "../lib/ws-echo.ts";
 import { type BenchSetup, TUNNEL } from "./setup.ts";
@@ -23,6 +24,8 @@ export interface LatencyRow {
   path: PathKind;
   what: string;
   result: LoadResult;
+  /** CPU milliseconds per completed call, by process role (client, edge, gateway, upstreams). */
+  cpuMsPerCall: Record<string, number>;
 }
 
 /** The admin-only WebSocket echo of a tunnel's relay Durable Object. */
@@ -84,9 +87,14 @@ export async function measureLatency(setup: BenchSetup): Promise<LatencyRow[]> {
     const rows: LatencyRow[] = [];
     for (const level of LEVELS) {
       for (const [i, { path, what }] of paths.entries()) {
-        const result = await (pools[i] as ClientPool).measure(level);
+        const pool = pools[i] as ClientPool;
+        const { value: result, cpuMs } = await cpuDuring(setup.processGroups(), () => pool.measure(level));
+        // measure() also makes min(20, requests) warm-up calls inside the CPU window.
+        const calls = result.calls + result.errors + Math.min(20, level.requests);
+        const perCall = (ms: number) => round(ms / calls, 2);
+        const cpuMsPerCall = Object.fromEntries(Object.entries(cpuMs).map(([role, ms]) => [role, perCall(ms)]));
         console.log(`  ${path} ${what} × ${level.concurrency}: p50 ${result.p50Ms} ms, ${result.callsPerSecond}/s`);
-        rows.push({ path, what, result });
+        rows.push({ path, what, result, cpuMsPerCall });
       }
     }
     return rows;
@@ -100,7 +108,7 @@ function erase<T>(spec: PoolSpec<T>): PoolSpec<unknown> {
   return spec;
 }
 
-export function latencyRow({ path, what, result }: LatencyRow): Row {
+export function latencyRow({ path, what, result, cpuMsPerCall }: LatencyRow): Row {
   return {
     path,
     what,
@@ -110,6 +118,7 @@ export function latencyRow({ path, what, result }: LatencyRow): Row {
     calls_per_s: result.callsPerSecond,
     calls: result.calls,
     errors: result.errors,
+    ...Object.fromEntries(Object.entries(cpuMsPerCall).map(([role, ms]) => [`cpu_ms/call_${role}`, ms])),
     first_error: result.firstError?.slice(0, 80),
   };
 }

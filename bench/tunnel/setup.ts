@@ -36,6 +36,8 @@ export interface BenchSetup {
   everything: HttpMcpServer;
   tunnel: TunnelTokens;
   gateway: RunningProcess;
+  /** Processes by role, for CPU accounting (the client is this process; the edge is every workerd). */
+  processGroups(): Record<string, number[]>;
   stop(): Promise<void>;
 }
 
@@ -72,6 +74,12 @@ export async function startSetup(): Promise<BenchSetup> {
       everything: everythingStart.value,
       tunnel,
       gateway,
+      processGroups: () => ({
+        client: [process.pid],
+        edge: descendantsNamed("workerd"),
+        gateway: [gateway.pid],
+        upstreams: [echoStart.value.process.pid, everythingStart.value.process.pid],
+      }),
       stop,
     };
   } catch (error) {

@@ -27,6 +27,8 @@ export function acceptEchoSocket(request: Request, adminToken: string | undefine
       throw new TetherError("bad_request", "the echo socket needs a WebSocket upgrade");
     }
     const { 0: client, 1: server } = new WebSocketPair();
+    // Binary messages as ArrayBuffers (the default may be Blob), so they go back byte for byte.
+    server.binaryType = "arraybuffer";
     server.accept();
     server.addEventListener("message", (event) => {
       try {

@@ -137,8 +137,8 @@ describe("exit status and output", () => {
       expect(result.stderr).toBe("done\n");
       expect(new TextEncoder().encode(result.stdout + result.stderr).byteLength).toBeLessThan(100 * 1024 + 100);
       expect((await bash.run({ command: "echo small" })).truncated).toBe(false);
-      // A cut never splits a multi-byte character.
-      // 2^16 two-byte characters after one ASCII byte: the 100 KiB cut falls inside a character.
+      // A cut never splits a multi-byte character: 2^16 two-byte ones after one ASCII byte put the
+      // 100 KiB mark inside a character.
       const wide = await bash.run({
         command: `awk 'BEGIN { s = "é"; for (i = 0; i < 16; i++) s = s s; printf "x%s", s }'`,
       });

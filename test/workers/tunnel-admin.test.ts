@@ -1,5 +1,8 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, test } from "vitest";
 import { hashToken, parseToken } from "../../src/auth/tokens.ts";
+import { unwrap } from "../../src/errors/rpc-result.ts";
+import { TetherError } from "../../src/errors/tether-error.ts";
 import {
   ADMIN_TOKEN,
   admin,
@@ -159,6 +162,24 @@ describe("admin API for tunnels", () => {
     }
     // The probes created no tunnel.
     expect((await admin("POST", "/admin/tunnels", { name })).status).toBe(201);
+  });
+
+  test("the relay's refusals cross RPC as values and unwrap to the same TetherError", async () => {
+    const relay = env.TUNNEL_RELAY.getByName(uniqueName("ghost"));
+    const refused = await relay.revokeToken("ag_123");
+    expect(refused).toEqual({ ok: false, error: { code: "not_found", message: "no such tunnel", headers: {} } });
+    const rebuilt = (() => {
+      try {
+        return unwrap(refused);
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(rebuilt).toBeInstanceOf(TetherError);
+    expect(rebuilt).toMatchObject({ code: "not_found", status: 404, jsonRpcCode: -32002, message: "no such tunnel" });
+    const tunnel = await createTunnel();
+    const issued = unwrap(await env.TUNNEL_RELAY.getByName(tunnel.name).issueToken("agent"));
+    expect(issued).toMatchObject({ role: "agent", revokedAt: null, token: expect.stringMatching(/^tth\.ag\./) });
   });
 
   test("settings can be changed", async () => {

@@ -15,9 +15,10 @@ import { registry } from "../../durable-objects/registry.ts";
 import { TunnelSettingsPatchSchema, TunnelSettingsSchema } from "../../durable-objects/tunnel-relay/settings.ts";
 import { TokenRoleSchema } from "../../durable-objects/tunnel-relay/token-store.ts";
 import { requireAdmin } from "../../src/auth/bearer.ts";
-import { type ErrorCode, TetherError } from "../../src/errors/tether-error.ts";
+import { unwrap } from "../../src/errors/rpc-result.ts";
+import { TetherError } from "../../src/errors/tether-error.ts";
 import type { Env } from "../env.ts";
-import { readJsonBody } from "./read-json-body.ts";
+import { readJsonBody } from "../../src/http/read-bounded-body.ts";
 import { TUNNEL_NAME_PATTERN, tunnelNotFound, tunnelStub } from "./tunnels.ts";
 
 export const adminTunnelsRoutes = new Hono<{ Bindings: Env }>();
@@ -44,7 +45,7 @@ for (const path of ["/tunnels", "/tunnels/*"]) {
 adminTunnelsRoutes.post("/tunnels", async (c) => {
   const input = parse(CreateTunnelSchema, await readJsonBody(c.req.raw, ADMIN_BODY_LIMIT, "tunnel"), "tunnel");
   const { name, ...patch } = input;
-  const created = await fromRelay(tunnelStub(c.env, name).create(name, TunnelSettingsSchema.parse(patch)));
+  const created = unwrap(await tunnelStub(c.env, name).create(name, TunnelSettingsSchema.parse(patch)));
   await registry(c.env).add("tunnel", name);
   const origin = new URL(c.req.url).origin;
   const { gatewayToken, agentToken, ...tunnel } = created;
@@ -67,6 +68,8 @@ adminTunnelsRoutes.get("/tunnels", async (c) => {
     entries.map((entry) =>
       tunnelStub(c.env, entry.name)
         .summary()
+        // A name the registry still lists but whose relay no longer holds a tunnel is skipped.
+        .then((result) => (result.ok ? result.value : null))
         .catch(() => null),
     ),
   );
@@ -75,7 +78,7 @@ adminTunnelsRoutes.get("/tunnels", async (c) => {
 
 adminTunnelsRoutes.get("/tunnels/:name", async (c) => {
   const options = parse(DetailQuerySchema, c.req.query(), "query");
-  return c.json(await fromRelay(named(c.env, c.req.param("name")).detail(options)));
+  return c.json(unwrap(await named(c.env, c.req.param("name")).detail(options)));
 });
 
 adminTunnelsRoutes.patch("/tunnels/:name", async (c) => {
@@ -84,12 +87,12 @@ adminTunnelsRoutes.patch("/tunnels/:name", async (c) => {
     await readJsonBody(c.req.raw, ADMIN_BODY_LIMIT, "settings"),
     "settings",
   );
-  return c.json({ settings: await fromRelay(named(c.env, c.req.param("name")).updateSettings(patch)) });
+  return c.json({ settings: unwrap(await named(c.env, c.req.param("name")).updateSettings(patch)) });
 });
 
 adminTunnelsRoutes.delete("/tunnels/:name", async (c) => {
   const name = c.req.param("name");
-  await fromRelay(named(c.env, name).destroy());
+  unwrap(await named(c.env, name).destroy());
   await registry(c.env).remove("tunnel", name);
   return c.json({ name, deleted: true });
 });
@@ -100,11 +103,11 @@ adminTunnelsRoutes.post("/tunnels/:name/tokens", async (c) => {
     await readJsonBody(c.req.raw, ADMIN_BODY_LIMIT, "token request"),
     "token request",
   );
-  return c.json(await fromRelay(named(c.env, c.req.param("name")).issueToken(role)), 201);
+  return c.json(unwrap(await named(c.env, c.req.param("name")).issueToken(role)), 201);
 });
 
 adminTunnelsRoutes.delete("/tunnels/:name/tokens/:id", async (c) => {
-  return c.json(await fromRelay(named(c.env, c.req.param("name")).revokeToken(c.req.param("id"))));
+  return c.json(unwrap(await named(c.env, c.req.param("name")).revokeToken(c.req.param("id"))));
 });
 
 /** The relay of an existing-looking name; names that cannot exist are 404 without touching storage. */
@@ -117,19 +120,4 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const result = schema.safeParse(value);
   if (!result.success) throw new TetherError("bad_request", `invalid ${what}: ${z.prettifyError(result.error)}`);
   return result.data;
-}
-
-/**
- * Awaits a relay RPC call. A TetherError thrown in the relay arrives as a plain Error that kept its
- * name and own properties (code, headers); it is rebuilt so it maps to the same response here.
- */
-async function fromRelay<T>(call: Promise<T>): Promise<T> {
-  try {
-    return await call;
-  } catch (error) {
-    if (!(error instanceof Error) || error.name !== "TetherError") throw error;
-    const { code, headers } = error as Error & { code?: unknown; headers?: Record<string, string> };
-    const rebuilt = new TetherError(code as ErrorCode, error.message, { cause: error, headers: headers ?? {} });
-    throw Number.isInteger(rebuilt.status) ? rebuilt : error;
-  }
 }

@@ -16,6 +16,7 @@ import { bearerToken, unauthorized } from "../../src/auth/bearer.ts";
 import { hashToken, parseToken, type TokenKind } from "../../src/auth/tokens.ts";
 import { jsonRpcErrorResponse } from "../../src/errors/error-response.ts";
 import { TetherError } from "../../src/errors/tether-error.ts";
+import { readBoundedBody } from "../../src/http/read-bounded-body.ts";
 import { MCP_SESSION_ID } from "../../src/mcp/headers.ts";
 import { inspectMcpRequest } from "../../src/mcp/request-info.ts";
 import { ServerNameSchema } from "../../src/protocol/messages.ts";
@@ -73,7 +74,7 @@ async function relayAgentRequest(
       throw new TetherError("not_found", `no MCP server "${server}" is connected to this tunnel`);
     }
     const url = new URL(request.url);
-    const body = await readBody(request, MAX_AGENT_BODY_BYTES);
+    const body = await readBoundedBody(request, MAX_AGENT_BODY_BYTES, "request body");
     const headers = request.headers;
     return await tunnelStub(env, tunnel).relay({
       tokenHash: await hashToken(token),
@@ -91,31 +92,4 @@ async function relayAgentRequest(
   } catch (error) {
     return jsonRpcErrorResponse(error);
   }
-}
-
-/** The whole request body (null when there is none); 413 past `limit`, declared or observed. */
-async function readBody(request: Request, limit: number): Promise<Uint8Array | null> {
-  const tooLarge = () => new TetherError("payload_too_large", `request body is larger than ${limit} bytes`);
-  if (Number(request.headers.get("content-length") ?? 0) > limit) throw tooLarge();
-  if (!request.body) return null;
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = request.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  const body = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return body;
 }

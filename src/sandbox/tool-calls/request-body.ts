@@ -5,7 +5,7 @@ import { type ToolUseBlock, ToolUseBlockSchema } from "./tool-use-block.ts";
 /**
  * Largest `POST /v1/sandboxes/:id/tool-calls` body accepted (1 MiB); larger bodies get 413. Tool inputs
  * are commands and file contents: bigger files go through the streamed files API instead. The HTTP
- * layer enforces it while reading (workers/routes/read-json-body.ts), then calls parseToolCallBody.
+ * layer enforces it while reading (src/http/read-bounded-body.ts), then calls parseToolCallBody.
  */
 export const TOOL_CALL_BODY_LIMIT = 1024 * 1024;
 
