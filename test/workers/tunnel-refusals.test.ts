@@ -135,7 +135,9 @@ describe("agent requests refused before relaying", () => {
     const tooBig = new Uint8Array(4 * 1024 * 1024 + 1);
     const declared = await agentFetch(tunnel, "echo", { method: "POST", headers: POST_JSON, body: tooBig });
     expect(declared.status).toBe(413);
-    expect(await declared.json()).toMatchObject({ error: { data: { code: "payload_too_large" } } });
+    expect(await declared.json()).toMatchObject({
+      error: { message: "request body is larger than the limit of 4 MiB", data: { code: "payload_too_large" } },
+    });
     const streamed = await agentFetch(tunnel, "echo", {
       method: "POST",
       headers: POST_JSON,
@@ -147,7 +149,9 @@ describe("agent requests refused before relaying", () => {
       }),
     });
     expect(streamed.status).toBe(413);
-    await streamed.arrayBuffer();
+    expect(await streamed.json()).toMatchObject({
+      error: { message: "request body is larger than the limit of 4 MiB" },
+    });
     // The next call is the first the gateway sees.
     const call = agentFetch(tunnel, "echo", { method: "POST", headers: POST_JSON, body: jsonRpc("ping", {}, 9) });
     const { open, stream, body } = await gateway.nextRequest();
