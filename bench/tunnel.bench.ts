@@ -51,7 +51,10 @@ export default async function tunnelBench(): Promise<void> {
     printTable("Tool results through the tunnel vs direct (echo upstream's blob tool)", results.rows);
     printTable("Idle memory after connect (RSS)", idle.rows);
     printTable("After the benchmarks (RSS)", [afterLoad]);
-    printTable("Targets", targets.map((t): Row => ({ ...t })));
+    printTable(
+      "Targets",
+      targets.map((t): Row => ({ ...t })),
+    );
     const path = writeResults("tunnel", {
       localObservability: localObservability(),
       levels: LEVELS,

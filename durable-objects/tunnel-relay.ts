@@ -13,8 +13,11 @@ import {
   tunnelDetail,
   tunnelSummary,
 } from "./tunnel-relay/admin-view.ts";
-import { checkOrigin, type Route, routeAgentRequest } from "./tunnel-relay/agent-routing.ts";
+import { checkOrigin, isOriginAllowed, type Route, routeAgentRequest } from "./tunnel-relay/agent-routing.ts";
 import { type CallContext, CallRecords } from "./tunnel-relay/call-records.ts";
+import { failureEvent } from "./tunnel-relay/failure-event.ts";
+import { allowOrigin } from "./tunnel-relay/cors.ts";
+import { acceptEchoSocket, isEchoRequest } from "./tunnel-relay/echo-socket.ts";
 import { CloseCode } from "./tunnel-relay/gateway-connection.ts";
 import { closeFor, handleGatewayMessage } from "./tunnel-relay/gateway-frames.ts";
 import { GatewayPool } from "./tunnel-relay/gateway-pool.ts";
@@ -141,8 +144,24 @@ export class TunnelRelay extends DurableObject<Env> {
 
   // ---- agents (workers/routes/tunnels.ts) ----
 
-  /** Relays one agent request; every failure becomes a JSON-RPC error response, never a throw. */
+  /**
+   * Relays one agent request; every failure becomes a JSON-RPC error response, never a throw. A
+   * browser origin the tunnel allows may read the answer, whatever it is (see ./tunnel-relay/cors.ts).
+   */
   async relay(request: RelayRequest): Promise<Response> {
+    const response = await this.#relay(request);
+    return request.origin !== null && this.allowsOrigin(request.origin, request.edgeOrigin)
+      ? allowOrigin(response, request.origin)
+      : response;
+  }
+
+  /** Whether a browser page at `origin` may call this tunnel (false when there is no tunnel). */
+  allowsOrigin(origin: string, edgeOrigin: string): boolean {
+    const tunnel = this.#tunnel.get();
+    return tunnel !== null && isOriginAllowed(origin, edgeOrigin, tunnel.settings.allowedOrigins);
+  }
+
+  async #relay(request: RelayRequest): Promise<Response> {
     let context: CallContext | null = null;
     let route: Route;
     let keepAliveMs: number;
@@ -172,6 +191,7 @@ export class TunnelRelay extends DurableObject<Env> {
         },
         body: request.body,
         keepAliveMs,
+        failureEvent: (error) => failureEvent(request.mcp, error),
         onHead: (head) => this.#records.onHead(call, head),
         onDone: (outcome) => this.#records.onDone(call, outcome),
       }).start();
@@ -201,6 +221,7 @@ export class TunnelRelay extends DurableObject<Env> {
 
   /** The gateway's WebSocket upgrade (the Worker checked the token's shape and scope). */
   override async fetch(request: Request): Promise<Response> {
+    if (isEchoRequest(request)) return acceptEchoSocket(request, this.env.TETHER_ADMIN_TOKEN);
     try {
       if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
         throw new TetherError("bad_request", "expected a WebSocket upgrade");
@@ -246,7 +267,7 @@ export class TunnelRelay extends DurableObject<Env> {
     connection.close(
       CloseCode.internal,
       "socket error",
-      new TetherError("gateway_lost", `gateway socket error: ${String(error)}`),
+      new TetherError("gateway_lost", `the gateway disconnected (socket error: ${String(error)})`),
     );
   }
 

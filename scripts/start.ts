@@ -98,7 +98,9 @@ async function main(): Promise<void> {
     XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME ?? `${ROOT}.wrangler/config`,
   };
   // wrangler's package exports do not include its bin script: locate it beside its package.json.
-  const wrangler = createRequire(import.meta.url).resolve("wrangler/package.json").replace(/package\.json$/, "bin/wrangler.js");
+  const wrangler = createRequire(import.meta.url)
+    .resolve("wrangler/package.json")
+    .replace(/package\.json$/, "bin/wrangler.js");
   start("edge", process.execPath, [wrangler, "dev", "--ip", "127.0.0.1", "--port", String(PORT)], wranglerEnv);
   await waitForEdge(60_000);
 

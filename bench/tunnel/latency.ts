@@ -4,9 +4,9 @@
  * the paths being compared at about the same time.
  */
 import { mcpUrl } from "../../test/helpers/mcp-client.ts";
+import { cpuDuring } from "../lib/cpu.ts";
 import { type ClientPool, type Level, openPool, type PoolSpec } from "../lib/levels.ts";
 import { mcpSessions } from "../lib/mcp-calls.ts";
-import { cpuDuring } from "../lib/cpu.ts";
 import { type LoadResult, round } from "../lib/measure.ts";
 import type { Row } from "../lib/report.ts";
 import { openEchoSocket } from "../lib/ws-echo.ts";

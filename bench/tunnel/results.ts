@@ -35,7 +35,10 @@ export async function measureResults(setup: BenchSetup): Promise<{ rows: Row[]; 
       { path: "direct", call: (bytes: number) => callBlob(direct, bytes) },
       { path: "tunnel", call: (bytes: number) => callBlob(tunneled, bytes) },
       // Diagnostic: the same call without the gzip the local edge adds for JSON (see fetchBlob).
-      { path: "tunnel, raw fetch, no gzip", call: (bytes: number) => fetchBlob(tunneled, tunnelUrl, agentToken, bytes) },
+      {
+        path: "tunnel, raw fetch, no gzip",
+        call: (bytes: number) => fetchBlob(tunneled, tunnelUrl, agentToken, bytes),
+      },
     ];
     const rows: Row[] = [];
     const targets: Target[] = [];
@@ -44,7 +47,11 @@ export async function measureResults(setup: BenchSetup): Promise<{ rows: Row[]; 
       await callBlob(direct, size.bytes);
       for (const { path, call } of paths) {
         const pids = [setup.workerdPid, setup.gateway.pid];
-        const { value: times, peakMiB, baseMiB } = await peakRss(pids, async () => {
+        const {
+          value: times,
+          peakMiB,
+          baseMiB,
+        } = await peakRss(pids, async () => {
           const ms: number[] = [];
           for (let run = 0; run < size.runs; run++) {
             const t0 = performance.now();

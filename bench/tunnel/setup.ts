@@ -4,7 +4,7 @@
  * a tunnel, and a real gateway process exposing both upstreams. `stop()` ends every process by
  * its own PID; a failed start stops whatever had started.
  */
-import { descendantsNamed, rssMiB } from "../lib/memory.ts";
+import { readdirSync, readlinkSync } from "node:fs";
 import { type RunningEdge, startEdge } from "../../test/helpers/edge.ts";
 import { createTunnel, type TunnelTokens } from "../../test/helpers/mcp-client.ts";
 import {
@@ -13,6 +13,7 @@ import {
   startEverythingHttp,
   startGateway,
 } from "../../test/helpers/processes.ts";
+import { descendantsNamed } from "../lib/memory.ts";
 import { type EchoUpstreamProcess, startEchoUpstreamProcess } from "../upstreams/echo-process.ts";
 
 export const TUNNEL = "bench";
@@ -36,7 +37,11 @@ export interface BenchSetup {
   everything: HttpMcpServer;
   tunnel: TunnelTokens;
   gateway: RunningProcess;
-  /** Processes by role, for CPU accounting (the client is this process; the edge is every workerd). */
+  /**
+   * Processes by role, for CPU accounting: the client is this process; "edge" is the workerd running
+   * the Worker and its Durable Objects; "harness" is the other workerd wrangler's test harness puts
+   * in front of it (it proxies every HTTP request and every WebSocket frame; production has no such hop).
+   */
   processGroups(): Record<string, number[]>;
   stop(): Promise<void>;
 }
@@ -67,16 +72,18 @@ export async function startSetup(): Promise<BenchSetup> {
       servers: [`echo=${echoStart.value.url}`, `everything=${everythingStart.value.url}`],
     });
     processes.push(gateway);
+    const workerdPid = edgeProcess();
     return {
       edge,
-      workerdPid: edgeProcess(),
+      workerdPid,
       echo: echoStart.value,
       everything: everythingStart.value,
       tunnel,
       gateway,
       processGroups: () => ({
         client: [process.pid],
-        edge: descendantsNamed("workerd"),
+        edge: [workerdPid],
+        harness: descendantsNamed("workerd").filter((pid) => pid !== workerdPid),
         gateway: [gateway.pid],
         upstreams: [echoStart.value.process.pid, everythingStart.value.process.pid],
       }),
@@ -88,9 +95,27 @@ export async function startSetup(): Promise<BenchSetup> {
   }
 }
 
-/** The workerd process Miniflare started for the edge (the largest, should there be several). */
+/**
+ * The workerd process running the edge's Worker and Durable Objects. The harness runs two: a proxy
+ * in front and the Worker's own, the one with the relay's SQLite storage open.
+ */
 function edgeProcess(): number {
   const pids = descendantsNamed("workerd");
-  if (pids.length === 0) throw new Error("no workerd process below this one: is the edge running in-process?");
-  return pids.sort((a, b) => rssMiB(b) - rssMiB(a))[0] as number;
+  const owner = pids.find((pid) => openFiles(pid).some((path) => path.includes("TunnelRelay")));
+  if (owner === undefined) throw new Error(`no workerd below this process holds the relay's storage (${pids})`);
+  return owner;
+}
+
+function openFiles(pid: number): string[] {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).map((fd) => {
+      try {
+        return readlinkSync(`/proc/${pid}/fd/${fd}`);
+      } catch {
+        return "";
+      }
+    });
+  } catch {
+    return [];
+  }
 }

@@ -20,8 +20,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import {
   ErrorCode,
-  type JSONRPCRequest,
   JSONRPCMessageSchema,
+  type JSONRPCRequest,
   LATEST_PROTOCOL_VERSION,
   SUPPORTED_PROTOCOL_VERSIONS,
 } from "@modelcontextprotocol/sdk/types.js";
@@ -62,10 +62,10 @@ export async function startEchoUpstream(port = 0): Promise<EchoUpstream> {
   /** Blob texts by size: built once, so repeated large calls measure transport, not string building. */
   const blobs = new Map<number, Buffer>();
   const server: Server = createServer((req, res) => {
-    handle(req, res, sessions, blobs).catch((error: unknown) => {
-      if (!res.headersSent) reply(res, 500, { error: String(error) });
-      else res.destroy();
-    });
+    handle(req, sessions, blobs).then(
+      (reply) => send(res, reply),
+      (error: unknown) => send(res, { status: 500, body: { error: String(error) } }),
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -83,72 +83,77 @@ export async function startEchoUpstream(port = 0): Promise<EchoUpstream> {
   };
 }
 
-async function handle(
-  req: IncomingMessage,
-  res: ServerResponse,
-  sessions: Set<string>,
-  blobs: Map<number, Buffer>,
-): Promise<void> {
-  if (new URL(req.url ?? "/", "http://upstream").pathname !== "/mcp") return reply(res, 404, { error: "not found" });
+/** What to send back: a JSON body (or none), or a blob result written around its bytes. */
+type Reply =
+  | { status: number; body: unknown; headers?: Record<string, string> }
+  | { blob: Buffer; id: JSONRPCRequest["id"] };
+
+async function handle(req: IncomingMessage, sessions: Set<string>, blobs: Map<number, Buffer>): Promise<Reply> {
+  if (new URL(req.url ?? "/", "http://upstream").pathname !== "/mcp")
+    return { status: 404, body: { error: "not found" } };
   const sessionId = req.headers[SESSION_HEADER];
   const known = typeof sessionId === "string" && sessions.has(sessionId);
-  if (req.method === "GET") return reply(res, 405, { error: "no standing stream" }, { allow: "POST, DELETE" });
+  if (req.method === "GET")
+    return { status: 405, body: { error: "no standing stream" }, headers: { allow: "POST, DELETE" } };
   if (req.method === "DELETE") {
-    if (!known) return reply(res, 404, { error: "unknown session" });
+    if (!known) return { status: 404, body: { error: "unknown session" } };
     sessions.delete(sessionId);
-    return reply(res, 200, {});
+    return { status: 200, body: {} };
   }
-  if (req.method !== "POST") return reply(res, 405, { error: "method not allowed" }, { allow: "GET, POST, DELETE" });
+  if (req.method !== "POST")
+    return { status: 405, body: { error: "method not allowed" }, headers: { allow: "GET, POST, DELETE" } };
 
   const parsed = JSONRPCMessageSchema.safeParse(await readJson(req));
-  if (!parsed.success) return rpcError(res, null, ErrorCode.ParseError, "not a JSON-RPC message");
+  if (!parsed.success) return rpcError(null, ErrorCode.ParseError, "not a JSON-RPC message");
   const message = parsed.data;
   if (!("method" in message) || !("id" in message)) {
-    // Notifications and responses to our (never sent) requests.
-    return known ? reply(res, 202, null) : sessionError(res, sessionId);
+    // Notifications, and responses to requests this server never sends.
+    return known ? { status: 202, body: null } : sessionError(sessionId);
   }
-  if (message.method === "initialize") {
-    const requested = InitializeParamsSchema.safeParse(message.params);
-    const version =
-      requested.success && SUPPORTED_PROTOCOL_VERSIONS.includes(requested.data.protocolVersion)
-        ? requested.data.protocolVersion
-        : LATEST_PROTOCOL_VERSION;
-    const id = randomUUID();
-    sessions.add(id);
-    const result = {
-      protocolVersion: version,
-      capabilities: { tools: {} },
-      serverInfo: { name: "tether-bench-echo", version: "1.0.0" },
-    };
-    return reply(res, 200, { jsonrpc: "2.0", id: message.id, result }, { [SESSION_HEADER]: id });
-  }
-  if (!known) return sessionError(res, sessionId);
-  return answer(res, message, blobs);
+  if (message.method === "initialize") return initialize(message, sessions);
+  if (!known) return sessionError(sessionId);
+  return answer(message, blobs);
 }
 
-function answer(res: ServerResponse, request: JSONRPCRequest, blobs: Map<number, Buffer>): void {
+function initialize(request: JSONRPCRequest, sessions: Set<string>): Reply {
+  const requested = InitializeParamsSchema.safeParse(request.params);
+  const version =
+    requested.success && SUPPORTED_PROTOCOL_VERSIONS.includes(requested.data.protocolVersion)
+      ? requested.data.protocolVersion
+      : LATEST_PROTOCOL_VERSION;
+  const id = randomUUID();
+  sessions.add(id);
+  const result = {
+    protocolVersion: version,
+    capabilities: { tools: {} },
+    serverInfo: { name: "tether-bench-echo", version: "1.0.0" },
+  };
+  return { status: 200, body: { jsonrpc: "2.0", id: request.id, result }, headers: { [SESSION_HEADER]: id } };
+}
+
+function answer(request: JSONRPCRequest, blobs: Map<number, Buffer>): Reply {
   switch (request.method) {
     case "ping":
-      return result(res, request, {});
+      return result(request, {});
     case "tools/list":
-      return result(res, request, { tools: TOOLS });
+      return result(request, { tools: TOOLS });
     case "tools/call": {
       const call = CallParamsSchema.safeParse(request.params);
-      if (!call.success) return rpcError(res, request.id, ErrorCode.InvalidParams, "tools/call needs a name");
+      if (!call.success) return rpcError(request.id, ErrorCode.InvalidParams, "tools/call needs a name");
       if (call.data.name === "echo") {
         const args = EchoArgumentsSchema.safeParse(call.data.arguments);
-        if (!args.success) return rpcError(res, request.id, ErrorCode.InvalidParams, "echo needs a message");
-        return result(res, request, { content: [{ type: "text", text: `Echo: ${args.data.message}` }] });
+        if (!args.success) return rpcError(request.id, ErrorCode.InvalidParams, "echo needs a message");
+        return result(request, { content: [{ type: "text", text: `Echo: ${args.data.message}` }] });
       }
       if (call.data.name === "blob") {
         const args = BlobArgumentsSchema.safeParse(call.data.arguments);
-        if (!args.success) return rpcError(res, request.id, ErrorCode.InvalidParams, "blob needs bytes ≤ 64 MiB");
-        return blobResult(res, request, blob(blobs, args.data.bytes));
+        if (!args.success) return rpcError(request.id, ErrorCode.InvalidParams, "blob needs bytes <= 64 MiB");
+        return { blob: blob(blobs, args.data.bytes), id: request.id };
       }
-      return rpcError(res, request.id, ErrorCode.InvalidParams, `unknown tool ${call.data.name}`);
+      return rpcError(request.id, ErrorCode.InvalidParams, `unknown tool ${call.data.name}`);
     }
     default:
-      return rpcError(res, request.id, ErrorCode.MethodNotFound, `method ${request.method} not found`);
+      return rpcError(request.id, ErrorCode.MethodNotFound, `method ${request.method} not found`);
   }
 }
 
@@ -160,40 +165,45 @@ function blob(blobs: Map<number, Buffer>, bytes: number): Buffer {
   return text;
 }
 
-/** The result JSON written around the blob's bytes, so the blob is never copied into a string. */
-function blobResult(res: ServerResponse, request: JSONRPCRequest, text: Buffer): void {
-  const [head, tail] = JSON.stringify({
-    jsonrpc: "2.0",
-    id: request.id,
-    result: { content: [{ type: "text", text: "\u0000" }] },
-  }).split("\\u0000") as [string, string];
-  const length = Buffer.byteLength(head) + text.byteLength + Buffer.byteLength(tail);
-  res.writeHead(200, { "content-type": "application/json", "content-length": length });
-  res.write(head);
-  res.write(text);
-  res.end(tail);
+function result(request: JSONRPCRequest, value: unknown): Reply {
+  return { status: 200, body: { jsonrpc: "2.0", id: request.id, result: value } };
 }
 
-function result(res: ServerResponse, request: JSONRPCRequest, value: unknown): void {
-  reply(res, 200, { jsonrpc: "2.0", id: request.id, result: value });
+function rpcError(id: JSONRPCRequest["id"] | null, code: number, message: string): Reply {
+  return { status: code === ErrorCode.ParseError ? 400 : 200, body: { jsonrpc: "2.0", id, error: { code, message } } };
 }
 
-function rpcError(res: ServerResponse, id: JSONRPCRequest["id"] | null, code: number, message: string): void {
-  reply(res, code === ErrorCode.ParseError ? 400 : 200, { jsonrpc: "2.0", id, error: { code, message } });
+function sessionError(sessionId: string | string[] | undefined): Reply {
+  if (sessionId === undefined)
+    return { ...rpcError(null, ErrorCode.InvalidRequest, "missing Mcp-Session-Id"), status: 400 };
+  return { ...rpcError(null, ErrorCode.InvalidRequest, "unknown session"), status: 404 };
 }
 
-function sessionError(res: ServerResponse, sessionId: string | string[] | undefined): void {
-  if (sessionId === undefined) return rpcError(res, null, ErrorCode.InvalidRequest, "missing Mcp-Session-Id");
-  reply(res, 404, { jsonrpc: "2.0", id: null, error: { code: ErrorCode.InvalidRequest, message: "unknown session" } });
-}
-
-function reply(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  if (body === null) {
-    res.writeHead(status, headers).end();
+function send(res: ServerResponse, reply: Reply): void {
+  if ("blob" in reply) {
+    // The result JSON is written around the blob's bytes, so the blob is never copied into a string.
+    const [head, tail] = JSON.stringify({
+      jsonrpc: "2.0",
+      id: reply.id,
+      result: { content: [{ type: "text", text: "\u0000" }] },
+    }).split("\\u0000") as [string, string];
+    const length = Buffer.byteLength(head) + reply.blob.byteLength + Buffer.byteLength(tail);
+    res.writeHead(200, { "content-type": "application/json", "content-length": length });
+    res.write(head);
+    res.write(reply.blob);
+    res.end(tail);
     return;
   }
-  const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...headers });
+  if (reply.body === null) {
+    res.writeHead(reply.status, reply.headers).end();
+    return;
+  }
+  const text = JSON.stringify(reply.body);
+  res.writeHead(reply.status, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(text),
+    ...reply.headers,
+  });
   res.end(text);
 }
 

@@ -58,6 +58,14 @@ function unknownTarget(ready: GatewayConnection[], request: RelayRequest): Tethe
 
 /** An Origin header must be the edge's own origin or one the tunnel allows (DNS-rebinding defence). */
 export function checkOrigin(origin: string | null, edgeOrigin: string, allowed: readonly string[]): void {
-  if (origin === null || origin === edgeOrigin || allowed.includes(origin)) return;
-  throw new TetherError("forbidden_origin", `Origin ${origin} is not allowed to call this tunnel`);
+  if (origin === null || isOriginAllowed(origin, edgeOrigin, allowed)) return;
+  throw forbiddenOrigin(origin);
+}
+
+export function isOriginAllowed(origin: string, edgeOrigin: string, allowed: readonly string[]): boolean {
+  return origin === edgeOrigin || allowed.includes(origin);
+}
+
+export function forbiddenOrigin(origin: string): TetherError {
+  return new TetherError("forbidden_origin", `Origin ${origin} is not allowed to call this tunnel`);
 }

@@ -8,10 +8,16 @@
  * The response is never buffered whole: DATA beyond the window we granted is a protocol error,
  * and credit is only granted for bytes the agent's stream accepted. Every path ends in `#finish`
  * exactly once (END, Reset, connection lost, agent gone), which reports the call's outcome.
+ *
+ * A call that fails after Head cannot change its status any more. An event stream can still say
+ * what happened: the caller's `failureEvent` (a JSON-RPC error answering the request) is written
+ * as the stream's last event, between events only, and the stream then ends normally, so the
+ * agent's call settles at once instead of waiting for an answer that will never come. Anything
+ * else (a JSON body, a stream paused inside an event) is broken off with an error.
  */
 
 import { asTetherError } from "../../src/errors/error-response.ts";
-import { isTetherError, type TetherError } from "../../src/errors/tether-error.ts";
+import { TetherError } from "../../src/errors/tether-error.ts";
 import { hasMediaType, JSON_CONTENT_TYPE, SSE_CONTENT_TYPE } from "../../src/mcp/headers.ts";
 import { describeJsonRpcFailure } from "../../src/mcp/response-info.ts";
 import { CreditWindow } from "../../src/protocol/credit-window.ts";
@@ -23,7 +29,7 @@ import { agentResponseHeaders } from "./forward-headers.ts";
 import type { GatewayConnection, StreamHandler } from "./gateway-connection.ts";
 import { protocolError } from "./gateway-frames.ts";
 import { resetError } from "./reset-error.ts";
-import { SseKeepAlive } from "./sse-keep-alive.ts";
+import { SseBoundary, SseKeepAlive } from "./sse-keep-alive.ts";
 
 /** Credit is granted back in batches of this size (never more than the window, so no deadlock). */
 const CREDIT_BATCH = INITIAL_STREAM_WINDOW / 4;
@@ -46,6 +52,8 @@ export interface RelayCallInit {
   open: Open;
   body: Uint8Array | null;
   keepAliveMs: number;
+  /** The SSE event that ends an event-stream response when the call fails after Head; null for none. */
+  failureEvent(error: TetherError): Uint8Array | null;
   /** Sees the gateway's Head before the agent does (session bookkeeping). */
   onHead(head: Head): void;
   onDone(outcome: CallOutcome): void;
@@ -65,6 +73,8 @@ export class RelayCall implements StreamHandler {
   #ungranted = 0;
   #writer: WritableStreamDefaultWriter<Uint8Array> | null = null;
   #chain: Promise<void> = Promise.resolve();
+  /** Event boundaries of an (unencoded) event-stream response; null for anything else. */
+  #sse: SseBoundary | null = null;
   #keepAlive: SseKeepAlive | null = null;
   #sniffed: Uint8Array[] | null = null;
   #sniffedBytes = 0;
@@ -73,6 +83,8 @@ export class RelayCall implements StreamHandler {
   #ended = false;
   #requestBodySent = false;
   #done = false;
+  /** No more writes to the agent: its stream broke, or we broke it off. */
+  #writesStopped = false;
 
   constructor(connection: GatewayConnection, init: RelayCallInit) {
     this.#connection = connection;
@@ -105,7 +117,8 @@ export class RelayCall implements StreamHandler {
     this.#writer.closed.catch(() => this.#agentGone());
     const contentType = headers.get("content-type");
     if (hasBody && hasMediaType(contentType, SSE_CONTENT_TYPE) && !headers.has("content-encoding")) {
-      this.#keepAlive = new SseKeepAlive(this.#init.keepAliveMs, (step) => this.#enqueue(step));
+      this.#sse = new SseBoundary();
+      this.#keepAlive = new SseKeepAlive(this.#init.keepAliveMs, this.#sse, (step) => this.#enqueue(step));
     }
     if (hasMediaType(contentType, JSON_CONTENT_TYPE) && !headers.has("content-encoding")) this.#sniffed = [];
     this.#status = head.status;
@@ -122,7 +135,8 @@ export class RelayCall implements StreamHandler {
     this.#enqueue(async (write) => {
       await write(chunk);
       this.#bytesOut += chunk.byteLength;
-      this.#keepAlive?.wrote(chunk);
+      this.#sse?.push(chunk);
+      this.#keepAlive?.wrote();
       this.#sniff(chunk);
       this.#consumed(chunk.byteLength);
     });
@@ -149,24 +163,53 @@ export class RelayCall implements StreamHandler {
     this.#requestCredit.grant(bytes);
   }
 
+  /** The connection failed under the call (closed, broken, revoked, deleted): say which server's call it cost. */
   fail(error: TetherError): void {
-    this.#failWith(error);
+    const message = `the call to MCP server "${this.#init.server}" failed: ${error.message}`;
+    this.#failWith(new TetherError(error.code, message, { cause: error, headers: error.headers }));
   }
 
   #failWith(error: TetherError): void {
     // After END the whole response is in our hands: let the queued writes deliver it.
     if (this.#done || this.#ended) return;
-    if (this.#writer) {
-      this.#writer.abort(error).catch(() => {});
-    } else {
+    const writer = this.#writer;
+    const event = writer && this.#sse ? this.#init.failureEvent(error) : null;
+    if (!writer) {
       this.#status = error.status;
       this.#response.reject(error);
+    } else if (event && this.#sse) {
+      this.#endWithEvent(writer, this.#sse, event, error);
+    } else {
+      this.#breakOff(writer, error);
     }
     this.#finish(error.message);
   }
 
+  /**
+   * After the chunks already queued for the agent, writes `event` and ends the stream; a stream
+   * that stopped inside an event is broken off instead (bytes added there would corrupt that event).
+   */
+  #endWithEvent(
+    writer: WritableStreamDefaultWriter<Uint8Array>,
+    boundary: SseBoundary,
+    event: Uint8Array,
+    error: TetherError,
+  ): void {
+    this.#enqueue(async (write) => {
+      if (!boundary.atBoundary) return this.#breakOff(writer, error);
+      await write(event);
+      await writer.close();
+    });
+  }
+
+  #breakOff(writer: WritableStreamDefaultWriter<Uint8Array>, error: TetherError): void {
+    this.#writesStopped = true;
+    writer.abort(error).catch(() => {});
+  }
+
   /** The agent's response stream was cancelled or broke: tell the gateway to stop. */
   #agentGone(): void {
+    this.#writesStopped = true;
     if (this.#done) return;
     this.#finish("the agent disconnected", { code: "cancelled", message: "the agent went away" });
   }
@@ -183,16 +226,21 @@ export class RelayCall implements StreamHandler {
       this.#requestBodySent = true;
     } catch (error) {
       // A finished stream closes the credit window (expected); anything else is a lost connection.
-      if (!this.#done) this.fail(isTetherError(error) ? error : asTetherError(error));
+      if (!this.#done) this.fail(asTetherError(error));
     }
   }
 
-  /** Runs write steps in order; a failed write means the agent is gone. */
+  /**
+   * Runs write steps in order; a failed write means the agent is gone. Steps queued before the call
+   * finished still run (a failure event goes after them), unless writing stopped.
+   */
   #enqueue(step: (write: Write) => Promise<void>): void {
     const writer = this.#writer;
     if (!writer) return;
     const write: Write = (bytes) => writer.write(bytes);
-    this.#chain = this.#chain.then(() => (this.#done ? undefined : step(write))).catch(() => this.#agentGone());
+    this.#chain = this.#chain
+      .then(() => (this.#writesStopped ? undefined : step(write)))
+      .catch(() => this.#agentGone());
   }
 
   #consumed(bytes: number): void {

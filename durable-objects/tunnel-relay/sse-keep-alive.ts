@@ -50,11 +50,12 @@ export class SseBoundary {
  * Arms a timer after every write; when it fires, `enqueue` schedules a step on the response's
  * write queue, so the keep-alive is decided after everything written before it and never races a
  * data write. A stream paused mid-event gets no keep-alive until its next write re-arms the timer.
+ * `boundary` is the response's own tracker: the caller pushes every data chunk it wrote into it.
  */
 export class SseKeepAlive {
   readonly #intervalMs: number;
+  readonly #boundary: SseBoundary;
   readonly #enqueue: (step: (write: (bytes: Uint8Array) => Promise<void>) => Promise<void>) => void;
-  readonly #boundary = new SseBoundary();
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** Counts writes, so a timer step can tell whether output happened after it was armed. */
   #writes = 0;
@@ -62,16 +63,17 @@ export class SseKeepAlive {
 
   constructor(
     intervalMs: number,
+    boundary: SseBoundary,
     enqueue: (step: (write: (bytes: Uint8Array) => Promise<void>) => Promise<void>) => void,
   ) {
     this.#intervalMs = intervalMs;
+    this.#boundary = boundary;
     this.#enqueue = enqueue;
     this.#arm();
   }
 
-  /** Call after each data chunk was written to the agent. */
-  wrote(chunk: Uint8Array): void {
-    this.#boundary.push(chunk);
+  /** Call after each data chunk was written to the agent (and pushed into the boundary). */
+  wrote(): void {
     this.#writes++;
     this.#arm();
   }
@@ -92,6 +94,7 @@ export class SseKeepAlive {
     // Output since arming re-armed the timer already; mid-event, the next write re-arms it.
     if (this.#stopped || this.#writes !== armedAt || !this.#boundary.atBoundary) return;
     await write(KEEP_ALIVE);
+    this.#boundary.push(KEEP_ALIVE);
     this.#writes++;
     this.#arm();
   }

@@ -1,4 +1,4 @@
-import { isTetherError, TetherError } from "./tether-error.ts";
+import { type ErrorCode, isTetherError, TetherError } from "./tether-error.ts";
 
 /** Coerces anything thrown into a TetherError, hiding internals of unexpected failures. */
 export function asTetherError(error: unknown): TetherError {
@@ -19,8 +19,17 @@ export function errorResponse(error: unknown): Response {
  */
 export function jsonRpcErrorResponse(error: unknown, id: string | number | null = null): Response {
   const e = asTetherError(error);
-  return Response.json(
-    { jsonrpc: "2.0", id, error: { code: e.jsonRpcCode, message: e.message, data: { code: e.code } } },
-    { status: e.status, headers: e.headers },
-  );
+  return Response.json(jsonRpcErrorBody(e, id), { status: e.status, headers: e.headers });
+}
+
+/** A JSON-RPC error message (`id` null when the request's id is unknown, as JSON-RPC prescribes). */
+export interface JsonRpcErrorBody {
+  jsonrpc: "2.0";
+  id: string | number | null;
+  error: { code: number; message: string; data: { code: ErrorCode } };
+}
+
+/** The JSON-RPC error message itself, also for answers that are not a whole response (an SSE event). */
+export function jsonRpcErrorBody(error: TetherError, id: string | number | null): JsonRpcErrorBody {
+  return { jsonrpc: "2.0", id, error: { code: error.jsonRpcCode, message: error.message, data: { code: error.code } } };
 }

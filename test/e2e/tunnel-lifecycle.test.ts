@@ -1,8 +1,10 @@
 /**
- * Gateways coming and going while agents use them: restart, a kill in the middle of a call, an
- * orderly SIGTERM that drains and leaves no child behind, and tunnels that never see each other.
+ * Gateways coming and going while agents use them: restart, a kill in the middle of a call (the
+ * official SDK client's call must fail, not hang), an orderly SIGTERM that drains and leaves no
+ * child behind, and tunnels that never see each other.
  */
 import { StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { McpError } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import { type RunningEdge, startEdge } from "../helpers/edge.ts";
 import { connectMcp, createTunnel, type McpSession, mcpUrl, revokeToken } from "../helpers/mcp-client.ts";
@@ -17,7 +19,7 @@ import {
   startGateway,
   stopAll,
 } from "../helpers/processes.ts";
-import { sseReader, until, within } from "../helpers/stdio-fixtures.ts";
+import { until, within } from "../helpers/stdio-fixtures.ts";
 
 let edge: RunningEdge;
 let everything: HttpMcpServer;
@@ -74,48 +76,45 @@ test("gateway restart: the old session answers 404, the client re-initializes an
   expect((await echo(after, "after")).content).toEqual([{ type: "text", text: "Echo: after" }]);
 });
 
-test("a gateway killed mid-call: the agent's pending response ends promptly instead of hanging", async () => {
+test("a gateway killed mid-call: the SDK client's call fails naming the loss; 503 until a gateway is back", async () => {
   const tunnel = await createTunnel(edge, "killed");
-  const gateway = await gatewayFor({
-    edge: edge.url,
-    token: tunnel.gatewayToken,
-    servers: [`everything=${everything.url}`],
-  });
+  const options = { edge: edge.url, token: tunnel.gatewayToken, servers: [`everything=${everything.url}`] };
+  const gateway = await gatewayFor(options);
   const url = mcpUrl(edge, "killed", "everything");
   const session = await connect(url, tunnel.agentToken);
-  const response = await fetch(url, {
-    method: "POST",
-    headers: {
-      authorization: `Bearer ${tunnel.agentToken}`,
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-      "mcp-session-id": session.sessionId ?? "",
-      "mcp-protocol-version": session.transport.protocolVersion ?? "2025-06-18",
-    },
-    body: JSON.stringify({
-      jsonrpc: "2.0",
-      id: 7,
-      method: "tools/call",
-      params: {
-        name: "trigger-long-running-operation",
-        arguments: { duration: 60, steps: 60 },
-        _meta: { progressToken: "p" },
-      },
-    }),
+  let started: () => void = () => {};
+  const underWay = new Promise<void>((resolve) => {
+    started = resolve;
   });
-  expect(response.headers.get("content-type")).toMatch(/text\/event-stream/);
-  const events = sseReader(response.body as ReadableStream<Uint8Array>);
-  expect(await events.next(15_000)).toMatchObject({ method: "notifications/progress" });
-  await gateway.stop("SIGKILL");
-  // Bounded, not timed: a relay that kept the stream open would run into the 60 s operation.
-  const outcome = await events.next(15_000).then(
-    (message) => message ?? "ended",
-    (error: unknown) => (String(error).includes("did not settle") ? "hung" : "failed"),
-  );
-  expect(["ended", "failed"]).toContain(outcome);
-  // The session went with its gateway: the client is told to re-initialize.
-  const failure = await echo(session, "after").catch((error: unknown) => error);
-  expect((failure as StreamableHTTPError).code).toBe(404);
+  const call = session.client
+    .callTool({ name: "trigger-long-running-operation", arguments: { duration: 60, steps: 60 } }, undefined, {
+      onprogress: () => started(),
+    })
+    .then(
+      () => "completed",
+      (error: unknown) => error,
+    );
+  await within(underWay, 15_000, "the call to be under way");
+  expect((await gateway.stop("SIGKILL")).signal).toBe("SIGKILL");
+
+  // Bounded, not timed: left unanswered, the client would wait for its own 60 s request timeout.
+  const failure = await within(call, 10_000, "the pending call to fail");
+  expect(failure).toBeInstanceOf(McpError);
+  expect((failure as McpError).code).toBe(-32012);
+  expect((failure as McpError).message).toMatch(/MCP server "everything" failed: the gateway disconnected/);
+
+  // The session went with its gateway (404: re-initialize); a fresh client is told no gateway is there.
+  const stale = await echo(session, "after").catch((error: unknown) => error);
+  expect((stale as StreamableHTTPError).code).toBe(404);
+  const refused = await connectMcp(url, tunnel.agentToken).catch((error: unknown) => error);
+  expect(refused).toBeInstanceOf(StreamableHTTPError);
+  expect((refused as StreamableHTTPError).code).toBe(503);
+  expect((refused as Error).message).toContain("no gateway is connected to this tunnel");
+
+  // Once a gateway is back, a new session works.
+  await gatewayFor(options);
+  const fresh = await connect(url, tunnel.agentToken);
+  expect((await echo(fresh, "back")).content).toEqual([{ type: "text", text: "Echo: back" }]);
 });
 
 test("SIGTERM drains the call in flight, stops every stdio child and exits 0", async () => {

@@ -14,6 +14,11 @@ import { BodyReader, SimGateway, text } from "./tunnel-sim-gateway.ts";
 
 warmUpEdge();
 
+/** The events (and comments) of an SSE body, split at blank lines. */
+function sseEvents(body: string): string[] {
+  return body.split(/\r?\n\r?\n/).filter(Boolean);
+}
+
 describe("failures during a relayed call", () => {
   test("Reset upstream_unavailable before Head is a 502 JSON-RPC error naming the server", async () => {
     const tunnel = await createTunnel();
@@ -35,28 +40,97 @@ describe("failures during a relayed call", () => {
     gateway.close();
   });
 
-  test("the gateway closing mid-call fails every pending call: 502 before Head, a broken stream after", async () => {
+  test("the gateway closing mid-call fails every pending call: 502 before Head, a JSON-RPC error event after", async () => {
     const tunnel = await createTunnel();
     const gateway = await SimGateway.connect(tunnel);
     const before = agentFetch(tunnel, "echo", { method: "POST", headers: POST_JSON, body: jsonRpc("ping", {}, 1) });
-    const during = agentFetch(tunnel, "echo", { method: "POST", headers: POST_JSON, body: jsonRpc("ping", {}, 2) });
+    const during = agentFetch(tunnel, "echo", {
+      method: "POST",
+      headers: POST_JSON,
+      body: jsonRpc("tools/call", {}, 2),
+    });
     const first = await gateway.nextRequest();
     const second = await gateway.nextRequest();
     const streaming = JSON.parse(text(first.body)).id === 2 ? first : second;
     gateway.head(streaming.stream, 200, SSE_HEADERS);
-    gateway.data(streaming.stream, "data: partial\n\n");
-    const res = await during;
-    const reader = new BodyReader(res);
+    gateway.data(streaming.stream, "event: message\ndata: partial\n\n");
+    const reader = new BodyReader(await during);
     await reader.until("partial");
     gateway.close(1001, "going away");
 
     const failed = await within(before, "the call without Head");
     expect(failed.status).toBe(502);
-    expect(await failed.json()).toMatchObject({ id: 1, error: { data: { code: "gateway_lost" } } });
-    await expect(reader.rest()).rejects.toThrow();
+    expect(await failed.json()).toMatchObject({
+      id: 1,
+      error: { message: 'the call to MCP server "echo" failed: the gateway disconnected (1001 going away)' },
+    });
+    // The stream that had started ends normally, its last event answering request 2.
+    const events = sseEvents(await reader.rest());
+    expect(events[0]).toBe("event: message\ndata: partial");
+    expect(events).toHaveLength(2);
+    expect(events[1]?.startsWith("event: message\ndata: ")).toBe(true);
+    expect(JSON.parse(events[1]?.split("data: ")[1] ?? "")).toEqual({
+      jsonrpc: "2.0",
+      id: 2,
+      error: {
+        code: -32012,
+        message: 'the call to MCP server "echo" failed: the gateway disconnected (1001 going away)',
+        data: { code: "gateway_lost" },
+      },
+    });
     const recent = await traces(tunnel.name);
     expect(recent.filter((t) => typeof t.error === "string" && /gateway disconnected/.test(t.error))).toHaveLength(2);
   });
+
+  test("a Reset after Head ends an SSE response with the reset as a JSON-RPC error", async () => {
+    const tunnel = await createTunnel();
+    const gateway = await SimGateway.connect(tunnel);
+    const call = agentFetch(tunnel, "echo", {
+      method: "POST",
+      headers: POST_JSON,
+      body: jsonRpc("tools/call", {}, "c-7"),
+    });
+    const { stream } = await gateway.nextRequest();
+    gateway.head(stream, 200, SSE_HEADERS);
+    gateway.data(stream, 'data: {"jsonrpc":"2.0","method":"notifications/progress","params":{}}\r\n\r\n');
+    gateway.reset(stream, "upstream_unavailable", "the MCP server's process exited");
+    const events = sseEvents(await new BodyReader(await call).rest());
+    expect(events).toHaveLength(2);
+    expect(JSON.parse(events[1]?.split("data: ")[1] ?? "")).toMatchObject({
+      id: "c-7",
+      error: {
+        code: -32011,
+        message: expect.stringContaining("process exited"),
+        data: { code: "upstream_unavailable" },
+      },
+    });
+    gateway.close();
+  });
+
+  test.each([
+    ["a stream paused inside an event", "POST", SSE_HEADERS, "event: message\ndata: {half"],
+    ["a GET stream (no request to answer)", "GET", SSE_HEADERS, "data: one\n\n"],
+    ["a JSON response", "POST", JSON_HEADERS, '{"jsonrpc":"2.0",'],
+  ] as const)(
+    "the gateway lost during %s: the response breaks off, nothing is added to it",
+    async (_what, method, headers, sent) => {
+      const tunnel = await createTunnel();
+      const gateway = await SimGateway.connect(tunnel);
+      const init =
+        method === "GET"
+          ? { method, headers: { accept: "text/event-stream" } }
+          : { method, headers: POST_JSON, body: jsonRpc("tools/call", {}, 3) };
+      const call = agentFetch(tunnel, "echo", init);
+      const { stream } = await gateway.nextRequest();
+      gateway.head(stream, 200, [...headers]);
+      gateway.data(stream, sent);
+      const reader = new BodyReader(await call);
+      await reader.until(sent);
+      gateway.close(1001, "going away");
+      await expect(reader.rest()).rejects.toThrow();
+      expect(reader.received).toBe(sent);
+    },
+  );
 
   test("a response the gateway finished (END) is delivered whole even if the gateway leaves right after", async () => {
     const tunnel = await createTunnel();

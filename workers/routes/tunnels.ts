@@ -4,12 +4,15 @@
  *   GET /t/:tunnel/connect                  a gateway's WebSocket (gateway token)
  *   ANY /t/:tunnel/:server/mcp              an agent's MCP Streamable HTTP endpoint (agent token)
  *   ANY /t/:tunnel/:server/mcp/<path>       an extra upstream path, only if the gateway allows it
+ *   OPTIONS (CORS preflight) on both        answered here for the tunnel's allowed origins, else 403
  *
  * Here are the checks that need no state: the token's shape, kind and scope (a token for another
  * tunnel gets the same 404 as a tunnel that does not exist, so names do not leak), the body limit,
  * MCP parsing and header filtering. The tunnel's TunnelRelay does the rest.
  */
 import { Hono } from "hono";
+import { forbiddenOrigin } from "../../durable-objects/tunnel-relay/agent-routing.ts";
+import { allowOrigin, isPreflight, preflightResponse } from "../../durable-objects/tunnel-relay/cors.ts";
 import { upstreamRequestHeaders } from "../../durable-objects/tunnel-relay/forward-headers.ts";
 import type { TunnelRelay } from "../../durable-objects/tunnel-relay.ts";
 import { bearerToken, unauthorized } from "../../src/auth/bearer.ts";
@@ -59,37 +62,66 @@ tunnelsRoutes.get("/:tunnel/connect", (c) => {
   return tunnelStub(c.env, tunnel).fetch(c.req.raw);
 });
 
-tunnelsRoutes.all("/:tunnel/:server/mcp", (c) => relayAgentRequest(c.req.raw, c.env, c.req.param()));
-tunnelsRoutes.all("/:tunnel/:server/mcp/*", (c) => relayAgentRequest(c.req.raw, c.env, c.req.param()));
+tunnelsRoutes.all("/:tunnel/:server/mcp", (c) => agentRequest(c.req.raw, c.env, c.req.param()));
+tunnelsRoutes.all("/:tunnel/:server/mcp/*", (c) => agentRequest(c.req.raw, c.env, c.req.param()));
 
-async function relayAgentRequest(
-  request: Request,
-  env: Env,
-  params: { tunnel: string; server: string },
-): Promise<Response> {
+interface AgentTarget {
+  tunnel: string;
+  server: string;
+}
+
+async function agentRequest(request: Request, env: Env, target: AgentTarget): Promise<Response> {
   try {
-    const { tunnel, server } = params;
-    const token = scopedToken(request.headers, tunnel, "ag", "agent");
-    if (!ServerNameSchema.safeParse(server).success) {
-      throw new TetherError("not_found", `no MCP server "${server}" is connected to this tunnel`);
-    }
-    const url = new URL(request.url);
-    const body = await readBoundedBody(request, MAX_AGENT_BODY_BYTES, "request body");
-    const headers = request.headers;
-    return await tunnelStub(env, tunnel).relay({
-      tokenHash: await hashToken(token),
-      server,
-      path: url.pathname.slice(`/t/${tunnel}/${server}/mcp`.length),
-      method: request.method,
-      query: url.search,
-      headers: upstreamRequestHeaders(headers, !headers.has("x-tether-token")),
-      origin: headers.get("origin"),
-      edgeOrigin: url.origin,
-      sessionId: headers.get(MCP_SESSION_ID),
-      body,
-      mcp: inspectMcpRequest(request.method === "POST" ? headers.get("content-type") : null, body),
-    });
+    if (isPreflight(request)) return await preflight(request, env, target.tunnel);
+    return await relayAgentRequest(request, env, target);
   } catch (error) {
-    return jsonRpcErrorResponse(error);
+    return await corsForRefusal(request, env, target.tunnel, jsonRpcErrorResponse(error));
   }
+}
+
+/** Answers a browser's CORS preflight for an origin the tunnel allows; 403 for any other. */
+async function preflight(request: Request, env: Env, tunnel: string): Promise<Response> {
+  const origin = request.headers.get("origin") ?? "";
+  if (await originAllowed(env, tunnel, origin, new URL(request.url).origin)) return preflightResponse(origin);
+  return jsonRpcErrorResponse(forbiddenOrigin(origin));
+}
+
+/**
+ * A refusal made here, before the relay (401 for a missing token, 404, 413), must still be
+ * readable by an allowed browser page, or the client only sees an opaque network error.
+ */
+async function corsForRefusal(request: Request, env: Env, tunnel: string, response: Response): Promise<Response> {
+  const origin = request.headers.get("origin");
+  if (origin === null) return response;
+  const allowed = await originAllowed(env, tunnel, origin, new URL(request.url).origin).catch(() => false);
+  return allowed ? allowOrigin(response, origin) : response;
+}
+
+async function originAllowed(env: Env, tunnel: string, origin: string, edgeOrigin: string): Promise<boolean> {
+  if (origin === edgeOrigin) return true;
+  return TUNNEL_NAME_PATTERN.test(tunnel) && (await tunnelStub(env, tunnel).allowsOrigin(origin, edgeOrigin));
+}
+
+/** Checks what needs no state and hands the request to the tunnel's relay (which answers every failure itself). */
+async function relayAgentRequest(request: Request, env: Env, { tunnel, server }: AgentTarget): Promise<Response> {
+  const token = scopedToken(request.headers, tunnel, "ag", "agent");
+  if (!ServerNameSchema.safeParse(server).success) {
+    throw new TetherError("not_found", `no MCP server "${server}" is connected to this tunnel`);
+  }
+  const url = new URL(request.url);
+  const body = await readBoundedBody(request, MAX_AGENT_BODY_BYTES, "request body");
+  const headers = request.headers;
+  return await tunnelStub(env, tunnel).relay({
+    tokenHash: await hashToken(token),
+    server,
+    path: url.pathname.slice(`/t/${tunnel}/${server}/mcp`.length),
+    method: request.method,
+    query: url.search,
+    headers: upstreamRequestHeaders(headers, !headers.has("x-tether-token")),
+    origin: headers.get("origin"),
+    edgeOrigin: url.origin,
+    sessionId: headers.get(MCP_SESSION_ID),
+    body,
+    mcp: inspectMcpRequest(request.method === "POST" ? headers.get("content-type") : null, body),
+  });
 }
