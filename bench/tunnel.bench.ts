@@ -16,7 +16,7 @@ import { printTable, type Row, writeResults } from "./lib/report.ts";
 import { measureIdle } from "./tunnel/idle.ts";
 import { LEVELS, latencyRow, measureLatency } from "./tunnel/latency.ts";
 import { measureResults } from "./tunnel/results.ts";
-import { type BenchSetup, localObservability, startSetup } from "./tunnel/setup.ts";
+import { type BenchSetup, startSetup } from "./tunnel/setup.ts";
 import { latencyTargets, type Target } from "./tunnel/targets.ts";
 
 export default async function tunnelBench(): Promise<void> {
@@ -26,7 +26,7 @@ export default async function tunnelBench(): Promise<void> {
     console.log(
       `edge ${setup.edge.url} (workerd pid ${setup.workerdPid}), gateway pid ${setup.gateway.pid}, ` +
         `echo upstream ${setup.echo.url}, server-everything ${setup.everything.url}, ` +
-        `X_LOCAL_OBSERVABILITY=${localObservability()}`,
+        `X_LOCAL_OBSERVABILITY=${setup.localObservability}`,
     );
     const idle = await measureIdle(setup);
 
@@ -45,7 +45,8 @@ export default async function tunnelBench(): Promise<void> {
     ];
 
     printTable(
-      `tools/call echo, same SDK client on every path (levels: ${LEVELS.map((l) => l.concurrency).join("/")} clients)`,
+      `Small tools/call "echo", one MCP SDK session per client (edge floors: plain fetch, one WebSocket per client); ` +
+        `cpu_ms/call = CPU per call by process ("harness" is the proxy workerd of wrangler's test harness)`,
       latency.map(latencyRow),
     );
     printTable("Tool results through the tunnel vs direct (echo upstream's blob tool)", results.rows);
@@ -56,7 +57,7 @@ export default async function tunnelBench(): Promise<void> {
       targets.map((t): Row => ({ ...t })),
     );
     const path = writeResults("tunnel", {
-      localObservability: localObservability(),
+      localObservability: setup.localObservability,
       levels: LEVELS,
       latency,
       results: results.rows,

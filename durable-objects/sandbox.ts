@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { unauthorized } from "../src/auth/bearer.ts";
 import { hashToken, newToken } from "../src/auth/tokens.ts";
+import { type RpcResult, settle } from "../src/errors/rpc-result.ts";
 import { isTetherError, TetherError } from "../src/errors/tether-error.ts";
 import { exportTar } from "../src/sandbox/tar-export.ts";
 import type { ToolCallEvent } from "../src/sandbox/tool-calls/events.ts";
@@ -16,7 +17,6 @@ import { handleMcpRequest, type McpToolCall, type McpToolOutcome } from "./sandb
 import { MetaStore, type SandboxMeta } from "./sandbox/meta-store.ts";
 import type { SandboxSettings } from "./sandbox/options.ts";
 import { SerialQueue } from "./sandbox/queue.ts";
-import { type RpcResult, settle } from "../src/errors/rpc-result.ts";
 import { openRuntime, type SandboxRuntime } from "./sandbox/runtime.ts";
 import { asHttpError, deleteFile, getFile, type PutResult, putFile } from "./sandbox/staging.ts";
 import {

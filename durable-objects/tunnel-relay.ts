@@ -15,14 +15,14 @@ import {
 } from "./tunnel-relay/admin-view.ts";
 import { checkOrigin, isOriginAllowed, type Route, routeAgentRequest } from "./tunnel-relay/agent-routing.ts";
 import { type CallContext, CallRecords } from "./tunnel-relay/call-records.ts";
-import { failureEvent } from "./tunnel-relay/failure-event.ts";
 import { allowOrigin } from "./tunnel-relay/cors.ts";
 import { acceptEchoSocket, isEchoRequest } from "./tunnel-relay/echo-socket.ts";
+import { failureEvent } from "./tunnel-relay/failure-event.ts";
 import { CloseCode } from "./tunnel-relay/gateway-connection.ts";
 import { closeFor, handleGatewayMessage } from "./tunnel-relay/gateway-frames.ts";
 import { GatewayPool } from "./tunnel-relay/gateway-pool.ts";
 import { RelayCall } from "./tunnel-relay/relay-call.ts";
-import type { RelayRequest } from "./tunnel-relay/relay-request.ts";
+import { openFor, type RelayRequest } from "./tunnel-relay/relay-request.ts";
 import { SessionStore } from "./tunnel-relay/session-store.ts";
 import type { TunnelSettings, TunnelSettingsPatch } from "./tunnel-relay/settings.ts";
 import { SESSION_IDLE_MS } from "./tunnel-relay/storage.ts";
@@ -181,14 +181,7 @@ export class TunnelRelay extends DurableObject<Env> {
     try {
       return await new RelayCall(route.connection, {
         server: request.server,
-        open: {
-          server: request.server,
-          method: request.method,
-          path: request.path,
-          query: request.query,
-          headers: request.headers,
-          hasBody: request.body !== null && request.body.byteLength > 0,
-        },
+        open: openFor(request),
         body: request.body,
         keepAliveMs,
         failureEvent: (error) => failureEvent(request.mcp, error),
@@ -204,16 +197,7 @@ export class TunnelRelay extends DurableObject<Env> {
   /** Answers a request refused before relaying; traced once the token was valid (401s are not). */
   #refuse(request: RelayRequest, context: CallContext | null, error: unknown): Response {
     const failure = asTetherError(error);
-    if (context) {
-      this.#records.onDone(context, {
-        status: failure.status,
-        error: failure.message,
-        bytesIn: request.body?.byteLength ?? 0,
-        bytesOut: 0,
-        startedAt: Date.now(),
-        durationMs: 0,
-      });
-    }
+    if (context) this.#records.onRefused(context, failure);
     return jsonRpcErrorResponse(failure, request.mcp.id);
   }
 

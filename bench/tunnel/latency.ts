@@ -103,7 +103,7 @@ export async function measureLatency(setup: BenchSetup): Promise<LatencyRow[]> {
   }
 }
 
-/** Hides a pool's client type so paths with different clients fit one list. */
+/** Infers a pool's client type from `open` (checking `call` and `close` against it), then lets paths with different clients share one list. */
 function erase<T>(spec: PoolSpec<T>): PoolSpec<unknown> {
   return spec;
 }

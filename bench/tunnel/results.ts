@@ -6,6 +6,7 @@
  */
 import type { McpSession } from "../../test/helpers/mcp-client.ts";
 import { mcpUrl } from "../../test/helpers/mcp-client.ts";
+import { cpuDuring } from "../lib/cpu.ts";
 import { callBlob, fetchBlob, mcpSessions } from "../lib/mcp-calls.ts";
 import { percentile, round } from "../lib/measure.ts";
 import { peakRss } from "../lib/memory.ts";
@@ -47,19 +48,18 @@ export async function measureResults(setup: BenchSetup): Promise<{ rows: Row[]; 
       await callBlob(direct, size.bytes);
       for (const { path, call } of paths) {
         const pids = [setup.workerdPid, setup.gateway.pid];
-        const {
-          value: times,
-          peakMiB,
-          baseMiB,
-        } = await peakRss(pids, async () => {
-          const ms: number[] = [];
-          for (let run = 0; run < size.runs; run++) {
-            const t0 = performance.now();
-            await call(size.bytes);
-            ms.push(performance.now() - t0);
-          }
-          return ms.sort((a, b) => a - b);
-        });
+        const { value: sampled, cpuMs } = await cpuDuring(setup.processGroups(), () =>
+          peakRss(pids, async () => {
+            const ms: number[] = [];
+            for (let run = 0; run < size.runs; run++) {
+              const t0 = performance.now();
+              await call(size.bytes);
+              ms.push(performance.now() - t0);
+            }
+            return ms.sort((a, b) => a - b);
+          }),
+        );
+        const { value: times, peakMiB, baseMiB } = sampled;
         const [workerdGrowth, gatewayGrowth] = peakMiB.map((peak, i) => round(peak - (baseMiB[i] as number), 1));
         const p50 = percentile(times, 0.5);
         rows.push({
@@ -71,6 +71,9 @@ export async function measureResults(setup: BenchSetup): Promise<{ rows: Row[]; 
           mib_per_s: round(size.bytes / MiB / (p50 / 1000), 2),
           workerd_peak_growth_mib: workerdGrowth,
           gateway_peak_growth_mib: gatewayGrowth,
+          ...Object.fromEntries(
+            Object.entries(cpuMs).map(([role, ms]) => [`cpu_ms/call_${role}`, round(ms / size.runs, 1)]),
+          ),
         });
         console.log(`  ${size.label} ${path}: p50 ${round(p50)} ms`);
         if (path === "tunnel" && size.bytes === 16 * MiB) {

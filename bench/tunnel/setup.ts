@@ -21,16 +21,16 @@ export const TUNNEL = "bench";
 /**
  * Wrangler's local trace collector (on unless X_LOCAL_OBSERVABILITY=false) records every Worker
  * and Durable Object invocation into a local SQLite store with an fsync on workerd's thread: every
- * relayed call would pay for several of them, a cost production does not have on the request
- * path. The benchmarks run without it unless the variable is set explicitly.
+ * relayed call would pay for several of them (one per WebSocket message), a cost production does
+ * not have on the request path. The edge starts without it unless the variable is set; the
+ * variable is put back as it was once the edge has started, so other suites are not affected.
  */
-export function localObservability(): string {
-  process.env.X_LOCAL_OBSERVABILITY ??= "false";
-  return process.env.X_LOCAL_OBSERVABILITY;
-}
+const LOCAL_OBSERVABILITY = "X_LOCAL_OBSERVABILITY";
 
 export interface BenchSetup {
   edge: RunningEdge;
+  /** The X_LOCAL_OBSERVABILITY the edge started with. */
+  localObservability: string;
   /** The workerd process running the edge (its RSS is the edge's memory). */
   workerdPid: number;
   echo: EchoUpstreamProcess;
@@ -54,9 +54,12 @@ export async function startSetup(): Promise<BenchSetup> {
     for (const proc of processes.reverse()) await proc.stop("SIGTERM", 10_000);
     await edge?.close();
   };
+  const previous = process.env[LOCAL_OBSERVABILITY];
+  const localObservability = previous ?? "false";
   try {
-    localObservability();
+    process.env[LOCAL_OBSERVABILITY] = localObservability;
     const started = await Promise.allSettled([startEdge(), startEverythingHttp(), startEchoUpstreamProcess()]);
+    if (previous === undefined) delete process.env[LOCAL_OBSERVABILITY];
     const [edgeStart, everythingStart, echoStart] = started;
     if (edgeStart.status === "fulfilled") edge = edgeStart.value;
     if (everythingStart.status === "fulfilled") processes.push(everythingStart.value.process);
@@ -75,6 +78,7 @@ export async function startSetup(): Promise<BenchSetup> {
     const workerdPid = edgeProcess();
     return {
       edge,
+      localObservability,
       workerdPid,
       echo: echoStart.value,
       everything: everythingStart.value,

@@ -3,6 +3,7 @@
  * a DELETE (or an upstream 404) ends, and the call's trace. Kept apart from the byte relay so
  * relay-call.ts knows nothing about MCP.
  */
+import type { TetherError } from "../../src/errors/tether-error.ts";
 import { MCP_SESSION_ID } from "../../src/mcp/headers.ts";
 import type { Head } from "../../src/protocol/messages.ts";
 import type { CallOutcome } from "./relay-call.ts";
@@ -50,6 +51,18 @@ export class CallRecords {
       lastUsedAt: now,
     });
     this.#onSessionCreated();
+  }
+
+  /** A request refused before it was relayed (a valid token, but no gateway, a bad Origin, …). */
+  onRefused(context: CallContext, failure: TetherError): void {
+    this.onDone(context, {
+      status: failure.status,
+      error: failure.message,
+      bytesIn: context.request.body?.byteLength ?? 0,
+      bytesOut: 0,
+      startedAt: Date.now(),
+      durationMs: 0,
+    });
   }
 
   onDone(context: CallContext, outcome: CallOutcome): void {

@@ -18,6 +18,7 @@
 
 import { asTetherError } from "../../src/errors/error-response.ts";
 import { TetherError } from "../../src/errors/tether-error.ts";
+import { concatBytes } from "../../src/http/concat-bytes.ts";
 import { hasMediaType, JSON_CONTENT_TYPE, SSE_CONTENT_TYPE } from "../../src/mcp/headers.ts";
 import { describeJsonRpcFailure } from "../../src/mcp/response-info.ts";
 import { CreditWindow } from "../../src/protocol/credit-window.ts";
@@ -268,13 +269,7 @@ export class RelayCall implements StreamHandler {
 
   #jsonFailure(): string | null {
     if (!this.#sniffed || this.#sniffedBytes === 0) return null;
-    const body = new Uint8Array(this.#sniffedBytes);
-    let offset = 0;
-    for (const chunk of this.#sniffed) {
-      body.set(chunk, offset);
-      offset += chunk.byteLength;
-    }
-    return describeJsonRpcFailure(body);
+    return describeJsonRpcFailure(concatBytes(this.#sniffed));
   }
 
   /** Ends the call once; `reset` is sent to the gateway when the stream is still open on its side. */

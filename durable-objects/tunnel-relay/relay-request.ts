@@ -4,7 +4,7 @@
  * the rest: token hash, Origin, session, gateway choice.
  */
 import type { McpRequestInfo } from "../../src/mcp/request-info.ts";
-import type { HeaderList } from "../../src/protocol/messages.ts";
+import type { HeaderList, Open } from "../../src/protocol/messages.ts";
 
 export interface RelayRequest {
   /** SHA-256 of the agent token (hashed in the Worker, so the relay spends no CPU on it). */
@@ -24,4 +24,16 @@ export interface RelayRequest {
   sessionId: string | null;
   body: Uint8Array | null;
   mcp: McpRequestInfo;
+}
+
+/** The Open frame that starts the request's stream. */
+export function openFor(request: RelayRequest): Open {
+  return {
+    server: request.server,
+    method: request.method,
+    path: request.path,
+    query: request.query,
+    headers: request.headers,
+    hasBody: request.body !== null && request.body.byteLength > 0,
+  };
 }

@@ -13,6 +13,7 @@ const CR = 0x0d;
 /**
  * Follows the byte stream's line structure to tell whether the output so far ends exactly between
  * two events (after a blank line, or before anything was written). Line ends may be LF, CRLF or CR.
+ * Whatever the relay adds to a relayed stream (keep-alives, a failure's last event) goes only there.
  */
 export class SseBoundary {
   #atBoundary = true;

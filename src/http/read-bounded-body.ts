@@ -5,6 +5,7 @@
  * this is the one place that bounds them.
  */
 import { TetherError } from "../errors/tether-error.ts";
+import { concatBytes } from "./concat-bytes.ts";
 
 /** The body's bytes, or null when the request has none. `what` names the body in the 413 message. */
 export async function readBoundedBody(request: Request, limit: number, what: string): Promise<Uint8Array | null> {
@@ -23,7 +24,7 @@ export async function readBoundedBody(request: Request, limit: number, what: str
     }
     chunks.push(value);
   }
-  return concat(chunks, size);
+  return concatBytes(chunks);
 }
 
 /** A JSON body of at most `limit` bytes: 413 past it, 400 when it is not JSON; no or an empty body is `{}`. */
@@ -48,15 +49,4 @@ export function sizeText(bytes: number): string {
   if (bytes % MiB === 0) return `${bytes / MiB} MiB`;
   if (bytes % 1024 === 0) return `${bytes / 1024} KiB`;
   return `${bytes} bytes`;
-}
-
-function concat(chunks: Uint8Array[], size: number): Uint8Array {
-  if (chunks.length === 1 && chunks[0]) return chunks[0];
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
 }

@@ -2,10 +2,18 @@
  * A real gateway process relays the official MCP SDK client, through the edge in workerd, to
  * @modelcontextprotocol/server-everything running as a Streamable HTTP server.
  */
-import { CreateMessageRequestSchema, type Progress } from "@modelcontextprotocol/sdk/types.js";
+import type { Progress } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import { type RunningEdge, startEdge } from "../helpers/edge.ts";
-import { connectMcp, createTunnel, type McpSession, mcpUrl, type TunnelTokens } from "../helpers/mcp-client.ts";
+import {
+  answerSampling,
+  connectMcp,
+  createTunnel,
+  type McpSession,
+  mcpUrl,
+  postJsonRpc,
+  type TunnelTokens,
+} from "../helpers/mcp-client.ts";
 import {
   freePort,
   type HttpMcpServer,
@@ -104,22 +112,14 @@ test("progress notifications stream back before the result", async () => {
 });
 
 test("a server-to-client sampling request is answered by the client", async () => {
-  const asked: string[] = [];
-  const { client } = await connect({
-    capabilities: { sampling: {} },
-    setup: (c) =>
-      c.setRequestHandler(CreateMessageRequestSchema, async (request) => {
-        const content = request.params.messages[0]?.content;
-        asked.push(content && "text" in content ? String(content.text) : "");
-        return { role: "assistant", model: "stand-in", content: { type: "text", text: "sampled through Tether" } };
-      }),
-  });
+  const sampling = answerSampling("sampled through Tether");
+  const { client } = await connect(sampling);
   const result = await client.callTool({
     name: "trigger-sampling-request",
     arguments: { prompt: "hello", maxTokens: 5 },
   });
-  expect(asked).toHaveLength(1);
-  expect(asked[0]).toContain("hello");
+  expect(sampling.prompts).toHaveLength(1);
+  expect(sampling.prompts[0]).toContain("hello");
   expect(JSON.stringify(result.content)).toContain("sampled through Tether");
 });
 
@@ -163,19 +163,10 @@ test("the token may come in X-Tether-Token, leaving Authorization to the upstrea
 });
 
 test("an upstream HTTP server that is down: 502 naming the server", async () => {
-  const response = await fetch(mcpUrl(edge, "corp", "down"), {
-    method: "POST",
-    headers: {
-      authorization: `Bearer ${tunnel.agentToken}`,
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-    },
-    body: JSON.stringify({
-      jsonrpc: "2.0",
-      id: 1,
-      method: "initialize",
-      params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } },
-    }),
+  const response = await postJsonRpc(mcpUrl(edge, "corp", "down"), tunnel.agentToken, "initialize", {
+    protocolVersion: "2025-06-18",
+    capabilities: {},
+    clientInfo: { name: "t", version: "1" },
   });
   expect(response.status).toBe(502);
   const body = (await response.json()) as { error: { message: string } };

@@ -7,7 +7,7 @@ import { StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamable
 import { McpError } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import { type RunningEdge, startEdge } from "../helpers/edge.ts";
-import { connectMcp, createTunnel, type McpSession, mcpUrl, revokeToken } from "../helpers/mcp-client.ts";
+import { connectMcp, createTunnel, type McpSession, mcpUrl, postJsonRpc, revokeToken } from "../helpers/mcp-client.ts";
 import {
   descendants,
   EVERYTHING_STDIO,
@@ -56,12 +56,18 @@ async function connect(url: string, token: string): Promise<McpSession> {
 const echo = (session: McpSession, message: string) =>
   session.client.callTool({ name: "echo", arguments: { message } });
 
-test("gateway restart: the old session answers 404, the client re-initializes and carries on", async () => {
-  const tunnel = await createTunnel(edge, "restart");
+/** A tunnel with one gateway in front of the HTTP server-everything, and an SDK session through it. */
+async function servedTunnel(name: string) {
+  const tunnel = await createTunnel(edge, name);
   const options = { edge: edge.url, token: tunnel.gatewayToken, servers: [`everything=${everything.url}`] };
-  const first = await gatewayFor(options);
-  const url = mcpUrl(edge, "restart", "everything");
-  const before = await connect(url, tunnel.agentToken);
+  const gateway = await gatewayFor(options);
+  const url = mcpUrl(edge, name, "everything");
+  const session = await connect(url, tunnel.agentToken);
+  return { tunnel, options, gateway, url, session };
+}
+
+test("gateway restart: the old session answers 404, the client re-initializes and carries on", async () => {
+  const { tunnel, options, gateway: first, url, session: before } = await servedTunnel("restart");
   expect((await echo(before, "before")).content).toEqual([{ type: "text", text: "Echo: before" }]);
 
   expect((await first.stop("SIGKILL")).signal).toBe("SIGKILL");
@@ -77,11 +83,7 @@ test("gateway restart: the old session answers 404, the client re-initializes an
 });
 
 test("a gateway killed mid-call: the SDK client's call fails naming the loss; 503 until a gateway is back", async () => {
-  const tunnel = await createTunnel(edge, "killed");
-  const options = { edge: edge.url, token: tunnel.gatewayToken, servers: [`everything=${everything.url}`] };
-  const gateway = await gatewayFor(options);
-  const url = mcpUrl(edge, "killed", "everything");
-  const session = await connect(url, tunnel.agentToken);
+  const { tunnel, options, gateway, url, session } = await servedTunnel("killed");
   let started: () => void = () => {};
   const underWay = new Promise<void>((resolve) => {
     started = resolve;
@@ -160,21 +162,13 @@ test("two tunnels are isolated: each sees only its own gateway's servers and tok
   expect((await echo(a, "a")).content).toEqual([{ type: "text", text: "Echo: a" }]);
   expect((await echo(b, "b")).content).toEqual([{ type: "text", text: "Echo: b" }]);
 
-  const initialize = (url: string, token: string, sessionId?: string) =>
-    fetch(url, {
-      method: "POST",
-      headers: {
-        authorization: `Bearer ${token}`,
-        "content-type": "application/json",
-        accept: "application/json, text/event-stream",
-        ...(sessionId ? { "mcp-session-id": sessionId } : {}),
-      },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list", params: {} }),
-    });
+  const listTools = (url: string, token: string, headers: Record<string, string> = {}) =>
+    postJsonRpc(url, token, "tools/list", {}, headers);
   // Another tunnel's server, another tunnel's token, another tunnel's session: all unknown here.
-  expect((await initialize(mcpUrl(edge, "alpha", "only-beta"), alpha.agentToken)).status).toBe(404);
-  expect((await initialize(mcpUrl(edge, "beta", "only-beta"), alpha.agentToken)).status).toBe(404);
-  expect((await initialize(mcpUrl(edge, "beta", "only-beta"), beta.agentToken, a.sessionId)).status).toBe(404);
+  expect((await listTools(mcpUrl(edge, "alpha", "only-beta"), alpha.agentToken)).status).toBe(404);
+  expect((await listTools(mcpUrl(edge, "beta", "only-beta"), alpha.agentToken)).status).toBe(404);
+  const stolen = { "mcp-session-id": a.sessionId ?? "" };
+  expect((await listTools(mcpUrl(edge, "beta", "only-beta"), beta.agentToken, stolen)).status).toBe(404);
 });
 
 test("a revoked gateway token: the edge closes the gateway (4401), which keeps retrying and logs an auth problem", async () => {
@@ -190,10 +184,6 @@ test("a revoked gateway token: the edge closes the gateway (4401), which keeps r
   expect(refusal).toContain("check --token");
   expect(gateway.child.exitCode).toBeNull();
   // Agents are told no gateway is there, at once.
-  const response = await fetch(mcpUrl(edge, "revoked", "everything"), {
-    method: "POST",
-    headers: { authorization: `Bearer ${tunnel.agentToken}`, "content-type": "application/json" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
-  });
+  const response = await postJsonRpc(mcpUrl(edge, "revoked", "everything"), tunnel.agentToken, "tools/list");
   expect(response.status).toBe(503);
 });

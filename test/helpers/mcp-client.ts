@@ -5,7 +5,7 @@
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import type { ClientCapabilities } from "@modelcontextprotocol/sdk/types.js";
+import { type ClientCapabilities, CreateMessageRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import type { RunningEdge } from "./edge.ts";
 import { within } from "./stdio-fixtures.ts";
 
@@ -63,6 +63,26 @@ export interface ConnectOptions {
   connectMs?: number;
 }
 
+/**
+ * Client options that answer every sampling request (server-to-client) with `reply`, keeping the
+ * text of each request's first message in `prompts`.
+ */
+export function answerSampling(reply: string): Required<Pick<ConnectOptions, "capabilities" | "setup">> & {
+  prompts: string[];
+} {
+  const prompts: string[] = [];
+  return {
+    prompts,
+    capabilities: { sampling: {} },
+    setup: (client) =>
+      client.setRequestHandler(CreateMessageRequestSchema, async (request) => {
+        const first = request.params.messages[0]?.content;
+        prompts.push(first && "text" in first ? String(first.text) : "");
+        return { role: "assistant", model: "stand-in", content: { type: "text", text: reply } };
+      }),
+  };
+}
+
 /** Connects and initializes an SDK client through the edge. */
 export async function connectMcp(url: string, agentToken: string, options: ConnectOptions = {}): Promise<McpSession> {
   const headers: Record<string, string> = options.tetherHeader
@@ -86,6 +106,29 @@ export async function connectMcp(url: string, agentToken: string, options: Conne
       await client.close().catch(() => {});
     },
   };
+}
+
+/**
+ * One JSON-RPC request POSTed by hand (id 1), for the statuses and bodies the SDK client hides.
+ * `headers` add to or replace the defaults (Mcp-Session-Id, another Accept …).
+ */
+export function postJsonRpc(
+  url: string,
+  token: string,
+  method: string,
+  params: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return fetch(url, {
+    method: "POST",
+    headers: {
+      authorization: `Bearer ${token}`,
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      ...headers,
+    },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+  });
 }
 
 /** DELETE /admin/tunnels/NAME/tokens/ID: revokes a token (a gateway token's live sockets close at once). */

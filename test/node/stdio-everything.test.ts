@@ -2,13 +2,9 @@
  * The stdio adapter serving the real server-everything (a child process per MCP session) to the
  * official SDK client over real HTTP.
  */
-import {
-  CallToolResultSchema,
-  CreateMessageRequestSchema,
-  type JSONRPCMessage,
-  LATEST_PROTOCOL_VERSION,
-} from "@modelcontextprotocol/sdk/types.js";
+import { CallToolResultSchema, type JSONRPCMessage, LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { answerSampling } from "../helpers/mcp-client.ts";
 import { everythingFixture, type Fixture, isAlive, sseReader, until, within } from "../helpers/stdio-fixtures.ts";
 
 const ACCEPT = "application/json, text/event-stream";
@@ -81,23 +77,15 @@ describe("stdio adapter: server-everything", { timeout: 60_000 }, () => {
   });
 
   it("relays a sampling request to the client and its answer back to the server", async () => {
-    const prompts: string[] = [];
-    const { client } = await fx.connect({
-      capabilities: { sampling: {} },
-      setup: (c) =>
-        c.setRequestHandler(CreateMessageRequestSchema, async (request) => {
-          const first = request.params.messages[0]?.content;
-          prompts.push(first && "text" in first ? String(first.text) : "");
-          return { model: "stand-in", role: "assistant", content: { type: "text", text: "sampled reply" } };
-        }),
-    });
+    const sampling = answerSampling("sampled reply");
+    const { client } = await fx.connect(sampling);
     const result = await within(
       client.callTool({ name: "trigger-sampling-request", arguments: { prompt: "tell me", maxTokens: 10 } }),
       20_000,
       "sampling tool",
     );
-    expect(prompts).toHaveLength(1);
-    expect(prompts[0]).toContain("tell me");
+    expect(sampling.prompts).toHaveLength(1);
+    expect(sampling.prompts[0]).toContain("tell me");
     expect(text(result)).toContain("sampled reply");
   });
 

@@ -16,7 +16,7 @@ import {
   SSE_HEADERS,
   warmUpEdge,
 } from "./tunnel-fixtures.ts";
-import { BodyReader, SimGateway } from "./tunnel-sim-gateway.ts";
+import { SimGateway } from "./tunnel-sim-gateway.ts";
 
 warmUpEdge();
 
@@ -120,15 +120,10 @@ describe("CORS on the agent endpoint", () => {
       method: "GET",
       headers: { accept: "text/event-stream", origin: APP, "mcp-session-id": "s-1" },
     });
-    const second = await gateway.nextRequest();
-    gateway.head(second.stream, 200, SSE_HEADERS);
-    gateway.data(second.stream, "data: one\n\n");
-    const stream = await get;
-    expect(stream.headers.get("access-control-allow-origin")).toBe(APP);
-    const reader = new BodyReader(stream);
-    await reader.until("data: one\n\n");
-    gateway.end(second.stream);
-    await reader.rest();
+    const { stream, response, reader } = await gateway.streaming(get, SSE_HEADERS, "data: one\n\n");
+    expect(response.headers.get("access-control-allow-origin")).toBe(APP);
+    gateway.end(stream);
+    expect(await reader.rest()).toBe("data: one\n\n");
     gateway.close();
   });
 

@@ -9,10 +9,12 @@ import {
   JSON_HEADERS,
   jsonRpc,
   POST_JSON,
+  SSE_GET,
+  SSE_HEADERS,
   warmUpEdge,
   within,
 } from "./tunnel-fixtures.ts";
-import { BodyReader, SimGateway } from "./tunnel-sim-gateway.ts";
+import { SimGateway } from "./tunnel-sim-gateway.ts";
 
 warmUpEdge();
 
@@ -82,12 +84,8 @@ describe("eviction", () => {
   test("a stream in flight at an eviction fails (no hang); its gateway socket is closed on the next wake", async () => {
     const tunnel = await createTunnel();
     const gateway = await SimGateway.connect(tunnel);
-    const call = agentFetch(tunnel, "echo", { method: "GET", headers: { accept: "text/event-stream" } });
-    const { stream } = await gateway.nextRequest();
-    gateway.head(stream, 200, [["content-type", "text/event-stream"]]);
-    gateway.data(stream, "data: before\n\n");
-    const reader = new BodyReader(await call);
-    await reader.until("before");
+    const call = agentFetch(tunnel, "echo", SSE_GET);
+    const { stream, reader } = await gateway.streaming(call, SSE_HEADERS, "data: before\n\n");
 
     // evictDurableObject waits for in-flight requests to finish; an object torn down under load is a reset.
     const stub = env.TUNNEL_RELAY.getByName(tunnel.name);

@@ -5,6 +5,7 @@ import {
   JSON_HEADERS,
   jsonRpc,
   POST_JSON,
+  SSE_GET,
   SSE_HEADERS,
   traces,
   warmUpEdge,
@@ -116,16 +117,9 @@ describe("failures during a relayed call", () => {
     async (_what, method, headers, sent) => {
       const tunnel = await createTunnel();
       const gateway = await SimGateway.connect(tunnel);
-      const init =
-        method === "GET"
-          ? { method, headers: { accept: "text/event-stream" } }
-          : { method, headers: POST_JSON, body: jsonRpc("tools/call", {}, 3) };
+      const init = method === "GET" ? SSE_GET : { method, headers: POST_JSON, body: jsonRpc("tools/call", {}, 3) };
       const call = agentFetch(tunnel, "echo", init);
-      const { stream } = await gateway.nextRequest();
-      gateway.head(stream, 200, [...headers]);
-      gateway.data(stream, sent);
-      const reader = new BodyReader(await call);
-      await reader.until(sent);
+      const { reader } = await gateway.streaming(call, [...headers], sent);
       gateway.close(1001, "going away");
       await expect(reader.rest()).rejects.toThrow();
       expect(reader.received).toBe(sent);
@@ -150,12 +144,8 @@ describe("failures during a relayed call", () => {
   test("an agent that goes away mid-stream makes the edge Reset the stream with cancelled", async () => {
     const tunnel = await createTunnel();
     const gateway = await SimGateway.connect(tunnel);
-    const call = agentFetch(tunnel, "echo", { method: "GET", headers: { accept: "text/event-stream" } });
-    const { stream } = await gateway.nextRequest();
-    gateway.head(stream, 200, SSE_HEADERS);
-    gateway.data(stream, "data: one\n\n");
-    const reader = new BodyReader(await call);
-    await reader.until("one");
+    const call = agentFetch(tunnel, "echo", SSE_GET);
+    const { stream, reader } = await gateway.streaming(call, SSE_HEADERS, "data: one\n\n");
     await reader.cancel();
     // The relay learns of it when it next writes to the agent.
     gateway.data(stream, "data: two\n\n");
@@ -174,12 +164,8 @@ describe("failures during a relayed call", () => {
   test("an agent gone from an idle SSE stream is noticed by the next keep-alive", async () => {
     const tunnel = await createTunnel({ sseKeepAliveMs: 20 });
     const gateway = await SimGateway.connect(tunnel);
-    const call = agentFetch(tunnel, "echo", { method: "GET", headers: { accept: "text/event-stream" } });
-    const { stream } = await gateway.nextRequest();
-    gateway.head(stream, 200, SSE_HEADERS);
-    gateway.data(stream, "data: one\n\n");
-    const reader = new BodyReader(await call);
-    await reader.until("one");
+    const call = agentFetch(tunnel, "echo", SSE_GET);
+    const { stream, reader } = await gateway.streaming(call, SSE_HEADERS, "data: one\n\n");
     await reader.cancel();
     // No more data from the gateway: the keep-alive write finds the agent gone.
     expect(await gateway.resetOf(stream)).toEqual({ code: "cancelled", message: "the agent went away" });

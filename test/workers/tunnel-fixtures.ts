@@ -72,6 +72,8 @@ export function jsonRpc(method: string, params: Record<string, unknown> = {}, id
 }
 
 export const POST_JSON = { accept: "application/json, text/event-stream", "content-type": "application/json" };
+/** An agent opening its GET event stream. */
+export const SSE_GET = { method: "GET", headers: { accept: "text/event-stream" } };
 
 export function initializeBody(id: number | string = 1): string {
   return jsonRpc(

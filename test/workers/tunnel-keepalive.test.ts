@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { SseBoundary } from "../../durable-objects/tunnel-relay/sse-keep-alive.ts";
-import { agentFetch, createTunnel, jsonRpc, POST_JSON, SSE_HEADERS, warmUpEdge } from "./tunnel-fixtures.ts";
+import { agentFetch, createTunnel, jsonRpc, POST_JSON, SSE_GET, SSE_HEADERS, warmUpEdge } from "./tunnel-fixtures.ts";
 import { BodyReader, SimGateway } from "./tunnel-sim-gateway.ts";
 
 warmUpEdge();
@@ -38,7 +38,7 @@ describe("SSE keep-alives", () => {
   test("an idle SSE response gets keep-alive comments between events, never inside one", async () => {
     const tunnel = await createTunnel({ sseKeepAliveMs: 20 });
     const gateway = await SimGateway.connect(tunnel);
-    const call = agentFetch(tunnel, "echo", { method: "GET", headers: { accept: "text/event-stream" } });
+    const call = agentFetch(tunnel, "echo", SSE_GET);
     const { stream } = await gateway.nextRequest();
     gateway.head(stream, 200, SSE_HEADERS);
     const reader = new BodyReader(await call);

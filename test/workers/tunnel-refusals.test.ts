@@ -13,8 +13,6 @@ import { SimGateway, text } from "./tunnel-sim-gateway.ts";
 
 warmUpEdge();
 
-const _SSE_HEADERS: Array<[string, string]> = [["content-type", "text/event-stream"]];
-
 describe("agent requests refused before relaying", () => {
   test("no gateway connected: 503 at once, JSON-RPC error with the request id, Retry-After", async () => {
     const tunnel = await createTunnel();

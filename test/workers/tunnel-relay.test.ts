@@ -12,7 +12,7 @@ import {
   warmUpEdge,
   within,
 } from "./tunnel-fixtures.ts";
-import { BodyReader, SimGateway, text } from "./tunnel-sim-gateway.ts";
+import { SimGateway, text } from "./tunnel-sim-gateway.ts";
 
 warmUpEdge();
 
@@ -82,14 +82,10 @@ describe("agent endpoint relay", () => {
     const tunnel = await createTunnel();
     const gateway = await SimGateway.connect(tunnel);
     const call = agentFetch(tunnel, "echo", { method: "POST", headers: POST_JSON, body: jsonRpc("tools/call") });
-    const { stream } = await gateway.nextRequest();
-    gateway.head(stream, 200, SSE_HEADERS);
-    gateway.data(stream, 'event: message\ndata: {"progress":1}\n\n');
-    const res = await call;
-    expect(res.headers.get("content-type")).toBe("text/event-stream");
-    const reader = new BodyReader(res);
     // The first event arrives while the gateway still holds the stream open.
-    await reader.until('{"progress":1}');
+    const first = 'event: message\ndata: {"progress":1}\n\n';
+    const { stream, response, reader } = await gateway.streaming(call, SSE_HEADERS, first);
+    expect(response.headers.get("content-type")).toBe("text/event-stream");
     gateway.data(stream, 'event: message\ndata: {"progress":2}\n\n');
     await reader.until('{"progress":2}');
     gateway.data(stream, 'event: message\ndata: {"result":true}\n\n');

@@ -3,6 +3,7 @@
  * to the edge, so every frame the relay sends can be observed and every misbehaviour staged. Also a
  * bounded reader for agents' response bodies.
  */
+import { concatBytes } from "../../src/http/concat-bytes.ts";
 import { CreditWindow } from "../../src/protocol/credit-window.ts";
 import {
   decodeCredit,
@@ -153,13 +154,25 @@ export class SimGateway {
         chunks.push(frame.payload.slice());
       }
     }
-    const body = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
-    let offset = 0;
-    for (const chunk of chunks) {
-      body.set(chunk, offset);
-      offset += chunk.byteLength;
-    }
-    return { stream: openFrame.stream, open, body };
+    return { stream: openFrame.stream, open, body: concatBytes(chunks) };
+  }
+
+  /**
+   * Answers the next request with a 200 Head and a first chunk, leaving the stream open; resolves
+   * once the agent's response has delivered that chunk, so the stream is known to be under way.
+   */
+  async streaming(
+    call: Promise<Response>,
+    headers: Array<[string, string]>,
+    first: string,
+  ): Promise<{ stream: number; response: Response; reader: BodyReader }> {
+    const { stream } = await this.nextRequest();
+    this.head(stream, 200, headers);
+    this.data(stream, first);
+    const response = await call;
+    const reader = new BodyReader(response);
+    await reader.until(first);
+    return { stream, response, reader };
   }
 
   /** Waits for a Reset from the edge on `stream`. */

@@ -3,9 +3,9 @@ import { z } from "zod";
 import { type ApiTokenInfo, registry } from "../../durable-objects/registry.ts";
 import { requireAdmin } from "../../src/auth/bearer.ts";
 import { TetherError } from "../../src/errors/tether-error.ts";
+import { readJsonBody } from "../../src/http/read-bounded-body.ts";
 import { formatIssues } from "../../src/sandbox/tools/format-issues.ts";
 import type { Env } from "../env.ts";
-import { readJsonBody } from "../../src/http/read-bounded-body.ts";
 
 /**
  * API tokens (`/admin/tokens`, admin token only): operators mint one per orchestrator; it may create

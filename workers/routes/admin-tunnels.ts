@@ -17,8 +17,8 @@ import { TokenRoleSchema } from "../../durable-objects/tunnel-relay/token-store.
 import { requireAdmin } from "../../src/auth/bearer.ts";
 import { unwrap } from "../../src/errors/rpc-result.ts";
 import { TetherError } from "../../src/errors/tether-error.ts";
-import type { Env } from "../env.ts";
 import { readJsonBody } from "../../src/http/read-bounded-body.ts";
+import type { Env } from "../env.ts";
 import { TUNNEL_NAME_PATTERN, tunnelNotFound, tunnelStub } from "./tunnels.ts";
 
 export const adminTunnelsRoutes = new Hono<{ Bindings: Env }>();

@@ -7,14 +7,14 @@ import {
   resolveSettings,
   SANDBOX_ID_PATTERN,
 } from "../../durable-objects/sandbox/options.ts";
-import { unwrap } from "../../src/errors/rpc-result.ts";
 import type { Sandbox } from "../../durable-objects/sandbox.ts";
+import { unwrap } from "../../src/errors/rpc-result.ts";
 import { TetherError } from "../../src/errors/tether-error.ts";
+import { readJsonBody } from "../../src/http/read-bounded-body.ts";
 import { parseToolCallBody, TOOL_CALL_BODY_LIMIT } from "../../src/sandbox/tool-calls/request-body.ts";
 import { negotiateToolCallsFormat } from "../../src/sandbox/tool-calls/respond.ts";
 import { formatIssues } from "../../src/sandbox/tools/format-issues.ts";
 import type { Env } from "../env.ts";
-import { readJsonBody } from "../../src/http/read-bounded-body.ts";
 import { creatorCaller, noSuchSandbox, sandboxCaller } from "./sandbox-auth.ts";
 
 /**
