@@ -67,10 +67,23 @@ export default async function sandboxBench(): Promise<void> {
     const id = "bench-warm";
     const token = await create(id);
     await call(id, token, "write", { file_path: "/workspace/notes.txt", content: "alpha\nbeta\ngamma\n".repeat(50) });
+    await call(id, token, "write", { file_path: "/workspace/toggle.txt", content: "state: off\n" });
+    // Each edit flips the state, so every call changes the file (an edit that changes nothing is refused).
+    let on = false;
+    const flip = () => {
+      on = !on;
+      return on ? ["state: off", "state: on"] : ["state: on", "state: off"];
+    };
     const warm: Array<[string, () => Record<string, unknown>]> = [
       ["read", () => ({ file_path: "/workspace/notes.txt" })],
       ["write", () => ({ file_path: "/workspace/out.txt", content: `line ${seq}\n` })],
-      ["edit", () => ({ file_path: "/workspace/out.txt", old_string: "line", new_string: "line" })],
+      [
+        "edit",
+        () => {
+          const [old_string, new_string] = flip();
+          return { file_path: "/workspace/toggle.txt", old_string, new_string };
+        },
+      ],
       ["glob", () => ({ pattern: "**/*.txt", path: "/workspace" })],
       ["grep", () => ({ pattern: "gamma", path: "/workspace" })],
       ["bash", () => ({ command: "echo hi | tr a-z A-Z" })],

@@ -4,28 +4,23 @@ import { hashToken, newToken } from "../src/auth/tokens.ts";
 import { type RpcResult, settle } from "../src/errors/rpc-result.ts";
 import { isTetherError, TetherError } from "../src/errors/tether-error.ts";
 import { exportTar } from "../src/sandbox/tar-export.ts";
-import type { ToolCallEvent } from "../src/sandbox/tool-calls/events.ts";
+import type { EventStreamOptions } from "../src/sandbox/tool-calls/event-stream.ts";
+import { resultText, type ToolCallEvent, type ToolResultEvent } from "../src/sandbox/tool-calls/events.ts";
 import { type ToolCallsFormat, toolCallsResponse } from "../src/sandbox/tool-calls/respond.ts";
 import { runToolCalls } from "../src/sandbox/tool-calls/run-tool-calls.ts";
 import type { ToolUseBlock } from "../src/sandbox/tool-calls/tool-use-block.ts";
 import { mcpTools } from "../src/sandbox/tools/registry.ts";
 import type { Env } from "../workers/env.ts";
 import { registry } from "./registry.ts";
-import type { Caller } from "./sandbox/caller.ts";
+import { type Caller, noSuchSandbox } from "./sandbox/caller.ts";
 import { EventChannel } from "./sandbox/event-channel.ts";
-import { handleMcpRequest, type McpToolCall, type McpToolOutcome } from "./sandbox/mcp-face.ts";
+import { handleMcpRequest } from "./sandbox/mcp-face.ts";
 import { MetaStore, type SandboxMeta } from "./sandbox/meta-store.ts";
 import type { SandboxSettings } from "./sandbox/options.ts";
 import { SerialQueue } from "./sandbox/queue.ts";
 import { openRuntime, type SandboxRuntime } from "./sandbox/runtime.ts";
-import { asHttpError, deleteFile, getFile, type PutResult, putFile } from "./sandbox/staging.ts";
-import {
-  applyInitialFiles,
-  type SandboxDetails,
-  type SandboxSummary,
-  sandboxDetails,
-  sandboxSummary,
-} from "./sandbox/status.ts";
+import { asHttpError, deleteFile, getFile, type PutResult, putFile, writeInitialFiles } from "./sandbox/staging.ts";
+import { type SandboxDetails, type SandboxSummary, sandboxDetails, sandboxSummary } from "./sandbox/status.ts";
 import { TraceLog } from "./sandbox/trace.ts";
 
 export interface CreateOutcome {
@@ -39,8 +34,14 @@ export interface CreateOutcome {
  * One sandbox: a persistent filesystem, one bash session and run_code isolates, addressed by the
  * sandbox id. The edge calls it through the RPC methods below after resolving the caller's token.
  *
- * Storage (all in this object's SQLite database): sandbox_meta and sandbox_tokens (meta-store.ts),
- * sandbox_trace (trace.ts), fs_* (SqliteFs), shell_state (SqlShellStateStore).
+ * Storage (this object's SQLite database, plus its alarm):
+ *   sandbox_meta, sandbox_tokens   the sandbox's record and its token hashes (sandbox/meta-store.ts)
+ *   sandbox_trace                  the last finished tool calls, for operators (sandbox/trace.ts)
+ *   fs_nodes, fs_chunks, fs_meta, fs_pending   the filesystem (src/sandbox/fs/schema.ts)
+ *   shell_state                    cwd, exported variables, functions (src/sandbox/bash/shell-state.ts)
+ *   alarm                          when to check for expiry
+ * Only what cannot outlive the object is in memory: the runtime built over that storage, and the
+ * tool calls running or waiting (`#queue`, `#inflight`), which an eviction ends anyway.
  *
  * Lifecycle: `create` writes sandbox_meta (its presence is what "exists" means) and arms an alarm
  * for the TTL of inactivity. Every admitted call is activity. The alarm destroys a sandbox idle for
@@ -58,6 +59,11 @@ export class Sandbox extends DurableObject<Env> {
   #runtime: SandboxRuntime | undefined;
   /** Bumped when the storage is wiped, so runs queued before that do not touch the new state. */
   #generation = 0;
+  /**
+   * How streamed tool-call answers are paced: the defaults (a heartbeat every 10 s) in production;
+   * tests shorten the heartbeat interval of one instance through runInDurableObject.
+   */
+  streamOptions: EventStreamOptions = {};
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -136,37 +142,15 @@ export class Sandbox extends DurableObject<Env> {
 
   /** Runs the blocks in order (after any calls already queued) and answers in the asked format. */
   toolCalls(caller: Caller, blocks: ToolUseBlock[], format: ToolCallsFormat): Promise<RpcResult<Response>> {
-    return settle(() => toolCallsResponse(this.#run(this.#admit(caller), blocks), format));
+    return settle(() => toolCallsResponse(this.#run(this.#admit(caller), blocks), format, this.streamOptions));
   }
 
   /** The MCP face: the same tools, through the same queue (see sandbox/mcp-face.ts). */
   mcp(caller: Caller, request: Request): Promise<RpcResult<Response>> {
     return settle(() => {
       const meta = this.#admit(caller);
-      return handleMcpRequest(request, { tools: mcpTools, call: (call) => this.#mcpCall(meta, call) });
+      return handleMcpRequest(request, { tools: mcpTools, run: (blocks) => this.#run(meta, blocks) });
     });
-  }
-
-  async #mcpCall(meta: SandboxMeta, call: McpToolCall): Promise<McpToolOutcome> {
-    const block: ToolUseBlock = {
-      type: "tool_use",
-      id: `mcp_${crypto.randomUUID()}`,
-      name: call.name,
-      input: call.arguments,
-    };
-    const events = this.#run(meta, [block]);
-    const stop = () => events.cancel();
-    call.signal.addEventListener("abort", stop, { once: true });
-    let outcome: McpToolOutcome = { text: "the call ended without a result", isError: true };
-    try {
-      for await (const event of events) {
-        if (event.event === "output") call.onOutput(event.text);
-        if (event.event === "result") outcome = { text: resultText(event), isError: event.result.is_error };
-      }
-    } finally {
-      call.signal.removeEventListener("abort", stop);
-    }
-    return outcome;
   }
 
   /**
@@ -180,16 +164,13 @@ export class Sandbox extends DurableObject<Env> {
     const generation = this.#generation;
     void this.#queue.run(async () => {
       this.#inflight.add(abort);
-      const names = new Map<string, string>();
       try {
         if (abort.signal.aborted) return;
         // Destroyed while this run waited its turn: opening the runtime would recreate tables.
         if (generation !== this.#generation) throw noSuchSandbox();
         const runtime = this.#open(meta);
         for await (const event of runToolCalls(blocks, runtime.tools, { signal: abort.signal })) {
-          if (event.event === "started") names.set(event.tool_use_id, event.name);
-          const current = generation === this.#generation;
-          if (event.event === "result" && current) this.#record(event, names.get(event.tool_use_id) ?? "?");
+          if (event.event === "result" && generation === this.#generation) this.#record(event);
           channel.push(event);
         }
       } catch (error) {
@@ -203,15 +184,14 @@ export class Sandbox extends DurableObject<Env> {
     return channel;
   }
 
-  #record(event: Extract<ToolCallEvent, { event: "result" }>, tool: string): void {
-    const text = resultText(event);
+  #record(event: ToolResultEvent): void {
     this.#trace.record({
       at: Date.now(),
       toolUseId: event.tool_use_id,
-      tool,
+      tool: event.meta.name,
       durationMs: event.meta.duration_ms,
       bytes: event.meta.bytes_out,
-      error: event.result.is_error ? text : null,
+      error: event.result.is_error ? resultText(event) : null,
     });
   }
 
@@ -241,7 +221,7 @@ export class Sandbox extends DurableObject<Env> {
     const meta = this.#meta.create(settings, caller.kind === "api" ? caller.tokenId : null, now);
     this.#trace.init();
     try {
-      await applyInitialFiles(this.#open(meta), settings);
+      await writeInitialFiles(this.#open(meta).fs, settings.files);
     } catch (error) {
       await this.#wipe();
       const cause = asHttpError(error);
@@ -298,12 +278,4 @@ export class Sandbox extends DurableObject<Env> {
     await this.ctx.storage.deleteAll();
     if (id) await registry(this.env).remove("sandbox", id);
   }
-}
-
-function noSuchSandbox(): TetherError {
-  return new TetherError("not_found", "no such sandbox");
-}
-
-function resultText(event: Extract<ToolCallEvent, { event: "result" }>): string {
-  return event.result.content.map((c) => c.text).join("");
 }

@@ -29,6 +29,7 @@ import { SESSION_IDLE_MS } from "./tunnel-relay/storage.ts";
 import { type IssuedToken, type TokenInfo, type TokenRole, TokenStore } from "./tunnel-relay/token-store.ts";
 import { TraceStore } from "./tunnel-relay/trace-store.ts";
 import { TunnelStore } from "./tunnel-relay/tunnel-store.ts";
+import { WriteBehind } from "./tunnel-relay/write-behind.ts";
 
 /** A gateway must say Hello this soon after connecting, or its socket is closed. */
 const HELLO_TIMEOUT_MS = 10_000;
@@ -68,14 +69,16 @@ export class TunnelRelay extends DurableObject<Env> {
   readonly #traces: TraceStore;
   readonly #records: CallRecords;
   readonly #pool: GatewayPool;
+  readonly #writes: WriteBehind;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const sql = ctx.storage.sql;
+    this.#writes = new WriteBehind(ctx.storage);
     this.#tunnel = new TunnelStore(sql);
     this.#tokens = new TokenStore(sql);
-    this.#sessions = new SessionStore(sql);
-    this.#traces = new TraceStore(sql);
+    this.#sessions = new SessionStore(sql, this.#writes);
+    this.#traces = new TraceStore(sql, this.#writes);
     this.#records = new CallRecords(this.#sessions, this.#traces, () => {
       this.#scheduleAlarm(Date.now() + PRUNE_EVERY_MS).catch((error) => console.error("scheduling pruning", error));
     });
@@ -114,9 +117,14 @@ export class TunnelRelay extends DurableObject<Env> {
       const tunnel = this.#requireTunnel();
       const error = new TetherError("gateway_lost", `tunnel "${tunnel.name}" was deleted`);
       for (const connection of this.#pool.all()) connection.close(CloseCode.revoked, "tunnel deleted", error);
+      // Buffered traces belong to the tunnel being wiped; nothing may be written after the wipe.
+      this.#writes.discard();
       await this.ctx.storage.deleteAlarm();
       await this.ctx.storage.deleteAll();
       this.#tunnel.forget();
+      this.#tokens.forget();
+      this.#sessions.forget();
+      this.#traces.forget();
     });
   }
 
@@ -255,9 +263,13 @@ export class TunnelRelay extends DurableObject<Env> {
     );
   }
 
-  /** Closes sockets that never said Hello; prunes idle sessions; re-arms while there is work left. */
+  /**
+   * Writes buffered traces and session use, closes sockets that never said Hello, prunes idle
+   * sessions; re-arms while there is work left.
+   */
   override async alarm(): Promise<void> {
     if (!this.#tunnel.get()) return;
+    this.#writes.flush();
     const now = Date.now();
     let nextHelloDeadline = Number.POSITIVE_INFINITY;
     for (const connection of this.#pool.all()) {

@@ -18,18 +18,12 @@ import { type EchoUpstreamProcess, startEchoUpstreamProcess } from "../upstreams
 
 export const TUNNEL = "bench";
 
-/**
- * Wrangler's local trace collector (on unless X_LOCAL_OBSERVABILITY=false) records every Worker
- * and Durable Object invocation into a local SQLite store with an fsync on workerd's thread: every
- * relayed call would pay for several of them (one per WebSocket message), a cost production does
- * not have on the request path. The edge starts without it unless the variable is set; the
- * variable is put back as it was once the edge has started, so other suites are not affected.
- */
-const LOCAL_OBSERVABILITY = "X_LOCAL_OBSERVABILITY";
-
 export interface BenchSetup {
   edge: RunningEdge;
-  /** The X_LOCAL_OBSERVABILITY the edge started with. */
+  /**
+   * Wrangler's local trace collector (X_LOCAL_OBSERVABILITY): always "false", startEdge runs the
+   * edge without it (a SQLite write per invocation that production does not have).
+   */
   localObservability: string;
   /** The workerd process running the edge (its RSS is the edge's memory). */
   workerdPid: number;
@@ -39,8 +33,7 @@ export interface BenchSetup {
   gateway: RunningProcess;
   /**
    * Processes by role, for CPU accounting: the client is this process; "edge" is the workerd running
-   * the Worker and its Durable Objects; "harness" is the other workerd wrangler's test harness puts
-   * in front of it (it proxies every HTTP request and every WebSocket frame; production has no such hop).
+   * the Worker and its Durable Objects (no proxy workerd sits in front of it).
    */
   processGroups(): Record<string, number[]>;
   stop(): Promise<void>;
@@ -54,12 +47,8 @@ export async function startSetup(): Promise<BenchSetup> {
     for (const proc of processes.reverse()) await proc.stop("SIGTERM", 10_000);
     await edge?.close();
   };
-  const previous = process.env[LOCAL_OBSERVABILITY];
-  const localObservability = previous ?? "false";
   try {
-    process.env[LOCAL_OBSERVABILITY] = localObservability;
     const started = await Promise.allSettled([startEdge(), startEverythingHttp(), startEchoUpstreamProcess()]);
-    if (previous === undefined) delete process.env[LOCAL_OBSERVABILITY];
     const [edgeStart, everythingStart, echoStart] = started;
     if (edgeStart.status === "fulfilled") edge = edgeStart.value;
     if (everythingStart.status === "fulfilled") processes.push(everythingStart.value.process);
@@ -78,7 +67,7 @@ export async function startSetup(): Promise<BenchSetup> {
     const workerdPid = edgeProcess();
     return {
       edge,
-      localObservability,
+      localObservability: "false",
       workerdPid,
       echo: echoStart.value,
       everything: everythingStart.value,
@@ -87,7 +76,6 @@ export async function startSetup(): Promise<BenchSetup> {
       processGroups: () => ({
         client: [process.pid],
         edge: [workerdPid],
-        harness: descendantsNamed("workerd").filter((pid) => pid !== workerdPid),
         gateway: [gateway.pid],
         upstreams: [echoStart.value.process.pid, everythingStart.value.process.pid],
       }),
@@ -99,10 +87,7 @@ export async function startSetup(): Promise<BenchSetup> {
   }
 }
 
-/**
- * The workerd process running the edge's Worker and Durable Objects. The harness runs two: a proxy
- * in front and the Worker's own, the one with the relay's SQLite storage open.
- */
+/** The workerd process running the edge's Worker and Durable Objects: the one with the relay's SQLite storage open. */
 function edgeProcess(): number {
   const pids = descendantsNamed("workerd");
   const owner = pids.find((pid) => openFiles(pid).some((path) => path.includes("TunnelRelay")));

@@ -1,3 +1,5 @@
+import { TetherError } from "../../src/errors/tether-error.ts";
+
 /**
  * Who is calling a sandbox, as the edge resolved it from the bearer token. The edge checks what it
  * can without the sandbox (admin token, API token in the Registry, a sandbox token's scope); the
@@ -9,3 +11,11 @@ export type Caller =
   | { kind: "api"; tokenId: string }
   /** A sandbox token (`tth.sb.<id>.<secret>`) whose scope matched; only its hash travels. */
   | { kind: "sandbox"; tokenHash: string };
+
+/**
+ * The one answer for a sandbox that does not exist and for one the caller may not use (another
+ * sandbox's token, another API token's sandbox), so tokens cannot probe which ids exist.
+ */
+export function noSuchSandbox(): TetherError {
+  return new TetherError("not_found", "no such sandbox");
+}

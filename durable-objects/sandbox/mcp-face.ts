@@ -8,6 +8,9 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import type { jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/types.js";
 import { TetherError } from "../../src/errors/tether-error.ts";
+import { resultText, type ToolCallEvent } from "../../src/sandbox/tool-calls/events.ts";
+import type { ToolUseBlock } from "../../src/sandbox/tool-calls/tool-use-block.ts";
+import type { EventChannel } from "./event-channel.ts";
 
 /**
  * A sandbox's MCP face (`/v1/sandboxes/:id/mcp`): the same tools as `POST /tool-calls`, served over
@@ -23,23 +26,10 @@ import { TetherError } from "../../src/errors/tether-error.ts";
  * progressToken; the SDK's SSE keep-alive (every 15 s) keeps long calls from being cut.
  */
 
-export interface McpToolCall {
-  name: string;
-  arguments: Record<string, unknown>;
-  /** Receives output chunks as the tool produces them. */
-  onOutput: (text: string) => void;
-  signal: AbortSignal;
-}
-
-export interface McpToolOutcome {
-  text: string;
-  isError: boolean;
-}
-
 export interface McpFaceOptions {
   tools: () => McpTool[];
-  /** Runs one tool call through the sandbox's serialised runner. */
-  call: (call: McpToolCall) => Promise<McpToolOutcome>;
+  /** Starts tool_use blocks in the sandbox's serialised runner; cancelling skips what has not started. */
+  run: (blocks: ToolUseBlock[]) => EventChannel<ToolCallEvent>;
 }
 
 const SERVER_INFO = { name: "tether-sandbox", version: "0.1.0" };
@@ -65,19 +55,30 @@ export async function handleMcpRequest(request: Request, options: McpFaceOptions
   server.setRequestHandler(CallToolRequestSchema, async (req, extra): Promise<CallToolResult> => {
     const progressToken = req.params._meta?.progressToken;
     let progress = 0;
-    const outcome = await options.call({
-      name: req.params.name,
-      arguments: req.params.arguments ?? {},
-      signal: extra.signal,
-      onOutput: (text) => {
-        if (progressToken === undefined) return;
-        progress++;
-        void extra
-          .sendNotification({ method: "notifications/progress", params: { progressToken, progress, message: text } })
-          .catch(() => {});
-      },
-    });
-    return { content: [{ type: "text", text: outcome.text }], isError: outcome.isError };
+    const events = options.run([
+      { type: "tool_use", id: `mcp_${crypto.randomUUID()}`, name: req.params.name, input: req.params.arguments ?? {} },
+    ]);
+    // A cancelled MCP request cancels the run: the call in progress finishes, nothing further starts.
+    const stop = () => events.cancel();
+    extra.signal.addEventListener("abort", stop, { once: true });
+    let text = "the call ended without a result";
+    let isError = true;
+    try {
+      for await (const event of events) {
+        if (event.event === "output" && progressToken !== undefined) {
+          progress++;
+          const params = { progressToken, progress, message: event.text };
+          void extra.sendNotification({ method: "notifications/progress", params }).catch(() => {});
+        }
+        if (event.event === "result") {
+          text = resultText(event);
+          isError = event.result.is_error;
+        }
+      }
+    } finally {
+      extra.signal.removeEventListener("abort", stop);
+    }
+    return { content: [{ type: "text", text }], isError };
   });
   const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined });
   await server.connect(transport);

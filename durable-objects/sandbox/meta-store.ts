@@ -89,23 +89,12 @@ export class MetaStore {
     return this.#meta;
   }
 
-  /** Records activity now; returns the new expiry time. */
-  touch(now: number): number {
+  /** Records activity at `now` (the alarm measures the TTL from the last one). */
+  touch(now: number): void {
     const meta = this.load();
-    if (!meta) return now;
-    if (now - meta.lastActivity >= ACTIVITY_WRITE_INTERVAL_MS) {
-      run(this.#sql, "UPDATE sandbox_meta SET last_activity = ?", now);
-      meta.lastActivity = now;
-    }
-    return meta.lastActivity + meta.ttlSeconds * 1000;
-  }
-
-  /** For tests and operators: pretend the last activity happened at `at`. */
-  setLastActivity(at: number): void {
-    const meta = this.load();
-    if (!meta) return;
-    run(this.#sql, "UPDATE sandbox_meta SET last_activity = ?", at);
-    meta.lastActivity = at;
+    if (!meta || now - meta.lastActivity < ACTIVITY_WRITE_INTERVAL_MS) return;
+    run(this.#sql, "UPDATE sandbox_meta SET last_activity = ?", now);
+    meta.lastActivity = now;
   }
 
   addToken(hash: string, now: number): void {

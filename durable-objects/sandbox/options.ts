@@ -4,6 +4,8 @@ import { z } from "zod";
  * What a caller may ask for when creating a sandbox (`POST /v1/sandboxes`), validated at the edge.
  * Limits are generous for agents and small enough that one create body stays cheap to hold.
  */
+
+/** A sandbox id is also its Durable Object's name and a URL path segment: short and URL-safe. */
 export const SANDBOX_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Inactivity before a sandbox is destroyed, unless the caller chooses: 24 hours. */

@@ -6,42 +6,27 @@
  *
  * In memory only: an evicted object has no running calls, so there is nothing to persist.
  */
-export type Release = () => void;
-
 export class SerialQueue {
   #tail: Promise<void> = Promise.resolve();
   #waiting = 0;
   #running = 0;
 
-  /** Resolves when it is the caller's turn; the caller must call the returned release exactly once. */
-  acquire(): Promise<Release> {
-    const previous = this.#tail;
-    let release!: Release;
-    const turnOver = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    this.#tail = previous.then(() => turnOver);
-    this.#waiting++;
-    return previous.then(() => {
-      this.#waiting--;
-      this.#running++;
-      let released = false;
-      return () => {
-        if (released) return;
-        released = true;
-        this.#running--;
-        release();
-      };
-    });
-  }
-
-  /** Runs `job` in its turn. */
+  /** Runs `job` once every job queued before it has finished (whether it succeeded or threw). */
   async run<T>(job: () => Promise<T>): Promise<T> {
-    const release = await this.acquire();
+    const previous = this.#tail;
+    let turnOver!: () => void;
+    this.#tail = new Promise<void>((resolve) => {
+      turnOver = resolve;
+    });
+    this.#waiting++;
+    await previous;
+    this.#waiting--;
+    this.#running++;
     try {
       return await job();
     } finally {
-      release();
+      this.#running--;
+      turnOver();
     }
   }
 

@@ -2,11 +2,14 @@ import { isTetherError, TetherError } from "../../src/errors/tether-error.ts";
 import { isFsError } from "../../src/sandbox/fs/fs-errors.ts";
 import { quotaExceeded } from "../../src/sandbox/fs/quota.ts";
 import type { SqliteFs } from "../../src/sandbox/fs/sqlite-fs.ts";
+import { WORKDIR } from "../../src/sandbox/tools/context.ts";
+import { writeTextFile } from "../../src/sandbox/tools/files.ts";
 
 /**
- * Raw file access for staging (`/v1/sandboxes/:id/files/<path>`): bodies stream into chunk rows and
- * back out without being held in memory. `<path>` is absolute from the sandbox's own root, so
- * `files/workspace/a.txt` is `/workspace/a.txt`; `..` is normalised and cannot leave the sandbox.
+ * Raw file access for staging (`/v1/sandboxes/:id/files/<path>`, and a create request's initial
+ * files): bodies stream into chunk rows and back out without being held in memory. `<path>` is
+ * absolute from the sandbox's own root, so `files/workspace/a.txt` is `/workspace/a.txt`; `..` is
+ * normalised and cannot leave the sandbox.
  */
 
 /**
@@ -60,6 +63,13 @@ export async function getFile(fs: SqliteFs, path: string): Promise<Response> {
     });
   } catch (error) {
     throw asHttpError(error);
+  }
+}
+
+/** The initial files of a create request (path → UTF-8 text; relative paths land in /workspace). */
+export async function writeInitialFiles(fs: SqliteFs, files: Record<string, string>): Promise<void> {
+  for (const [path, content] of Object.entries(files)) {
+    await writeTextFile(fs, fs.resolvePath(WORKDIR, path), content);
   }
 }
 

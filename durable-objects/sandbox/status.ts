@@ -1,7 +1,4 @@
-import { WORKDIR } from "../../src/sandbox/tools/context.ts";
-import { writeTextFile } from "../../src/sandbox/tools/files.ts";
 import type { SandboxMeta } from "./meta-store.ts";
-import type { SandboxSettings } from "./options.ts";
 import type { SandboxRuntime } from "./runtime.ts";
 import type { TraceEntry } from "./trace.ts";
 
@@ -71,14 +68,6 @@ export function sandboxDetails(
       error: entry.error,
     })),
   };
-}
-
-/** First creation only: the caller's initial files (relative paths under /workspace). */
-export async function applyInitialFiles(runtime: SandboxRuntime, settings: SandboxSettings): Promise<void> {
-  const { fs } = runtime;
-  for (const [path, content] of Object.entries(settings.files)) {
-    await writeTextFile(fs, fs.resolvePath(WORKDIR, path), content);
-  }
 }
 
 function iso(ms: number): string {

@@ -24,15 +24,6 @@ export interface TraceEntry {
   error: string | null;
 }
 
-interface TraceRow {
-  at: number;
-  tool_use_id: string;
-  tool: string;
-  duration_ms: number;
-  bytes: number;
-  error: string | null;
-}
-
 const MAX_ERROR_CHARS = 300;
 
 export class TraceLog {
@@ -63,18 +54,12 @@ export class TraceLog {
 
   /** Newest first. */
   recent(limit = TRACE_RETENTION): TraceEntry[] {
-    return all<TraceRow>(
+    return all<TraceEntry>(
       this.#sql,
-      "SELECT at, tool_use_id, tool, duration_ms, bytes, error FROM sandbox_trace ORDER BY seq DESC LIMIT ?",
+      `SELECT at, tool_use_id AS toolUseId, tool, duration_ms AS durationMs, bytes, error
+       FROM sandbox_trace ORDER BY seq DESC LIMIT ?`,
       limit,
-    ).map((row) => ({
-      at: row.at,
-      toolUseId: row.tool_use_id,
-      tool: row.tool,
-      durationMs: row.duration_ms,
-      bytes: row.bytes,
-      error: row.error,
-    }));
+    );
   }
 }
 

@@ -12,6 +12,12 @@
  *              token_id, status, duration_ms, bytes_in, bytes_out, error)
  *             one row per relayed call; only the newest MAX_TRACES are kept
  *
+ * Written at once: the tunnel row, tokens, a session's creation and end. Written behind, in one
+ * transaction at most a second later (./write-behind.ts): traces and sessions' last-use times, so
+ * no relayed call waits for a disk write; an eviction may lose the last second of those.
+ * Tokens and sessions that were read are also kept in memory (every change goes through this
+ * object, which updates its maps together with SQLite).
+ *
  * Deliberately NOT in SQLite:
  *   - gateway connections: the hibernatable WebSockets are the source of truth; per-socket metadata
  *     (token id, Hello, stream-id ceiling, busy flag) is the socket's attachment (./gateway-connection.ts);

@@ -1,7 +1,10 @@
 /**
  * The tunnel's gateway and agent tokens (table `tokens`, see ./storage.ts). A token is shown once,
- * when issued; only its SHA-256 hash is kept. Lookups go by hash, so a request costs one indexed
- * read. Revocation keeps the row so operators can see what happened to a token.
+ * when issued; only its SHA-256 hash is kept. Lookups go by hash: the first use of a token reads
+ * its row, later uses hit an in-memory map. Every change to a token happens in this object and
+ * goes through here, so revoking drops the token from the map at once and its next use fails.
+ * Only live tokens are kept in the map (unknown hashes are not remembered, so guessing costs no
+ * memory). Revocation keeps the row so operators can see what happened to a token.
  */
 import { z } from "zod";
 import { hashToken, newToken, type TokenKind } from "../../src/auth/tokens.ts";
@@ -39,6 +42,8 @@ interface TokenRow {
 
 export class TokenStore {
   readonly #sql: SqlStorage;
+  /** Live tokens seen so far, by hash. */
+  readonly #live = new Map<string, TokenInfo>();
 
   constructor(sql: SqlStorage) {
     this.#sql = sql;
@@ -66,13 +71,13 @@ export class TokenStore {
 
   /** The live (not revoked) token with this hash and role, or null. */
   verify(hash: string, role: TokenRole): TokenInfo | null {
-    const row = first<TokenRow>(
-      this.#sql,
-      "SELECT * FROM tokens WHERE hash = ? AND role = ? AND revoked_at IS NULL",
-      hash,
-      role,
-    );
-    return row ? toInfo(row) : null;
+    const known = this.#live.get(hash);
+    if (known) return known.role === role ? known : null;
+    const row = first<TokenRow>(this.#sql, "SELECT * FROM tokens WHERE hash = ? AND revoked_at IS NULL", hash);
+    if (!row) return null;
+    const info = toInfo(row);
+    this.#live.set(hash, info);
+    return info.role === role ? info : null;
   }
 
   list(): TokenInfo[] {
@@ -82,8 +87,14 @@ export class TokenStore {
   /** Revokes a token (idempotent); null when no token has this id. */
   revoke(id: string): TokenInfo | null {
     run(this.#sql, "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", Date.now(), id);
+    for (const [hash, info] of this.#live) if (info.id === id) this.#live.delete(hash);
     const row = first<TokenRow>(this.#sql, "SELECT * FROM tokens WHERE id = ?", id);
     return row ? toInfo(row) : null;
+  }
+
+  /** Drops what is kept in memory after the storage was wiped. */
+  forget(): void {
+    this.#live.clear();
   }
 }
 

@@ -6,7 +6,7 @@
 import { parseArgs } from "node:util";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { UsageError } from "./tunnel-command.ts";
+import { UsageError } from "./usage-error.ts";
 
 const USAGE = `Usage:
   tether call --url EDGE/t/TUNNEL/SERVER/mcp --token AGENT_TOKEN [--tool NAME] [--args JSON]

@@ -3,7 +3,7 @@
  * built from it). One row per command, each in its own file, loaded only when used.
  */
 import pkg from "../../package.json" with { type: "json" };
-import { UsageError } from "./tunnel-command.ts";
+import { UsageError } from "./usage-error.ts";
 
 interface Command {
   summary: string;

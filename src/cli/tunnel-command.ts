@@ -3,6 +3,7 @@
  * Tokens are printed once, exactly as the edge returns them; the edge keeps only their hashes.
  */
 import { parseArgs } from "node:util";
+import { UsageError } from "./usage-error.ts";
 
 const USAGE = `Usage:
   tether tunnel create NAME   --edge URL --admin-token T
@@ -58,10 +59,6 @@ export async function tunnelCommand(argv: string[]): Promise<number> {
     default:
       throw new UsageError(`unknown action "${action}"\n${USAGE}`);
   }
-}
-
-export class UsageError extends Error {
-  override name = "UsageError";
 }
 
 /** Minimal client of the edge's admin API; errors carry the edge's own message. */

@@ -8,7 +8,7 @@
  */
 import { z } from "zod";
 import { isUnsafePath } from "../protocol/allow-paths.ts";
-import { formatIssues } from "../sandbox/tools/format-issues.ts";
+import { formatIssues } from "../validation/format-issues.ts";
 import { StdioServerConfigSchema } from "./stdio/stdio-config.ts";
 
 export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;

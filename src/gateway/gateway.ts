@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import pkg from "../../package.json" with { type: "json" };
 import type { Hello } from "../protocol/messages.ts";
-import { TUNNEL_PROTOCOL_VERSION } from "../protocol/version.ts";
+import { Feature, TUNNEL_PROTOCOL_VERSION } from "../protocol/version.ts";
 import type { BackoffOptions } from "./backoff.ts";
 import { connectUrl, type GatewayConfig } from "./config.ts";
 import { describeError, type Logger, stderrLogger } from "./log.ts";
@@ -41,6 +41,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     gatewayId,
     version: GATEWAY_VERSION,
     servers: list.map(({ name, kind, allowPaths }) => ({ name, kind, allowPaths: [...allowPaths] })),
+    features: [Feature.inlineBodies],
   };
   const url = connectUrl(config.edge, config.tunnel);
   if (url.startsWith("ws:") && !isLoopback(new URL(url).hostname)) {

@@ -36,7 +36,7 @@ export class HttpUpstream implements Upstream {
     this.allowPaths = options.allowPaths ?? [];
   }
 
-  async handle(request: Request, path: string, signal: AbortSignal): Promise<Response> {
+  async handle(request: Request, path: string, signal: AbortSignal, body?: Uint8Array): Promise<Response> {
     if (this.#closing.signal.aborted)
       throw new TetherError("upstream_unavailable", `server "${this.name}" is shut down`);
     const headers = new Headers(request.headers);
@@ -47,11 +47,12 @@ export class HttpUpstream implements Upstream {
     const init: RequestInit & { duplex?: "half" } = {
       method: request.method,
       headers,
-      body: request.body,
+      // A body known whole goes with its length; only a body still arriving is streamed (chunked).
+      body: body ?? request.body,
       redirect: "manual",
       signal: abort,
     };
-    if (request.body) init.duplex = "half";
+    if (!body && request.body) init.duplex = "half";
     try {
       const response = await fetch(this.#target(path, new URL(request.url).search), init);
       return relayable(response);
@@ -69,7 +70,8 @@ export class HttpUpstream implements Upstream {
   }
 
   /** The endpoint itself for "", else the path below it (the edge and the stream checked it is allowed). */
-  #target(path: string, search: string): URL {
+  #target(path: string, search: string): URL | string {
+    if (path === "" && search === "") return this.#endpoint.href;
     const url = new URL(this.#endpoint);
     if (path !== "") url.pathname = `${url.pathname.replace(/\/$/, "")}${path}`;
     url.search = search;
@@ -77,14 +79,18 @@ export class HttpUpstream implements Upstream {
   }
 }
 
+/** The response as the edge may relay it; rebuilt only when something must change. */
 function relayable(response: Response): Response {
+  const coding = response.headers.get("content-encoding")?.trim().toLowerCase();
+  const decoded = coding !== undefined && DECODED_CODINGS.has(coding);
+  const nullBody = NULL_BODY_STATUS.has(response.status);
+  if (!decoded && (!nullBody || response.body === null)) return response;
   const headers = new Headers(response.headers);
-  const coding = headers.get("content-encoding")?.trim().toLowerCase();
-  if (coding && DECODED_CODINGS.has(coding)) {
+  if (decoded) {
     headers.delete("content-encoding");
     headers.delete("content-length");
   }
-  const body = NULL_BODY_STATUS.has(response.status) ? null : response.body;
+  const body = nullBody ? null : response.body;
   return new Response(body, { status: response.status, statusText: response.statusText, headers });
 }
 

@@ -2,14 +2,16 @@
  * A request body arriving as DATA frames, exposed as a ReadableStream for the upstream. Credit
  * goes back to the edge only when the upstream actually takes a chunk (the stream pulls with a
  * high-water mark of 0), so a slow upstream holds the edge back instead of filling our memory:
- * at most one window of bytes is ever buffered here.
+ * at most one window of bytes is ever buffered here. Grants go in batches (CreditGrants), so a
+ * small body costs no Credit frame.
  */
 import { TetherError } from "../errors/tether-error.ts";
+import { CreditGrants } from "../protocol/credit-window.ts";
 
 export class IncomingBody {
   readonly stream: ReadableStream<Uint8Array>;
   readonly #window: number;
-  readonly #grant: (bytes: number) => void;
+  readonly #grants: CreditGrants;
   #queue: Uint8Array[] = [];
   #buffered = 0;
   #ended = false;
@@ -17,10 +19,10 @@ export class IncomingBody {
   #cancelled = false;
   #wake: (() => void) | undefined;
 
-  /** `grant(n)` is called once n bytes were handed to the reader (and more could still come). */
+  /** `grant(n)` sends credit for n bytes handed to the reader (in batches, while more could still come). */
   constructor(window: number, grant: (bytes: number) => void) {
     this.#window = window;
-    this.#grant = grant;
+    this.#grants = new CreditGrants(grant);
     this.stream = new ReadableStream<Uint8Array>(
       {
         pull: (controller) => this.#pull(controller),
@@ -38,7 +40,8 @@ export class IncomingBody {
     if (this.#ended) throw new TetherError("bad_request", "DATA after the request body's END");
     // Frames that crossed a reset, or that nobody reads any more, are dropped.
     if (this.#failed || this.#cancelled) return;
-    if (this.#buffered + chunk.byteLength > this.#window) {
+    // The edge may have in flight: the window, minus what sits here, minus what we consumed but not granted yet.
+    if (this.#buffered + this.#grants.ungranted + chunk.byteLength > this.#window) {
       throw new TetherError("bad_request", "the edge sent more request body than its credit allowed");
     }
     this.#queue.push(chunk);
@@ -74,7 +77,7 @@ export class IncomingBody {
       this.#buffered -= chunk.byteLength;
       controller.enqueue(chunk);
       // Once END arrived the edge has nothing left to send: credit would be a wasted frame.
-      if (!this.#ended) this.#grant(chunk.byteLength);
+      if (!this.#ended) this.#grants.consumed(chunk.byteLength);
       return;
     }
     controller.close();

@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import type { z } from "zod";
 import { parseToken } from "../auth/tokens.ts";
 import { ServerNameSchema } from "../protocol/messages.ts";
-import { formatIssues } from "../sandbox/tools/format-issues.ts";
+import { formatIssues } from "../validation/format-issues.ts";
 import {
   ConfigFileSchema,
   DEFAULT_DRAIN_TIMEOUT_MS,

@@ -1,5 +1,5 @@
 /**
- * The streams of one tunnel connection. The edge opens them (Open with a fresh id) and both sides
+ * The streams of one tunnel connection. The edge opens them (Open or OpenBody with a fresh id) and both sides
  * then exchange DATA, END, Credit and Reset by id; this table hands each frame to its stream.
  * Frames for a stream that already ended here are dropped (they crossed our END or Reset).
  *
@@ -8,8 +8,8 @@
  * when the socket is gone.
  */
 import { TetherError } from "../errors/tether-error.ts";
-import { decodeCredit, decodeJson, type Frame, FrameType } from "../protocol/frames.ts";
-import { OpenSchema, ResetSchema } from "../protocol/messages.ts";
+import { decodeCredit, decodeJson, decodeJsonBody, type Frame, FrameType } from "../protocol/frames.ts";
+import { type Open, OpenSchema, ResetSchema } from "../protocol/messages.ts";
 import { type ResetCode, type StreamEnvironment, TunnelStream } from "./tunnel-stream.ts";
 
 export class StreamMux {
@@ -30,7 +30,7 @@ export class StreamMux {
 
   /** Handles one frame from the edge; throws a TetherError("bad_request") on a protocol violation. */
   handle(frame: Frame): void {
-    if (frame.type === FrameType.Open) {
+    if (frame.type === FrameType.Open || frame.type === FrameType.OpenBody) {
       this.#open(frame);
       return;
     }
@@ -94,14 +94,21 @@ export class StreamMux {
     const id = frame.stream;
     if (id <= this.#highestId) throw protocolError(`Open reuses stream id ${id}`);
     this.#highestId = id;
-    const open = decodeJson(frame, OpenSchema);
-    const stream = new TunnelStream(id, open, this.#env);
+    const stream =
+      frame.type === FrameType.OpenBody
+        ? this.#withBody(id, decodeJsonBody(frame, OpenSchema))
+        : new TunnelStream(id, decodeJson(frame, OpenSchema), this.#env);
     if (this.#draining) {
       stream.reset("gateway_draining", "the gateway is shutting down");
       return;
     }
     this.#streams.set(id, stream);
     void stream.run().finally(() => this.#forget(stream));
+  }
+
+  #withBody(id: number, { message, body }: { message: Open; body: Uint8Array }): TunnelStream {
+    if (!message.hasBody) throw protocolError(`OpenBody for stream ${id} says the request has no body`);
+    return new TunnelStream(id, message, this.#env, body);
   }
 
   #forget(stream: TunnelStream): void {

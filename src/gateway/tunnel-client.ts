@@ -17,7 +17,7 @@ import WebSocket, { type RawData } from "ws";
 import { TetherError } from "../errors/tether-error.ts";
 import { decodeFrame, decodeJson, encodeJsonFrame, FrameType } from "../protocol/frames.ts";
 import { type GoAway, type Hello, WelcomeSchema } from "../protocol/messages.ts";
-import { PING, PONG, TUNNEL_PROTOCOL_VERSION } from "../protocol/version.ts";
+import { Feature, PING, PONG, TUNNEL_PROTOCOL_VERSION } from "../protocol/version.ts";
 import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from "./backoff.ts";
 import { closeHint, describeRefusal, readReason } from "./connect-diagnostics.ts";
 import { describeError, type Logger } from "./log.ts";
@@ -34,6 +34,12 @@ const MAX_INCOMING_FRAME = 8 * 1024 * 1024;
 const CLOSE_TIMEOUT_MS = 2_000;
 /** Missed keep-alive answers that mean the link is dead. */
 const MAX_UNANSWERED_PINGS = 2;
+/**
+ * Payloads from this size on leave as two fragments of one message (header, then payload) instead
+ * of one joined copy: `ws` masks every byte a client sends into a buffer of its own anyway, so
+ * joining first would copy the payload twice. Smaller ones are joined (one fragment is cheaper).
+ */
+const FRAGMENT_FROM_BYTES = 8 * 1024;
 
 export type TunnelState = "idle" | "connecting" | "connected" | "waiting" | "stopped";
 
@@ -194,11 +200,10 @@ export class TunnelClient {
     this.#connectedAt = Date.now();
     const { upstreams, log } = this.#options;
     this.#mux = new StreamMux({
-      send: (bytes) => {
-        if (ws.readyState === WebSocket.OPEN) ws.send(bytes);
-      },
+      send: (frame, payload) => sendFrame(ws, frame, payload),
       upstream: (name) => upstreams.get(name),
       log,
+      inlineBodies: welcome.features.includes(Feature.inlineBodies),
     });
     this.#unanswered = 0;
     this.#pingTimer = setInterval(() => {
@@ -254,6 +259,19 @@ export class TunnelClient {
     });
     await Promise.race([closed, timeout]);
     clearTimeout(timer);
+  }
+}
+
+/** Sends one tunnel frame (whole, or header + payload) as one WebSocket message; drops it once the socket is closing. */
+function sendFrame(ws: WebSocket, frame: Uint8Array, payload?: Uint8Array): void {
+  if (ws.readyState !== WebSocket.OPEN) return;
+  if (!payload) {
+    ws.send(frame);
+  } else if (payload.byteLength < FRAGMENT_FROM_BYTES) {
+    ws.send(Buffer.concat([frame, payload], frame.byteLength + payload.byteLength));
+  } else {
+    ws.send(frame, { binary: true, fin: false });
+    ws.send(payload, { binary: true, fin: true });
   }
 }
 

@@ -1,23 +1,29 @@
 /**
  * One relayed request on the gateway's side of the tunnel:
  *
- *   edge → gateway   Open, then the request body as DATA… END (if it has one)
- *   gateway → edge   Head, then the response body as DATA… END, within the credit the edge grants
+ *   edge → gateway   Open, then the request body as DATA… END (if it has one);
+ *                    or OpenBody: Open with the whole (small) body inline
+ *   gateway → edge   Head, then the response body as DATA… END, within the credit the edge grants;
+ *                    or HeadBody: Head with the whole (small, already complete) body inline
  *
  * The request reaches the upstream as soon as Open arrives, its body streaming in as DATA comes.
- * The response body is pumped frame by frame (never held whole). A Reset from the edge, a lost
- * connection or a drain deadline aborts the upstream call. Once the stream has ended (END or
- * Reset sent, or Reset received) no further frame for it leaves the gateway.
+ * The response body is pumped frame by frame (never held whole); only a body of at most
+ * MAX_INLINE_BODY that is complete when its headers arrive goes inline, and only to an edge that
+ * announced Feature.inlineBodies. A Reset from the edge, a lost connection or a drain deadline
+ * aborts the upstream call. Once the stream has ended (END or Reset sent, or Reset received) no
+ * further frame for it leaves the gateway.
  */
 import { isTetherError, TetherError } from "../errors/tether-error.ts";
+import { concatBytes } from "../http/concat-bytes.ts";
 import { isPathAllowed, isUnsafePath } from "../protocol/allow-paths.ts";
 import { CreditWindow } from "../protocol/credit-window.ts";
-import { encodeCreditFrame, encodeFrame, encodeJsonFrame, FrameType } from "../protocol/frames.ts";
+import { encodeCreditFrame, encodeFrame, encodeJsonBodyFrame, encodeJsonFrame, FrameType } from "../protocol/frames.ts";
 import type { Head, HeaderList, Open, Reset } from "../protocol/messages.ts";
-import { sendBody } from "../protocol/send-body.ts";
-import { INITIAL_STREAM_WINDOW } from "../protocol/version.ts";
+import { type FrameSink, type ReadChunk, sendChunks } from "../protocol/send-body.ts";
+import { INITIAL_STREAM_WINDOW, MAX_INLINE_BODY } from "../protocol/version.ts";
 import { IncomingBody } from "./incoming-body.ts";
 import { describeError, type Logger } from "./log.ts";
+import { readReady } from "./response-body.ts";
 import type { Upstream } from "./upstream.ts";
 
 /** The synthetic origin of requests handed to upstreams; they build their own target URLs. */
@@ -26,11 +32,13 @@ export const UPSTREAM_REQUEST_ORIGIN = "http://upstream.tether.invalid";
 export type ResetCode = "cancelled" | "upstream_unavailable" | "not_found" | "gateway_draining" | "internal";
 
 export interface StreamEnvironment {
-  send(frame: Uint8Array): void;
+  send: FrameSink;
   upstream(name: string): Upstream | undefined;
   log: Logger;
   /** True once the gateway drains (see StreamMux.drain). */
   draining?(): boolean;
+  /** The edge announced Feature.inlineBodies: small complete responses may go as HeadBody. */
+  inlineBodies?: boolean;
 }
 
 export class TunnelStream {
@@ -39,18 +47,23 @@ export class TunnelStream {
   readonly #env: StreamEnvironment;
   readonly #abort = new AbortController();
   readonly #responseCredit = new CreditWindow(INITIAL_STREAM_WINDOW);
+  /** A request body arriving as DATA; null when there is none or it came whole (`#inlineBody`). */
   readonly #body: IncomingBody | null;
+  readonly #inlineBody: Uint8Array | null;
   #finished = false;
   #eventStream = false;
   #endingEarly = false;
 
-  constructor(id: number, open: Open, env: StreamEnvironment) {
+  /** `inlineBody` is the whole request body of an OpenBody. */
+  constructor(id: number, open: Open, env: StreamEnvironment, inlineBody: Uint8Array | null = null) {
     this.id = id;
     this.#open = open;
     this.#env = env;
-    this.#body = open.hasBody
-      ? new IncomingBody(INITIAL_STREAM_WINDOW, (bytes) => this.#send(encodeCreditFrame(id, bytes)))
-      : null;
+    this.#inlineBody = inlineBody;
+    this.#body =
+      open.hasBody && !inlineBody
+        ? new IncomingBody(INITIAL_STREAM_WINDOW, (bytes) => this.#send(encodeCreditFrame(id, bytes)))
+        : null;
   }
 
   /** Relays the request and its response; settles when the stream has ended either way, never rejects. */
@@ -63,7 +76,7 @@ export class TunnelStream {
     }
     let response: Response;
     try {
-      response = await upstream.handle(this.#request(), path, this.#abort.signal);
+      response = await upstream.handle(this.#request(), path, this.#abort.signal, this.#requestBytes());
     } catch (error) {
       if (this.#finished) return;
       if (isTetherError(error) && error.code === "not_found") return this.reset("not_found", error.message);
@@ -83,7 +96,7 @@ export class TunnelStream {
 
   onData(chunk: Uint8Array): void {
     if (this.#finished) return;
-    if (!this.#body) throw new TetherError("bad_request", `stream ${this.id}: DATA for a request without a body`);
+    if (!this.#body) throw new TetherError("bad_request", `stream ${this.id}: DATA for a request without a streamed body`);
     this.#body.push(chunk);
   }
 
@@ -130,33 +143,59 @@ export class TunnelStream {
   #request(): Request {
     const { method, path, query, headers } = this.#open;
     const init: RequestInit & { duplex?: "half" } = { method, headers: new Headers(headers) };
-    if (this.#body && method !== "GET" && method !== "HEAD") {
-      init.body = this.#body.stream;
-      init.duplex = "half";
+    if (method !== "GET" && method !== "HEAD") {
+      if (this.#inlineBody) {
+        init.body = this.#inlineBody;
+      } else if (this.#body) {
+        init.body = this.#body.stream;
+        init.duplex = "half";
+      }
     }
     return new Request(`${UPSTREAM_REQUEST_ORIGIN}${path || "/"}${query}`, init);
   }
 
+  #requestBytes(): Uint8Array | undefined {
+    const { method } = this.#open;
+    return this.#inlineBody && method !== "GET" && method !== "HEAD" ? this.#inlineBody : undefined;
+  }
+
   async #respond(response: Response): Promise<void> {
     const head: Head = { status: response.status, headers: headerList(response.headers) };
-    this.#send(encodeJsonFrame(FrameType.Head, this.id, head));
-    this.#eventStream =
-      this.#open.method === "GET" && /^text\/event-stream\b/i.test(response.headers.get("content-type") ?? "");
-    // An event stream that only starts while draining is ended right away too.
-    if (this.#env.draining?.()) this.endEventStream();
+    const contentType = response.headers.get("content-type") ?? "";
+    this.#eventStream = this.#open.method === "GET" && /^text\/event-stream\b/i.test(contentType);
+    const body = response.body;
+    if (!body) {
+      if (this.#env.inlineBodies) this.#send(encodeJsonBodyFrame(FrameType.HeadBody, this.id, head, EMPTY));
+      else this.#sendHeadAndEnd(head);
+      this.#finish();
+      return;
+    }
+    const reader = body.getReader();
+    // An abort (Reset, drain, lost connection) interrupts a read waiting on the upstream (an idle
+    // event stream) and cancels the upstream body.
+    const cancel = () => void reader.cancel(this.#abort.signal.reason).catch(() => {});
+    this.#abort.signal.addEventListener("abort", cancel, { once: true });
     try {
-      if (response.body) {
-        // Piping through our own stream lets an abort interrupt a read that is waiting on the
-        // upstream (an idle SSE stream), and cancels the upstream body with it.
-        const body = response.body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>(), {
-          signal: this.#abort.signal,
-        });
-        await sendBody(body, this.id, this.#responseCredit, (frame) => this.#send(frame));
-      } else {
-        this.#send(encodeFrame(FrameType.End, this.id));
+      let rest: ReadChunk = () => reader.read();
+      if (this.#env.inlineBodies && !this.#eventStream) {
+        const length = Number(response.headers.get("content-length") ?? Number.NaN);
+        const ready = await readReady(reader, MAX_INLINE_BODY, length <= MAX_INLINE_BODY);
+        if (ready.complete && ready.bytes <= MAX_INLINE_BODY && !this.#abort.signal.aborted) {
+          this.#send(encodeJsonBodyFrame(FrameType.HeadBody, this.id, head, concatBytes(ready.chunks)));
+          this.#finish();
+          return;
+        }
+        rest = ready.rest;
       }
+      this.#send(encodeJsonFrame(FrameType.Head, this.id, head));
+      // An event stream that only starts while draining is ended right away too.
+      if (this.#env.draining?.()) this.endEventStream();
+      await sendChunks(this.#guarded(rest), this.id, this.#responseCredit, (frame, payload) =>
+        this.#send(frame, payload),
+      );
       this.#finish();
     } catch (error) {
+      void reader.cancel(error).catch(() => {});
       if (this.#finished) return;
       if (this.#endingEarly) {
         this.#send(encodeFrame(FrameType.End, this.id));
@@ -168,11 +207,27 @@ export class TunnelStream {
         "upstream_unavailable",
         `server "${this.#open.server}" broke off its response: ${describeError(error)}`,
       );
+    } finally {
+      this.#abort.signal.removeEventListener("abort", cancel);
     }
   }
 
-  #send(frame: Uint8Array): void {
-    if (!this.#finished) this.#env.send(frame);
+  /** A body read that fails once the stream was aborted (a cancelled read reports "done", not an error). */
+  #guarded(read: ReadChunk): ReadChunk {
+    return async () => {
+      const result = await read();
+      if (this.#abort.signal.aborted) throw this.#abort.signal.reason;
+      return result;
+    };
+  }
+
+  #sendHeadAndEnd(head: Head): void {
+    this.#send(encodeJsonFrame(FrameType.Head, this.id, head));
+    this.#send(encodeFrame(FrameType.End, this.id));
+  }
+
+  #send(frame: Uint8Array, payload?: Uint8Array): void {
+    if (!this.#finished) this.#env.send(frame, payload);
   }
 
   #finish(): void {
@@ -188,6 +243,8 @@ export class TunnelStream {
     this.#abort.abort(reason);
   }
 }
+
+const EMPTY = new Uint8Array(0);
 
 /** Response headers as pairs; Headers iteration keeps each Set-Cookie separate. */
 function headerList(headers: Headers): HeaderList {

@@ -10,10 +10,12 @@ export interface Upstream {
   readonly allowPaths: readonly string[];
   /**
    * Handles one relayed request. `path` is "" for the MCP endpoint, else an allowed extra path.
-   * Aborting `signal` cancels the upstream work. Rejects with a TetherError when the upstream is
+   * Aborting `signal` cancels the upstream work. `body`, when given, is the request's whole body
+   * (the request's own body stream carries the same bytes): an upstream may send it as is, with a
+   * known length, instead of streaming it. Rejects with a TetherError when the upstream is
    * unreachable ("upstream_unavailable") so the edge can answer 502 naming the server.
    */
-  handle(request: Request, path: string, signal: AbortSignal): Promise<Response>;
+  handle(request: Request, path: string, signal: AbortSignal, body?: Uint8Array): Promise<Response>;
   /** Stops everything the upstream started (children, sockets). Idempotent. */
   close(): Promise<void>;
 }

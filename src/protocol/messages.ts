@@ -3,6 +3,9 @@
  */
 import { z } from "zod";
 
+/** Optional protocol features a side supports (see Feature in ./version.ts); unknown ones are ignored. */
+export const FeaturesSchema = z.array(z.string().max(64)).max(32).default([]);
+
 /** Header list as pairs so repeated headers (set-cookie) survive. */
 export const HeaderListSchema = z.array(z.tuple([z.string(), z.string()]));
 export type HeaderList = z.infer<typeof HeaderListSchema>;
@@ -27,6 +30,7 @@ export const HelloSchema = z.object({
       }),
     )
     .max(256),
+  features: FeaturesSchema,
 });
 export type Hello = z.infer<typeof HelloSchema>;
 
@@ -35,6 +39,7 @@ export const WelcomeSchema = z.object({
   tunnel: z.string(),
   /** How often the gateway should send a PING text frame. */
   pingIntervalMs: z.number().int().positive(),
+  features: FeaturesSchema,
 });
 export type Welcome = z.infer<typeof WelcomeSchema>;
 
@@ -50,7 +55,7 @@ export const OpenSchema = z.object({
   /** Query string including "?", or "". */
   query: z.string().max(8192),
   headers: HeaderListSchema,
-  /** Whether a request body follows (DATA… END). */
+  /** Whether the request has a body: DATA… END follow an Open; an OpenBody carries it whole. */
   hasBody: z.boolean(),
 });
 export type Open = z.infer<typeof OpenSchema>;

@@ -1,18 +1,9 @@
 import { createHash } from "node:crypto";
 import { unpackTar } from "modern-tar";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { type RunningEdge, startEdge } from "../helpers/edge.ts";
-import { api, eventually } from "./sandbox-helpers.ts";
+import { describe, expect, test } from "vitest";
+import { eventually, sandboxEdge } from "./sandbox-helpers.ts";
 
-let edge: RunningEdge;
-let sb: ReturnType<typeof api>;
-beforeAll(async () => {
-  edge = await startEdge();
-  sb = api(edge);
-});
-afterAll(async () => {
-  await edge?.close();
-});
+const sb = sandboxEdge();
 
 describe("sandbox lifecycle over HTTP", () => {
   test("create is idempotent for an id: same sandbox, a fresh token each time, files kept", async () => {
@@ -35,7 +26,7 @@ describe("sandbox lifecycle over HTTP", () => {
     expect((await sb.call(`/v1/sandboxes/${a.id}`, "tth.sb.garbage")).status).toBe(401);
     const block = JSON.stringify({ type: "tool_use", id: "t", name: "bash", input: { command: "true" } });
     const cross = await sb.call(`/v1/sandboxes/${b.id}/tool-calls`, a.token, { method: "POST", body: block });
-    const missing = await sb.call("/v1/sandboxes/never-created/tool-calls", edge.adminToken, {
+    const missing = await sb.call("/v1/sandboxes/never-created/tool-calls", sb.edge().adminToken, {
       method: "POST",
       body: block,
     });
@@ -44,7 +35,7 @@ describe("sandbox lifecycle over HTTP", () => {
   });
 
   test("API tokens: minted once by the admin, create and use sandboxes, revoked → 401", async () => {
-    const minted = await sb.call("/admin/tokens", edge.adminToken, {
+    const minted = await sb.call("/admin/tokens", sb.edge().adminToken, {
       method: "POST",
       body: JSON.stringify({ label: "ci" }),
     });
@@ -52,10 +43,10 @@ describe("sandbox lifecycle over HTTP", () => {
     const { id, token } = (await minted.json()) as { id: string; token: string };
     const own = await sb.create({}, token);
     expect((await sb.bash({ ...own, token }, "echo via api token")).text).toBe("via api token\n");
-    const list = await (await sb.call("/admin/tokens", edge.adminToken)).text();
+    const list = await (await sb.call("/admin/tokens", sb.edge().adminToken)).text();
     expect(list).toContain(id);
     expect(list).not.toContain(token);
-    expect((await sb.call(`/admin/tokens/${id}`, edge.adminToken, { method: "DELETE" })).status).toBe(204);
+    expect((await sb.call(`/admin/tokens/${id}`, sb.edge().adminToken, { method: "DELETE" })).status).toBe(204);
     expect((await sb.call("/v1/sandboxes", token, { method: "POST", body: "{}" })).status).toBe(401);
     expect((await sb.call(`/v1/sandboxes/${own.id}`, token)).status).toBe(401);
   });
@@ -64,20 +55,20 @@ describe("sandbox lifecycle over HTTP", () => {
     const sandbox = await sb.create({ files: { "x.txt": "x" } });
     expect((await sb.call(`/v1/sandboxes/${sandbox.id}`, sandbox.token, { method: "DELETE" })).status).toBe(204);
     expect((await sb.call(`/v1/sandboxes/${sandbox.id}`, sandbox.token)).status).toBe(404);
-    expect((await sb.call(`/v1/sandboxes/${sandbox.id}/files/workspace/x.txt`, edge.adminToken)).status).toBe(404);
+    expect((await sb.call(`/v1/sandboxes/${sandbox.id}/files/workspace/x.txt`, sb.edge().adminToken)).status).toBe(404);
   });
 
   test("an expired sandbox (TTL of inactivity passed) is destroyed by its alarm → 404", async () => {
     const sandbox = await sb.create({ ttl_seconds: 1, files: { "x.txt": "x" } });
     // Watch through the admin list, which does not count as activity (polling the sandbox would).
     await eventually(async () => {
-      const list = (await (await sb.call("/admin/sandboxes", edge.adminToken)).json()) as {
+      const list = (await (await sb.call("/admin/sandboxes", sb.edge().adminToken)).json()) as {
         sandboxes: Array<{ id: string }>;
       };
       return !list.sandboxes.some((s) => s.id === sandbox.id);
     });
     expect((await sb.call(`/v1/sandboxes/${sandbox.id}`, sandbox.token)).status).toBe(404);
-    expect((await sb.call(`/admin/sandboxes/${sandbox.id}`, edge.adminToken)).status).toBe(404);
+    expect((await sb.call(`/admin/sandboxes/${sandbox.id}`, sb.edge().adminToken)).status).toBe(404);
   });
 });
 

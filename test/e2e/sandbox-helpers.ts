@@ -1,63 +1,38 @@
 /** Helpers for sandbox tests against the real edge over HTTP (startEdge). */
-import type { RunningEdge } from "../helpers/edge.ts";
+import { afterAll, beforeAll } from "vitest";
+import { type RunningEdge, startEdge } from "../helpers/edge.ts";
+import { type EdgeCall, type SandboxApi, sandboxApi, withBearer } from "../helpers/sandbox-api.ts";
 
-export interface Created {
-  id: string;
-  token: string;
-  created: boolean;
-  ttl_seconds: number;
-  endpoints: Record<string, string>;
+export type { Created, ToolResultJson } from "../helpers/sandbox-api.ts";
+
+export interface SandboxEdge extends SandboxApi {
+  /** The running edge (url, admin token, evict); throws when asked before it started. */
+  edge(): RunningEdge;
 }
 
-export interface ToolResultJson {
-  content: Array<{
-    type: "tool_result";
-    tool_use_id: string;
-    content: Array<{ type: "text"; text: string }>;
-    is_error: boolean;
-  }>;
-  meta: Array<Record<string, unknown>>;
-}
-
-export function api(edge: RunningEdge) {
-  const call = (
-    path: string,
-    token: string | null,
-    init: RequestInit & { duplex?: "half" } = {},
-  ): Promise<Response> => {
-    const headers = new Headers(init.headers);
-    if (token) headers.set("authorization", `Bearer ${token}`);
-    return fetch(`${edge.url}${path}`, { ...init, headers, signal: init.signal ?? AbortSignal.timeout(60_000) });
+/**
+ * Starts the real edge for the calling test file (beforeAll) and closes it afterwards (afterAll),
+ * and returns the sandbox API pointed at it. Every request is bounded (60 s) so no test hangs.
+ */
+export function sandboxEdge(): SandboxEdge {
+  let running: RunningEdge | undefined;
+  beforeAll(async () => {
+    running = await startEdge();
+  });
+  afterAll(async () => {
+    await running?.close();
+  });
+  const edge = (): RunningEdge => {
+    if (!running) throw new Error("the edge is not running (did startEdge fail?)");
+    return running;
   };
-  const create = async (body: Record<string, unknown> = {}, token = edge.adminToken): Promise<Created> => {
-    const res = await call("/v1/sandboxes", token, {
-      method: "POST",
-      body: JSON.stringify(body),
-      headers: { "content-type": "application/json" },
+  const call: EdgeCall = (path, token, init = {}) =>
+    fetch(`${edge().url}${path}`, {
+      ...init,
+      headers: withBearer(init, token),
+      signal: init.signal ?? AbortSignal.timeout(60_000),
     });
-    if (res.status !== 201 && res.status !== 200) throw new Error(`create failed: ${res.status} ${await res.text()}`);
-    return (await res.json()) as Created;
-  };
-  const toolCalls = (sandbox: Created, blocks: unknown, accept = "application/json"): Promise<Response> =>
-    call(`/v1/sandboxes/${sandbox.id}/tool-calls`, sandbox.token, {
-      method: "POST",
-      headers: { "content-type": "application/json", accept },
-      body: JSON.stringify(blocks),
-    });
-  const run = async (sandbox: Created, name: string, input: Record<string, unknown>) => {
-    const res = await toolCalls(sandbox, {
-      type: "tool_use",
-      id: `tu_${crypto.randomUUID().slice(0, 8)}`,
-      name,
-      input,
-    });
-    if (res.status !== 200) throw new Error(`tool-calls failed: ${res.status} ${await res.text()}`);
-    const body = (await res.json()) as ToolResultJson;
-    const result = body.content[0]!;
-    return { text: result.content.map((c) => c.text).join(""), isError: result.is_error, meta: body.meta[0]! };
-  };
-  const bash = (sandbox: Created, command: string) => run(sandbox, "bash", { command });
-  return { call, create, toolCalls, run, bash };
+  return { edge, ...sandboxApi(call, () => edge().adminToken) };
 }
 
 /** Polls `check` every `everyMs` until it returns true; fails after `limitMs` (tests never hang). */

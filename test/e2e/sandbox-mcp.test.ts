@@ -1,21 +1,12 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
-import { type RunningEdge, startEdge } from "../helpers/edge.ts";
-import { api, type Created } from "./sandbox-helpers.ts";
+import { afterEach, expect, test } from "vitest";
+import { type Created, sandboxEdge } from "./sandbox-helpers.ts";
 
-let edge: RunningEdge;
-let sb: ReturnType<typeof api>;
+const sb = sandboxEdge();
 const clients: Client[] = [];
-beforeAll(async () => {
-  edge = await startEdge();
-  sb = api(edge);
-});
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((client) => client.close()));
-});
-afterAll(async () => {
-  await edge?.close();
 });
 
 async function connect(sandbox: Created): Promise<Client> {
@@ -56,7 +47,7 @@ test("the MCP face survives eviction: no session to lose", async () => {
   const sandbox = await sb.create();
   const client = await connect(sandbox);
   await client.callTool({ name: "write", arguments: { file_path: "a.txt", content: "kept" } });
-  await edge.evict("SANDBOX", sandbox.id);
+  await sb.edge().evict("SANDBOX", sandbox.id);
   const read = await client.callTool({ name: "bash", arguments: { command: "cat a.txt" } });
   expect(text(read)).toBe("kept");
 });

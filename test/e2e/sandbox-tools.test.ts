@@ -1,18 +1,9 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { type RunningEdge, startEdge } from "../helpers/edge.ts";
-import { api, type ToolResultJson } from "./sandbox-helpers.ts";
+import { describe, expect, test } from "vitest";
+import { sandboxEdge, type ToolResultJson } from "./sandbox-helpers.ts";
 
-let edge: RunningEdge;
-let sb: ReturnType<typeof api>;
-beforeAll(async () => {
-  edge = await startEdge();
-  sb = api(edge);
-});
-afterAll(async () => {
-  await edge?.close();
-});
+const sb = sandboxEdge();
 
 const bashBlock = (id: string, command: string) => ({ type: "tool_use", id, name: "bash", input: { command } });
 
@@ -213,7 +204,7 @@ describe("eviction", () => {
       sandbox,
       "mkdir -p app && cd app && echo data > f.txt && export MODE=prod && hello() { echo hello $1; }",
     );
-    await edge.evict("SANDBOX", sandbox.id);
+    await sb.edge().evict("SANDBOX", sandbox.id);
     const after = await sb.bash(sandbox, 'pwd; cat f.txt; echo "$MODE"; hello world');
     expect(after.text).toBe("/workspace/app\ndata\nprod\nhello world\n");
   });

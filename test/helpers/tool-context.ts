@@ -4,6 +4,7 @@ import type {
   BashRunner,
   BashRunResult,
   OutputListener,
+  OutputStream,
   RunCode,
   RunCodeInput,
   RunCodeResult,
@@ -19,7 +20,7 @@ export class FakeBash implements BashRunner {
     exitCode: 0,
     truncated: false,
   });
-  chunks: { stream: "stdout" | "stderr"; text: string }[] = [];
+  chunks: { stream: OutputStream; text: string }[] = [];
 
   async run(input: BashRunInput, onOutput?: OutputListener): Promise<BashRunResult> {
     this.calls.push(input);
@@ -34,17 +35,20 @@ export interface TestToolContext extends ToolContext {
   runCodeCalls: RunCodeInput[];
 }
 
-/** InMemoryFs with /workspace, a FakeBash, and a run_code stand-in answering with `runCodeResult`. */
+/**
+ * InMemoryFs with /workspace, a FakeBash, and a run_code stand-in answering with `runCodeResult`
+ * (fields not given: no output, no error, no refused requests).
+ */
 export function testToolContext(
   files: Record<string, string> = {},
-  runCodeResult: RunCodeResult = { stdout: "", stderr: "", timedOut: false },
+  runCodeResult: Partial<RunCodeResult> = {},
 ): TestToolContext {
   const fs = new InMemoryFs(files);
   fs.mkdirSync("/workspace", { recursive: true });
   const runCodeCalls: RunCodeInput[] = [];
   const runCode: RunCode = async (input) => {
     runCodeCalls.push(input);
-    return runCodeResult;
+    return { stdout: "", stderr: "", timedOut: false, networkRefused: [], durationMs: 1, ...runCodeResult };
   };
   return { fs, bash: new FakeBash(), runCode, runCodeCalls };
 }

@@ -73,6 +73,14 @@ describe("flags", () => {
 });
 
 describe("config file", () => {
+  const fsServer = {
+    command: "mcp-server-filesystem",
+    args: ["/srv"],
+    env: { A: "1" },
+    cwd: "/srv",
+    idleTimeoutMs: 5000,
+    maxChildren: 2,
+  };
   const file = JSON.stringify({
     edge: "https://file.example.com",
     tunnel: "corp",
@@ -80,14 +88,7 @@ describe("config file", () => {
     drainTimeoutMs: 3000,
     servers: {
       docs: { url: "http://10.0.0.9/mcp", headers: { "X-Key": "k1" }, allowPaths: ["/.well-known/x"] },
-      fs: {
-        command: "mcp-server-filesystem",
-        args: ["/srv"],
-        env: { A: "1" },
-        cwd: "/srv",
-        idleTimeoutMs: 5000,
-        maxChildren: 2,
-      },
+      fs: fsServer,
     },
   });
 
@@ -105,18 +106,8 @@ describe("config file", () => {
         name: "docs",
         server: { kind: "http", url: "http://10.0.0.10/mcp", headers: { "X-Key": "k2" }, allowPaths: [] },
       },
-      {
-        name: "fs",
-        server: {
-          kind: "stdio",
-          command: "mcp-server-filesystem",
-          args: ["/srv"],
-          env: { A: "1" },
-          cwd: "/srv",
-          idleTimeoutMs: 5000,
-          maxChildren: 2,
-        },
-      },
+      // Every field the file gives a stdio server is kept.
+      { name: "fs", server: { kind: "stdio", ...fsServer } },
     ]);
   });
 

@@ -6,7 +6,7 @@ import { encodeNdjsonEvent, toNdjsonStream } from "../../src/sandbox/tool-calls/
 import { parseToolCallBody } from "../../src/sandbox/tool-calls/request-body.ts";
 import { negotiateToolCallsFormat, toolCallsResponse } from "../../src/sandbox/tool-calls/respond.ts";
 import { runToolCalls } from "../../src/sandbox/tool-calls/run-tool-calls.ts";
-import { encodeSseEvent, sseHeartbeat, toSseStream } from "../../src/sandbox/tool-calls/sse.ts";
+import { encodeSseEvent, toSseStream } from "../../src/sandbox/tool-calls/sse.ts";
 import type { ToolUseBlock } from "../../src/sandbox/tool-calls/tool-use-block.ts";
 import { testToolContext } from "../helpers/tool-context.ts";
 
@@ -164,7 +164,7 @@ describe("encoders", () => {
     });
     expect(parsed.map((e) => e.event)).toEqual(["started", "result", "started", "result", "done"]);
     expect(encodeSseEvent({ event: "done" })).toBe('event: done\ndata: {"event":"done"}\n\n');
-    expect(sseHeartbeat()).toBe('event: heartbeat\ndata: {"event":"heartbeat"}\n\n');
+    expect(encodeSseEvent({ event: "heartbeat" })).toBe('event: heartbeat\ndata: {"event":"heartbeat"}\n\n');
   });
 
   it("NDJSON: one JSON object per line with its event field", async () => {

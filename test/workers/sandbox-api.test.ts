@@ -129,8 +129,14 @@ describe("tokens", () => {
     const a = await createSandbox();
     expect((await call("/admin/tokens", a.token)).status).toBe(401);
     expect((await call("/admin/sandboxes", a.token)).status).toBe(401);
+    // Routes below the prefixes too, before anything is looked up.
+    expect((await call(`/admin/sandboxes/${a.id}`, a.token)).status).toBe(401);
+    expect((await call("/admin/tokens/anything", null, { method: "DELETE" })).status).toBe(401);
     const bad = await call("/admin/tokens", ADMIN, { method: "POST", body: JSON.stringify({}) });
     expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { message: string } }).error.message).toBe(
+      "invalid token request: label: required",
+    );
   });
 });
 

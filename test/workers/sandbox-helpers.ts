@@ -2,72 +2,68 @@
  * Helpers for sandbox tests inside workerd: requests go through the edge's real routes
  * (`exports.default.fetch`), with the admin token the vitest config binds.
  */
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
+import { type Created, type EdgeCall, sandboxApi, withBearer } from "../helpers/sandbox-api.ts";
+
+export type { Created, ToolResultJson } from "../helpers/sandbox-api.ts";
 
 export const ADMIN = "test-admin-token";
 
-export interface Created {
-  id: string;
-  token: string;
-  created: boolean;
-  ttl_seconds: number;
-  endpoints: Record<string, string>;
-}
+export const call: EdgeCall = (path, token, init = {}) =>
+  exports.default.fetch(`http://edge${path}`, { ...init, headers: withBearer(init, token) });
 
-export function call(path: string, token: string | null, init: RequestInit = {}): Promise<Response> {
-  const headers = new Headers(init.headers);
-  if (token) headers.set("authorization", `Bearer ${token}`);
-  return exports.default.fetch(`http://edge${path}`, { ...init, headers });
-}
+export const { create: createSandbox, toolCalls, bash } = sandboxApi(call, () => ADMIN);
 
-export async function createSandbox(body: Record<string, unknown> = {}, token = ADMIN): Promise<Created> {
-  const res = await call("/v1/sandboxes", token, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  if (res.status !== 201 && res.status !== 200) throw new Error(`create failed: ${res.status} ${await res.text()}`);
-  return (await res.json()) as Created;
+/** The sandbox's Durable Object, for runInDurableObject and evictDurableObject. */
+export function sandboxStub(id: string) {
+  return env.SANDBOX.get(env.SANDBOX.idFromName(id));
 }
 
 export function uniqueId(prefix: string): string {
   return `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
 }
 
-export interface ToolResultJson {
-  content: Array<{
-    type: "tool_result";
-    tool_use_id: string;
-    content: Array<{ type: "text"; text: string }>;
-    is_error: boolean;
-  }>;
-  meta: Array<Record<string, unknown>>;
-}
-
-export async function toolCalls(sandbox: Created, blocks: unknown, accept = "application/json"): Promise<Response> {
-  return call(`/v1/sandboxes/${sandbox.id}/tool-calls`, sandbox.token, {
-    method: "POST",
-    headers: { "content-type": "application/json", accept },
-    body: JSON.stringify(blocks),
-  });
-}
-
-export async function bash(
-  sandbox: Created,
-  command: string,
-  id = `tu_${crypto.randomUUID().slice(0, 8)}`,
-): Promise<{ text: string; isError: boolean; meta: Record<string, unknown> }> {
-  const res = await toolCalls(sandbox, { type: "tool_use", id, name: "bash", input: { command } });
-  if (res.status !== 200) throw new Error(`tool-calls failed: ${res.status} ${await res.text()}`);
-  const body = (await res.json()) as ToolResultJson;
-  const result = body.content[0]!;
-  return { text: result.content.map((c) => c.text).join(""), isError: result.is_error, meta: body.meta[0]! };
-}
-
 /** The first sandbox call loads the whole sandbox module graph (seconds, cold): pay it outside the tests. */
 export async function warmUp(): Promise<void> {
-  const sandbox = await createSandbox();
+  const sandbox: Created = await createSandbox();
   await bash(sandbox, "true");
+}
+
+/**
+ * Starts a bash call answered as a stream (SSE or NDJSON) and returns once the call is running:
+ * its `started` event has been read (`head` is the text read so far).
+ */
+export async function startStreamedBash(
+  sandbox: Created,
+  input: Record<string, unknown>,
+  accept = "text/event-stream",
+) {
+  const response = await toolCalls(sandbox, { type: "tool_use", id: uniqueId("tu"), name: "bash", input }, accept);
+  if (response.status !== 200) throw new Error(`tool-calls failed: ${response.status} ${await response.text()}`);
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  const head = await readUntil(reader, '"event":"started"');
+  return { response, reader, head };
+}
+
+/** Reads a streamed answer until its text so far includes `marker`; fails if the stream ends first. */
+export async function readUntil(reader: ReadableStreamDefaultReader<string>, marker: string): Promise<string> {
+  let seen = "";
+  while (!seen.includes(marker)) {
+    const { done, value } = await reader.read();
+    if (done) throw new Error(`the stream ended before ${JSON.stringify(marker)}: ${seen}`);
+    seen += value;
+  }
+  return seen;
+}
+
+/** Reads a streamed answer to its end. */
+export async function readRest(reader: ReadableStreamDefaultReader<string>): Promise<string> {
+  let rest = "";
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return rest;
+    rest += value;
+  }
 }
 
 /** A file body as text (decoded from bytes: file responses are application/octet-stream). */

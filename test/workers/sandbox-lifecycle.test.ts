@@ -1,17 +1,22 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, test } from "vitest";
-import { ADMIN, bash, call, createSandbox, toolCalls, warmUp } from "./sandbox-helpers.ts";
+import {
+  ADMIN,
+  bash,
+  call,
+  createSandbox,
+  readRest,
+  sandboxStub,
+  startStreamedBash,
+  toolCalls,
+  warmUp,
+} from "./sandbox-helpers.ts";
 
 beforeAll(warmUp, 60_000);
 
-function stubOf(id: string) {
-  return env.SANDBOX.get(env.SANDBOX.idFromName(id));
-}
-
 /** Tables in the object's database (SQLite's and the runtime's own excluded). */
 async function userTables(id: string): Promise<string[]> {
-  return runInDurableObject(stubOf(id), (_instance, state) =>
+  return runInDurableObject(sandboxStub(id), (_instance, state) =>
     state.storage.sql
       .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")
       .toArray()
@@ -22,7 +27,7 @@ async function userTables(id: string): Promise<string[]> {
 
 /** Pretends the sandbox's last activity was `ms` ago (the TTL is measured from it). */
 async function backdate(id: string, ms: number): Promise<void> {
-  await runInDurableObject(stubOf(id), (_instance, state) => {
+  await runInDurableObject(sandboxStub(id), (_instance, state) => {
     state.storage.sql.exec("UPDATE sandbox_meta SET last_activity = ?", Date.now() - ms);
   });
 }
@@ -30,7 +35,7 @@ async function backdate(id: string, ms: number): Promise<void> {
 describe("TTL of inactivity", () => {
   test("an alarm is armed at creation for the TTL", async () => {
     const sandbox = await createSandbox({ ttl_seconds: 600 });
-    const alarm = await runInDurableObject(stubOf(sandbox.id), (_instance, state) => state.storage.getAlarm());
+    const alarm = await runInDurableObject(sandboxStub(sandbox.id), (_instance, state) => state.storage.getAlarm());
     expect(alarm).not.toBeNull();
     expect(alarm! - Date.now()).toBeGreaterThan(590_000);
   });
@@ -38,7 +43,7 @@ describe("TTL of inactivity", () => {
   test("an idle sandbox past its TTL is destroyed by the alarm: 404, storage and registry entry gone", async () => {
     const sandbox = await createSandbox({ ttl_seconds: 60, files: { "a.txt": "a" } });
     await backdate(sandbox.id, 61_000);
-    expect(await runDurableObjectAlarm(stubOf(sandbox.id))).toBe(true);
+    expect(await runDurableObjectAlarm(sandboxStub(sandbox.id))).toBe(true);
     expect((await call(`/v1/sandboxes/${sandbox.id}`, sandbox.token)).status).toBe(404);
     expect(await userTables(sandbox.id)).toEqual([]);
     const list = (await (await call("/admin/sandboxes", ADMIN)).json()) as { sandboxes: Array<{ id: string }> };
@@ -48,9 +53,9 @@ describe("TTL of inactivity", () => {
   test("activity moves the deadline: an alarm before it only re-arms", async () => {
     const sandbox = await createSandbox({ ttl_seconds: 60 });
     await backdate(sandbox.id, 30_000);
-    expect(await runDurableObjectAlarm(stubOf(sandbox.id))).toBe(true);
+    expect(await runDurableObjectAlarm(sandboxStub(sandbox.id))).toBe(true);
     expect((await call(`/v1/sandboxes/${sandbox.id}`, sandbox.token)).status).toBe(200);
-    const alarm = await runInDurableObject(stubOf(sandbox.id), (_instance, state) => state.storage.getAlarm());
+    const alarm = await runInDurableObject(sandboxStub(sandbox.id), (_instance, state) => state.storage.getAlarm());
     expect(alarm).not.toBeNull();
   });
 });
@@ -58,18 +63,7 @@ describe("TTL of inactivity", () => {
 describe("destroying under load", () => {
   test("DELETE while a call runs and another waits: the waiting one gets 404, no storage is left", async () => {
     const sandbox = await createSandbox();
-    const running = await toolCalls(
-      sandbox,
-      { type: "tool_use", id: "slow", name: "bash", input: { command: "sleep 0.3; echo done > /workspace/late.txt" } },
-      "text/event-stream",
-    );
-    const reader = running.body!.pipeThrough(new TextDecoderStream()).getReader();
-    let seen = "";
-    while (!seen.includes("event: started")) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      seen += value;
-    }
+    const { reader } = await startStreamedBash(sandbox, { command: "sleep 0.3; echo done > /workspace/late.txt" });
     const waiting = toolCalls(sandbox, {
       type: "tool_use",
       id: "w",
@@ -78,7 +72,7 @@ describe("destroying under load", () => {
     });
     expect((await call(`/v1/sandboxes/${sandbox.id}`, ADMIN, { method: "DELETE" })).status).toBe(204);
     expect((await waiting).status).toBe(404);
-    while (!(await reader.read()).done) {}
+    await readRest(reader);
     expect(await userTables(sandbox.id)).toEqual([]);
     expect((await call(`/v1/sandboxes/${sandbox.id}`, ADMIN)).status).toBe(404);
   });
@@ -92,7 +86,7 @@ describe("eviction", () => {
       "mkdir -p /workspace/proj && cd /workspace/proj && echo kept > f.txt && export COLOR=blue && greet() { echo hi $1; }",
     );
     expect(setup.isError).toBe(false);
-    await evictDurableObject(stubOf(sandbox.id));
+    await evictDurableObject(sandboxStub(sandbox.id));
     const after = await bash(sandbox, 'pwd; cat f.txt; echo "$COLOR"; greet there');
     expect(after.text).toBe("/workspace/proj\nkept\nblue\nhi there\n");
   });

@@ -2,6 +2,7 @@ import { exports } from "cloudflare:workers";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterEach, beforeAll, describe, expect, test } from "vitest";
+import { TOOL_NAMES } from "../../src/sandbox/tools/registry.ts";
 import { type Created, call, createSandbox, textOf, warmUp } from "./sandbox-helpers.ts";
 
 beforeAll(warmUp, 60_000);
@@ -30,18 +31,7 @@ describe("MCP face", () => {
   test("lists the same tools as tool-calls, with JSON Schema inputs", async () => {
     const client = await connect(await createSandbox());
     const { tools } = await client.listTools();
-    expect(tools.map((t) => t.name)).toEqual(
-      expect.arrayContaining([
-        "bash",
-        "read",
-        "write",
-        "edit",
-        "glob",
-        "grep",
-        "str_replace_based_edit_tool",
-        "run_code",
-      ]),
-    );
+    expect(tools.map((t) => t.name)).toEqual(TOOL_NAMES);
     const write = tools.find((t) => t.name === "write")!;
     expect(write.inputSchema).toMatchObject({ type: "object", properties: { file_path: {}, content: {} } });
   });

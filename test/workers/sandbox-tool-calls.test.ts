@@ -1,5 +1,17 @@
+import { runInDurableObject } from "cloudflare:test";
 import { beforeAll, describe, expect, test } from "vitest";
-import { bash, call, createSandbox, type ToolResultJson, toolCalls, warmUp } from "./sandbox-helpers.ts";
+import {
+  bash,
+  call,
+  createSandbox,
+  readRest,
+  readUntil,
+  sandboxStub,
+  startStreamedBash,
+  type ToolResultJson,
+  toolCalls,
+  warmUp,
+} from "./sandbox-helpers.ts";
 
 beforeAll(warmUp, 60_000);
 
@@ -108,23 +120,58 @@ describe("bad bodies", () => {
 describe("serialisation", () => {
   test("a call arriving while another runs waits for it (arrival order, one at a time)", async () => {
     const sandbox = await createSandbox();
-    const slow = await toolCalls(
-      sandbox,
-      { type: "tool_use", id: "slow", name: "bash", input: { command: "sleep 0.5; echo slow >> order.txt" } },
-      "text/event-stream",
-    );
-    const reader = slow.body!.pipeThrough(new TextDecoderStream()).getReader();
-    let seen = "";
-    while (!seen.includes("event: started")) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      seen += value;
-    }
+    const { reader } = await startStreamedBash(sandbox, { command: "sleep 0.5; echo slow >> order.txt" });
     // The slow call is running now; this one must wait for it.
     const quick = await bash(sandbox, "echo quick >> order.txt");
     expect(quick.isError).toBe(false);
-    while (!(await reader.read()).done) {}
+    await readRest(reader);
     const order = await bash(sandbox, "cat order.txt");
     expect(order.text).toBe("slow\nquick\n");
   });
+});
+
+describe("heartbeats", () => {
+  const streams = [
+    { format: "text/event-stream", heartbeat: "event: heartbeat" },
+    { format: "application/x-ndjson", heartbeat: '{"event":"heartbeat"}' },
+  ] as const;
+
+  function kindsOf(text: string, format: (typeof streams)[number]["format"]): string[] {
+    if (format === "text/event-stream") return sseEvents(text).map((e) => e.event);
+    return text
+      .trim()
+      .split("\n")
+      .map((line) => (JSON.parse(line) as { event: string }).event);
+  }
+
+  for (const { format, heartbeat } of streams) {
+    test(`${format}: a long call sends heartbeats between its started and result events`, async () => {
+      const sandbox = await createSandbox();
+      // Production sends one every 10 s; this object sends them every 100 ms.
+      await runInDurableObject(sandboxStub(sandbox.id), (instance) => {
+        instance.streamOptions = { heartbeatIntervalMs: 100 };
+      });
+      // The command waits for a file the test creates only once a heartbeat has arrived after
+      // `started`: heartbeats are seen during the call whatever the machine's pace.
+      const { response, reader, head } = await startStreamedBash(
+        sandbox,
+        { command: "until [ -f go ]; do sleep 0.05; done; echo went", timeout_ms: 10_000 },
+        format,
+      );
+      expect(response.headers.get("content-type")).toContain(format);
+      let text = head + (await readUntil(reader, heartbeat));
+      const go = await call(`/v1/sandboxes/${sandbox.id}/files/workspace/go`, sandbox.token, {
+        method: "PUT",
+        body: "",
+      });
+      expect(go.status).toBe(201);
+      text += await readRest(reader);
+
+      const kinds = kindsOf(text, format);
+      expect(kinds.filter((kind) => kind !== "heartbeat")).toEqual(["started", "output", "result", "done"]);
+      const during = kinds.slice(kinds.indexOf("started") + 1, kinds.indexOf("result"));
+      expect(during).toContain("heartbeat");
+      expect(text).toContain("went");
+    });
+  }
 });

@@ -4,6 +4,7 @@ import { describe, expect, test } from "vitest";
 import type { GatewayAttachment } from "../../durable-objects/tunnel-relay/gateway-connection.ts";
 import { MAX_TRACES, SESSION_IDLE_MS } from "../../durable-objects/tunnel-relay/storage.ts";
 import { TraceStore } from "../../durable-objects/tunnel-relay/trace-store.ts";
+import { WriteBehind } from "../../durable-objects/tunnel-relay/write-behind.ts";
 import { admin, agentFetch, createTunnel, initializeBody, POST_JSON, warmUpEdge, within } from "./tunnel-fixtures.ts";
 import { SimGateway } from "./tunnel-sim-gateway.ts";
 
@@ -14,7 +15,8 @@ describe("bounded retention", () => {
     const tunnel = await createTunnel();
     const stub = env.TUNNEL_RELAY.getByName(tunnel.name);
     const ids = await runInDurableObject(stub, (_instance, state) => {
-      const traces = new TraceStore(state.storage.sql);
+      const writes = new WriteBehind(state.storage);
+      const traces = new TraceStore(state.storage.sql, writes);
       for (let i = 0; i < MAX_TRACES + 20; i++) {
         traces.add({
           at: i,
@@ -32,6 +34,7 @@ describe("bounded retention", () => {
           error: null,
         });
       }
+      writes.flush();
       return {
         count: traces.count(),
         newest: traces.recent(1)[0]?.rpcMethod,

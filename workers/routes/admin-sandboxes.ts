@@ -1,9 +1,9 @@
 import { Hono } from "hono";
 import { registry } from "../../durable-objects/registry.ts";
+import { noSuchSandbox } from "../../durable-objects/sandbox/caller.ts";
 import { SANDBOX_ID_PATTERN } from "../../durable-objects/sandbox/options.ts";
-import { requireAdmin } from "../../src/auth/bearer.ts";
-import { TetherError } from "../../src/errors/tether-error.ts";
 import type { Env } from "../env.ts";
+import { adminOnly } from "./admin-only.ts";
 
 /**
  * Operators' view of sandboxes (`/admin/sandboxes`, admin token only): the list comes from the
@@ -14,14 +14,7 @@ export const adminSandboxesRoutes = new Hono<{ Bindings: Env }>();
 /** Sandboxes asked at once when listing: enough to be quick, few enough not to flood the runtime. */
 const LIST_CONCURRENCY = 16;
 
-adminSandboxesRoutes.use("/sandboxes", async (c, next) => {
-  requireAdmin(c.req.raw.headers, c.env.TETHER_ADMIN_TOKEN);
-  await next();
-});
-adminSandboxesRoutes.use("/sandboxes/*", async (c, next) => {
-  requireAdmin(c.req.raw.headers, c.env.TETHER_ADMIN_TOKEN);
-  await next();
-});
+adminOnly(adminSandboxesRoutes, "/sandboxes");
 
 adminSandboxesRoutes.get("/sandboxes", async (c) => {
   const entries = await registry(c.env).list("sandbox");
@@ -34,7 +27,7 @@ adminSandboxesRoutes.get("/sandboxes", async (c) => {
 adminSandboxesRoutes.get("/sandboxes/:id", async (c) => {
   const id = c.req.param("id");
   const details = SANDBOX_ID_PATTERN.test(id) ? await c.env.SANDBOX.get(c.env.SANDBOX.idFromName(id)).inspect() : null;
-  if (!details) throw new TetherError("not_found", "no such sandbox");
+  if (!details) throw noSuchSandbox();
   return c.json(details);
 });
 

@@ -1,11 +1,11 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { type ApiTokenInfo, registry } from "../../durable-objects/registry.ts";
-import { requireAdmin } from "../../src/auth/bearer.ts";
 import { TetherError } from "../../src/errors/tether-error.ts";
 import { readJsonBody } from "../../src/http/read-bounded-body.ts";
-import { formatIssues } from "../../src/sandbox/tools/format-issues.ts";
+import { parseInput } from "../../src/validation/parse-input.ts";
 import type { Env } from "../env.ts";
+import { adminOnly } from "./admin-only.ts";
 
 /**
  * API tokens (`/admin/tokens`, admin token only): operators mint one per orchestrator; it may create
@@ -15,21 +15,12 @@ export const adminTokensRoutes = new Hono<{ Bindings: Env }>();
 
 const CreateTokenSchema = z.object({ label: z.string().min(1).max(200) }).strict();
 
-adminTokensRoutes.use("/tokens", async (c, next) => {
-  requireAdmin(c.req.raw.headers, c.env.TETHER_ADMIN_TOKEN);
-  await next();
-});
-adminTokensRoutes.use("/tokens/*", async (c, next) => {
-  requireAdmin(c.req.raw.headers, c.env.TETHER_ADMIN_TOKEN);
-  await next();
-});
+adminOnly(adminTokensRoutes, "/tokens");
 
 adminTokensRoutes.post("/tokens", async (c) => {
   const body = await readJsonBody(c.req.raw, 16 * 1024, "token request");
-  const parsed = CreateTokenSchema.safeParse(body, { reportInput: true });
-  if (!parsed.success)
-    throw new TetherError("bad_request", `invalid token request: ${formatIssues(parsed.error.issues)}`);
-  const created = await registry(c.env).createApiToken(parsed.data.label);
+  const { label } = parseInput(CreateTokenSchema, body, "token request");
+  const created = await registry(c.env).createApiToken(label);
   return c.json({ ...toJson(created), token: created.token }, 201);
 });
 

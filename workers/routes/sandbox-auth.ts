@@ -1,8 +1,7 @@
 import { registry } from "../../durable-objects/registry.ts";
-import type { Caller } from "../../durable-objects/sandbox/caller.ts";
+import { type Caller, noSuchSandbox } from "../../durable-objects/sandbox/caller.ts";
 import { bearerToken, unauthorized } from "../../src/auth/bearer.ts";
 import { hashToken, parseToken, timingSafeEqual } from "../../src/auth/tokens.ts";
-import { TetherError } from "../../src/errors/tether-error.ts";
 import type { Env } from "../env.ts";
 
 /**
@@ -34,10 +33,6 @@ export async function creatorCaller(headers: Headers, env: Env): Promise<Caller>
   if (parsed?.kind === "api") return { kind: "api", tokenId: await apiTokenId(token, env) };
   if (parsed?.kind === "sb") throw unauthorized("a sandbox token cannot create sandboxes: use an API token");
   throw unauthorized("invalid token: creating sandboxes needs the admin token or an API token");
-}
-
-export function noSuchSandbox(): TetherError {
-  return new TetherError("not_found", "no such sandbox");
 }
 
 function isAdmin(token: string, env: Env): boolean {

@@ -1,5 +1,5 @@
 import { type Context, Hono } from "hono";
-import type { Caller } from "../../durable-objects/sandbox/caller.ts";
+import { type Caller, noSuchSandbox } from "../../durable-objects/sandbox/caller.ts";
 import {
   CreateSandboxSchema,
   generateSandboxId,
@@ -13,9 +13,9 @@ import { TetherError } from "../../src/errors/tether-error.ts";
 import { readJsonBody } from "../../src/http/read-bounded-body.ts";
 import { parseToolCallBody, TOOL_CALL_BODY_LIMIT } from "../../src/sandbox/tool-calls/request-body.ts";
 import { negotiateToolCallsFormat } from "../../src/sandbox/tool-calls/respond.ts";
-import { formatIssues } from "../../src/sandbox/tools/format-issues.ts";
+import { parseInput } from "../../src/validation/parse-input.ts";
 import type { Env } from "../env.ts";
-import { creatorCaller, noSuchSandbox, sandboxCaller } from "./sandbox-auth.ts";
+import { creatorCaller, sandboxCaller } from "./sandbox-auth.ts";
 
 /**
  * The sandbox API (`/v1/sandboxes`). The edge authenticates, validates the request and hands it to
@@ -30,10 +30,7 @@ export const sandboxesRoutes = new Hono<App>();
 sandboxesRoutes.post("/", async (c) => {
   const caller = await creatorCaller(c.req.raw.headers, c.env);
   const body = await readJsonBody(c.req.raw, MAX_CREATE_BODY_BYTES, "create body");
-  const parsed = CreateSandboxSchema.safeParse(body, { reportInput: true });
-  if (!parsed.success)
-    throw new TetherError("bad_request", `invalid sandbox request: ${formatIssues(parsed.error.issues)}`);
-  const settings = resolveSettings(parsed.data, generateSandboxId);
+  const settings = resolveSettings(parseInput(CreateSandboxSchema, body, "sandbox request"), generateSandboxId);
   const outcome = unwrap(await stub(c, settings.id).create(caller, settings));
   return c.json(
     {

@@ -62,6 +62,7 @@ export interface BashRunInput {
   command: string;
   /** Start from a fresh shell (cwd, variables and functions reset) before running `command`. */
   restart?: boolean;
+  /** Wall-clock limit for this call; the session's default applies when absent. */
   timeout_ms?: number;
 }
 
@@ -69,13 +70,16 @@ export interface BashRunResult {
   stdout: string;
   stderr: string;
   exitCode: number;
-  /** True when output was cut at the cap (the cut stream carries a marker). */
+  /** True when stdout or stderr was cut at the session's output cap (the cut stream carries a marker). */
   truncated: boolean;
-  /** Set when the command was stopped: by the timeout or by an execution limit. */
+  /** Set when the command could not run to completion: stopped by the timeout or an execution limit. */
   failure?: RunFailure;
 }
 
-export type OutputListener = (stream: "stdout" | "stderr", text: string) => void;
+export type OutputStream = "stdout" | "stderr";
+
+/** Receives output chunks as a command (or any tool) produces them, so callers can stream them before the result. */
+export type OutputListener = (stream: OutputStream, text: string) => void;
 
 /** Shell state for inspection: names only, never values. */
 export interface ShellDescription {

@@ -51,6 +51,7 @@ export interface RunCodeResult {
   stderr: string;
   /** The returned value, parsed from JSON; absent when the code returned undefined or failed. */
   result?: unknown;
+  /** The uncaught error, syntax error or timeout that ended the code, as text. */
   error?: string;
   timedOut: boolean;
   /** URLs the code tried to fetch and the allow list refused, in order. */

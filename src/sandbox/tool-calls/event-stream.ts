@@ -7,6 +7,7 @@ import type { ToolCallEvent, ToolCallStreamEvent } from "./events.ts";
 export const HEARTBEAT_INTERVAL_MS = 10_000;
 
 export interface EventStreamOptions {
+  /** HEARTBEAT_INTERVAL_MS unless given (tests shorten it to see heartbeats without waiting 10 s). */
   heartbeatIntervalMs?: number;
 }
 

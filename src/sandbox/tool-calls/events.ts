@@ -34,6 +34,12 @@ export const ToolCallEventSchema = z.discriminatedUnion("event", [
   z.object({ event: z.literal("done") }),
 ]);
 export type ToolCallEvent = z.infer<typeof ToolCallEventSchema>;
+export type ToolResultEvent = Extract<ToolCallEvent, { event: "result" }>;
+
+/** A result's text blocks as one string. */
+export function resultText(event: ToolResultEvent): string {
+  return event.result.content.map((c) => c.text).join("");
+}
 
 /** Streams (SSE, NDJSON) also carry keep-alives, so idle connections are not cut during long calls. */
 export const HeartbeatEventSchema = z.object({ event: z.literal("heartbeat") });

@@ -1,5 +1,5 @@
 import { TetherError } from "../../errors/tether-error.ts";
-import { formatIssues } from "../tools/format-issues.ts";
+import { parseInput } from "../../validation/parse-input.ts";
 import { type ToolUseBlock, ToolUseBlockSchema } from "./tool-use-block.ts";
 
 /**
@@ -36,15 +36,9 @@ export function parseToolCallBody(body: unknown): ToolUseBlock[] {
 }
 
 function parseBlock(value: unknown, where: string): ToolUseBlock {
+  const what = `tool_use block${where ? ` at ${where}` : ""}`;
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new TetherError("bad_request", `invalid tool_use block${where ? ` at ${where}` : ""}: expected an object`);
+    throw new TetherError("bad_request", `invalid ${what}: expected an object`);
   }
-  const parsed = ToolUseBlockSchema.safeParse(value, { reportInput: true });
-  if (!parsed.success) {
-    throw new TetherError(
-      "bad_request",
-      `invalid tool_use block${where ? ` at ${where}` : ""}: ${formatIssues(parsed.error.issues)}`,
-    );
-  }
-  return parsed.data;
+  return parseInput(ToolUseBlockSchema, value, what);
 }

@@ -8,11 +8,6 @@ export function encodeSseEvent(event: ToolCallStreamEvent): string {
   return `event: ${event.event}\ndata: ${JSON.stringify(event)}\n\n`;
 }
 
-/** The keep-alive message; also emitted by toSseStream on its own. */
-export function sseHeartbeat(): string {
-  return encodeSseEvent({ event: "heartbeat" });
-}
-
 /** The `text/event-stream` answer, with heartbeats. */
 export function toSseStream(
   events: AsyncIterable<ToolCallEvent>,

@@ -1,12 +1,12 @@
 import { z } from "zod";
 import { TetherError } from "../../errors/tether-error.ts";
-import { PathSchema, readTextFile, resolveToolPath, writeTextFile } from "./files.ts";
+import { FilePathSchema, readTextFile, resolveToolPath, writeTextFile } from "./files.ts";
 import { snippetAround } from "./line-view.ts";
 import { countNewlines, findOccurrences, formatLineList, replaceLiteral } from "./replace-text.ts";
 import { defineTool } from "./tool.ts";
 
 export const EditInputSchema = z.object({
-  file_path: PathSchema.describe("Absolute path, or relative to /workspace"),
+  file_path: FilePathSchema,
   old_string: z.string().describe("Exact text to replace, including whitespace and indentation"),
   new_string: z.string().describe("Text to put in its place"),
   replace_all: z.boolean().optional().describe("Replace every occurrence instead of requiring exactly one"),

@@ -6,6 +6,9 @@ import { WORKDIR } from "./context.ts";
 /** A path argument as Claude sends it: absolute, or relative to the working directory. */
 export const PathSchema = z.string().min(1, "must not be empty");
 
+/** The file a tool works on, described to Claude the same way by every tool. */
+export const FilePathSchema = PathSchema.describe("Absolute path, or relative to /workspace");
+
 /** Absolute, normalised form of a tool's path argument (relative paths start at /workspace). */
 export function resolveToolPath(fs: IFileSystem, path: string): string {
   return fs.resolvePath(WORKDIR, path);

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { looksBinary, PathSchema, readTextFile, resolveToolPath } from "./files.ts";
+import { FilePathSchema, looksBinary, readTextFile, resolveToolPath } from "./files.ts";
 import { numberLines, selectRange, splitLines, ViewRangeSchema } from "./line-view.ts";
 import { defineTool } from "./tool.ts";
 import { KIB } from "./truncate.ts";
@@ -8,7 +8,7 @@ import { KIB } from "./truncate.ts";
 export const READ_MAX_BYTES = 256 * KIB;
 
 export const ReadInputSchema = z.object({
-  file_path: PathSchema.describe("Absolute path, or relative to /workspace"),
+  file_path: FilePathSchema,
   view_range: ViewRangeSchema.optional().describe("[start_line, end_line], 1-based; end_line -1 reads to the end"),
 });
 export type ReadInput = z.infer<typeof ReadInputSchema>;

@@ -43,7 +43,7 @@ export const runCodeTool = defineTool({
 /** What follows the console output: refused requests, then the error or the returned value. */
 function trailer(result: RunCodeResult): string | undefined {
   const lines: string[] = [];
-  if (result.networkRefused?.length) {
+  if (result.networkRefused.length > 0) {
     lines.push(`network refused (not in the sandbox's network.allow list): ${result.networkRefused.join(", ")}`);
   }
   if (result.error) lines.push(`error: ${result.error}`);

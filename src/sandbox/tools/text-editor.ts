@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { PathSchema } from "./files.ts";
+import { FilePathSchema } from "./files.ts";
 import { ViewRangeSchema } from "./line-view.ts";
 import { createFile, insertLines, replaceUnique, viewPath } from "./text-editor-commands.ts";
 import { defineTool } from "./tool.ts";
@@ -11,7 +11,7 @@ import { defineTool } from "./tool.ts";
  */
 const TextEditorFlatSchema = z.object({
   command: z.enum(["view", "create", "str_replace", "insert"]),
-  path: PathSchema.describe("Absolute path, or relative to /workspace"),
+  path: FilePathSchema,
   view_range: ViewRangeSchema.optional().describe("view: [start_line, end_line], 1-based; -1 = end of file"),
   max_characters: z.int().positive().optional().describe("view: cap on the characters shown"),
   file_text: z.string().optional().describe("create: content of the new file"),

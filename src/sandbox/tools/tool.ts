@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import { type ErrorCode, isTetherError } from "../../errors/tether-error.ts";
+import { formatIssues } from "../../validation/format-issues.ts";
 import type { OutputListener, ToolContext } from "./context.ts";
-import { formatIssues } from "./format-issues.ts";
 
 /**
  * Why a tool call ended in an `is_error` result: the input did not validate, the tool does not exist,

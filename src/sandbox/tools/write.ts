@@ -1,11 +1,11 @@
 import { z } from "zod";
 import { TetherError } from "../../errors/tether-error.ts";
-import { PathSchema, resolveToolPath, statOrNull, writeTextFile } from "./files.ts";
+import { FilePathSchema, resolveToolPath, statOrNull, writeTextFile } from "./files.ts";
 import { defineTool } from "./tool.ts";
 import { byteLength } from "./truncate.ts";
 
 export const WriteInputSchema = z.object({
-  file_path: PathSchema.describe("Absolute path, or relative to /workspace"),
+  file_path: FilePathSchema,
   content: z.string().describe("The whole new content of the file"),
 });
 export type WriteInput = z.infer<typeof WriteInputSchema>;
