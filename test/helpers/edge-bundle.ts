@@ -11,7 +11,8 @@
  *   .build-lock/pid     held (mkdir is atomic) by the one process building; others wait for it
  * An entry is reused while every file it lists still has the same content, so editing code the
  * edge does not import (the gateway, the CLI) does not force a rebuild. A new import can only
- * appear through an edit to a listed file, so the check cannot miss one.
+ * appear through an edit to a listed file (imports name their files with explicit extensions, so
+ * a new file cannot silently take over an existing import).
  */
 import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
