@@ -11,17 +11,18 @@ import { runToolCalls } from "../src/sandbox/tool-calls/run-tool-calls.ts";
 import type { ToolUseBlock } from "../src/sandbox/tool-calls/tool-use-block.ts";
 import { mcpTools } from "../src/sandbox/tools/registry.ts";
 import type { Env } from "../workers/env.ts";
-import { registry } from "./registry.ts";
 import { type Caller, noSuchSandbox } from "./sandbox/caller.ts";
 import { EventChannel } from "./sandbox/event-channel.ts";
 import { handleMcpRequest } from "./sandbox/mcp-face.ts";
 import { MetaStore, type SandboxMeta } from "./sandbox/meta-store.ts";
 import type { SandboxSettings } from "./sandbox/options.ts";
 import { SerialQueue } from "./sandbox/queue.ts";
+import { RegistryLink } from "./sandbox/registry-link.ts";
 import { openRuntime, type SandboxRuntime } from "./sandbox/runtime.ts";
 import { asHttpError, deleteFile, getFile, type PutResult, putFile, writeInitialFiles } from "./sandbox/staging.ts";
 import { type SandboxDetails, type SandboxSummary, sandboxDetails, sandboxSummary } from "./sandbox/status.ts";
 import { TraceLog } from "./sandbox/trace.ts";
+import { WriteBehind } from "./tunnel-relay/write-behind.ts";
 
 export interface CreateOutcome {
   created: boolean;
@@ -40,19 +41,24 @@ export interface CreateOutcome {
  *   fs_nodes, fs_chunks, fs_meta, fs_pending   the filesystem (src/sandbox/fs/schema.ts)
  *   shell_state                    cwd, exported variables, functions (src/sandbox/bash/shell-state.ts)
  *   alarm                          when to check for expiry
- * Only what cannot outlive the object is in memory: the runtime built over that storage, and the
- * tool calls running or waiting (`#queue`, `#inflight`), which an eviction ends anyway.
+ * Only what cannot outlive the object is in memory: the runtime built over that storage, the
+ * tool calls running or waiting (`#queue`, `#inflight`), which an eviction ends anyway, and
+ * bookkeeping written behind (`#writes`: the trace and last activity reach SQLite at most a second
+ * after a call, so no call waits for them; an eviction loses at most that second of them).
  *
  * Lifecycle: `create` writes sandbox_meta (its presence is what "exists" means) and arms an alarm
  * for the TTL of inactivity. Every admitted call is activity. The alarm destroys a sandbox idle for
  * its TTL (re-arming itself otherwise); `destroy` and expiry delete all storage, the alarm, and
- * the Registry entry, after which every call answers 404 until the id is created again. After
- * eviction nothing is lost: the runtime (filesystem, shell, tools) is rebuilt from storage on the
- * next call. Tool calls from every caller (HTTP and MCP) run one at a time through `#queue`.
+ * the Registry entry, after which every call answers 404 until the id is created again (the
+ * Registry entry is added in the background: sandbox/registry-link.ts). After eviction nothing
+ * that matters is lost: the runtime (filesystem, shell, tools) is rebuilt from storage on the next
+ * call. Tool calls from every caller (HTTP and MCP) run one at a time through `#queue`.
  */
 export class Sandbox extends DurableObject<Env> {
+  readonly #writes: WriteBehind;
   readonly #meta: MetaStore;
   readonly #trace: TraceLog;
+  readonly #registry: RegistryLink;
   readonly #queue = new SerialQueue();
   /** Aborts the runs in flight when the sandbox is destroyed under them. */
   readonly #inflight = new Set<AbortController>();
@@ -67,8 +73,10 @@ export class Sandbox extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.#meta = new MetaStore(ctx.storage.sql);
-    this.#trace = new TraceLog(ctx.storage.sql);
+    this.#writes = new WriteBehind(ctx.storage);
+    this.#meta = new MetaStore(ctx.storage.sql, this.#writes);
+    this.#trace = new TraceLog(ctx.storage.sql, this.#writes);
+    this.#registry = new RegistryLink(env);
   }
 
   // ---- lifecycle ----
@@ -96,7 +104,10 @@ export class Sandbox extends DurableObject<Env> {
     });
   }
 
-  /** Expiry: destroys a sandbox idle for its TTL; otherwise re-arms for when it would be. */
+  /**
+   * Expiry: destroys a sandbox idle for its TTL; otherwise re-arms for when it would be. Activity
+   * never moves the alarm itself (that would be a write per call): the alarm re-arms lazily here.
+   */
   override async alarm(): Promise<void> {
     const meta = this.#meta.reload();
     if (!meta) return;
@@ -209,13 +220,20 @@ export class Sandbox extends DurableObject<Env> {
 
   // ---- internals ----
 
+  /**
+   * The token is minted and hashed before anything is written: from the first write on, nothing
+   * is awaited but storage, so a new sandbox's rows are written in one run.
+   */
   async #create(caller: Caller, settings: SandboxSettings): Promise<CreateOutcome> {
+    const token = newToken("sb", settings.id);
+    const tokenHash = await hashToken(token);
     const now = Date.now();
     const existing = this.#meta.load();
     if (existing) {
       if (!this.#permits(caller, existing)) throw new TetherError("conflict", `sandbox id "${settings.id}" is taken`);
       this.#meta.touch(now);
-      return { created: false, token: await this.#issueToken(existing.id, now), ttlSeconds: existing.ttlSeconds };
+      this.#meta.addToken(tokenHash, now);
+      return { created: false, token, ttlSeconds: existing.ttlSeconds };
     }
     if (caller.kind === "sandbox") throw unauthorized("a sandbox token cannot create sandboxes");
     const meta = this.#meta.create(settings, caller.kind === "api" ? caller.tokenId : null, now);
@@ -227,9 +245,9 @@ export class Sandbox extends DurableObject<Env> {
       const cause = asHttpError(error);
       throw isTetherError(cause) ? new TetherError(cause.code, `initial files: ${cause.message}`) : cause;
     }
-    const token = await this.#issueToken(meta.id, now);
+    this.#meta.addToken(tokenHash, now);
     await this.ctx.storage.setAlarm(now + meta.ttlSeconds * 1000);
-    await registry(this.env).add("sandbox", meta.id);
+    this.#registry.add(meta.id);
     return { created: true, token, ttlSeconds: meta.ttlSeconds };
   }
 
@@ -242,6 +260,7 @@ export class Sandbox extends DurableObject<Env> {
       throw caller.kind === "sandbox" ? unauthorized("invalid sandbox token") : noSuchSandbox();
     }
     this.#meta.touch(Date.now());
+    this.#registry.retry();
     return meta;
   }
 
@@ -256,12 +275,6 @@ export class Sandbox extends DurableObject<Env> {
     }
   }
 
-  async #issueToken(id: string, now: number): Promise<string> {
-    const token = newToken("sb", id);
-    this.#meta.addToken(await hashToken(token), now);
-    return token;
-  }
-
   #open(meta: SandboxMeta): SandboxRuntime {
     this.#runtime ??= openRuntime(this.ctx, this.env, meta);
     return this.#runtime;
@@ -273,9 +286,10 @@ export class Sandbox extends DurableObject<Env> {
     this.#generation++;
     for (const abort of this.#inflight) abort.abort();
     this.#runtime = undefined;
+    this.#writes.discard();
     this.#meta.forget();
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
-    if (id) await registry(this.env).remove("sandbox", id);
+    if (id) await this.#registry.remove(id);
   }
 }

@@ -1,4 +1,5 @@
 import { all, ensureSchema, first, run } from "../../src/storage/sql.ts";
+import type { BufferedWrites, WriteBehind } from "../tunnel-relay/write-behind.ts";
 import type { SandboxSettings } from "./options.ts";
 
 /**
@@ -14,6 +15,11 @@ import type { SandboxSettings } from "./options.ts";
  *
  * The schema is created by `create` only: asking about a sandbox that does not exist must not leave
  * empty tables behind in an object nobody created.
+ *
+ * The record and the token hashes are read once per wake and kept in memory (every change goes
+ * through this class, so the copies stay exact): admitting a call costs no SQL. Last activity is
+ * written behind (../tunnel-relay/write-behind.ts): a call never waits for that write, and an
+ * eviction loses at most the last second of it, which only shortens the TTL by as much.
  */
 const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS sandbox_meta (
@@ -44,15 +50,21 @@ interface MetaRow {
   creator: string | null;
 }
 
-/** Activity is persisted at most this often (the TTL is counted in seconds, not milliseconds). */
-const ACTIVITY_WRITE_INTERVAL_MS = 1_000;
+/** Activity is recorded to the second (the TTL is counted in seconds, not milliseconds). */
+const ACTIVITY_RESOLUTION_MS = 1_000;
 
-export class MetaStore {
+export class MetaStore implements BufferedWrites {
   readonly #sql: SqlStorage;
+  readonly #writes: WriteBehind;
   #meta: SandboxMeta | null | undefined;
+  #tokens: Set<string> | undefined;
+  /** A last activity newer than the stored one is waiting to be written. */
+  #activityPending = false;
 
-  constructor(sql: SqlStorage) {
+  constructor(sql: SqlStorage, writes: WriteBehind) {
     this.#sql = sql;
+    this.#writes = writes;
+    writes.add(this);
   }
 
   /** The sandbox's record, or null when it does not exist (never created, or destroyed). */
@@ -64,9 +76,14 @@ export class MetaStore {
     return this.#meta;
   }
 
-  /** Reads the record from storage again (the alarm must not trust a cached last activity). */
+  /**
+   * Reads the record from storage again, pending activity written first (the alarm decides on
+   * what storage says, which is also what survives an eviction).
+   */
   reload(): SandboxMeta | null {
+    this.#writes.flush();
     this.#meta = undefined;
+    this.#tokens = undefined;
     return this.load();
   }
 
@@ -86,28 +103,48 @@ export class MetaStore {
       creator,
     );
     this.#meta = { id, createdAt: now, lastActivity: now, ttlSeconds, quotaBytes, networkAllow, env, creator };
+    this.#tokens = new Set();
     return this.#meta;
   }
 
-  /** Records activity at `now` (the alarm measures the TTL from the last one). */
+  /** Records activity at `now` (the alarm measures the TTL from the last one); written behind. */
   touch(now: number): void {
     const meta = this.load();
-    if (!meta || now - meta.lastActivity < ACTIVITY_WRITE_INTERVAL_MS) return;
-    run(this.#sql, "UPDATE sandbox_meta SET last_activity = ?", now);
+    if (!meta || now - meta.lastActivity < ACTIVITY_RESOLUTION_MS) return;
     meta.lastActivity = now;
+    this.#activityPending = true;
+    this.#writes.buffered();
   }
 
   addToken(hash: string, now: number): void {
     run(this.#sql, "INSERT OR IGNORE INTO sandbox_tokens VALUES (?, ?)", hash, now);
+    this.#tokens?.add(hash);
   }
 
   hasToken(hash: string): boolean {
-    return all(this.#sql, "SELECT 1 FROM sandbox_tokens WHERE hash = ?", hash).length > 0;
+    this.#tokens ??= new Set(
+      all<{ hash: string }>(this.#sql, "SELECT hash FROM sandbox_tokens").map((row) => row.hash),
+    );
+    return this.#tokens.has(hash);
+  }
+
+  hasPending(): boolean {
+    return this.#activityPending;
+  }
+
+  writePending(): void {
+    if (this.#meta) run(this.#sql, "UPDATE sandbox_meta SET last_activity = ?", this.#meta.lastActivity);
+  }
+
+  clearPending(): void {
+    this.#activityPending = false;
   }
 
   /** Forgets the cached record (after the storage was deleted). */
   forget(): void {
     this.#meta = null;
+    this.#tokens = undefined;
+    this.#activityPending = false;
   }
 }
 

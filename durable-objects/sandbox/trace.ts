@@ -1,4 +1,5 @@
 import { all, ensureSchema, run } from "../../src/storage/sql.ts";
+import type { BufferedWrites, WriteBehind } from "../tunnel-relay/write-behind.ts";
 
 /**
  * The recent tool-call trace operators see in `GET /admin/sandboxes/:id`: one row per finished tool
@@ -6,8 +7,16 @@ import { all, ensureSchema, run } from "../../src/storage/sql.ts";
  *
  * Storage: sandbox_trace(seq, at, tool_use_id, tool, duration_ms, bytes, error) — `bytes` is the
  * size of the result text returned to the caller; `error` is the first line of an is_error result.
+ *
+ * Rows are written behind (../tunnel-relay/write-behind.ts): `record` buffers the entry and the
+ * buffer reaches SQLite in one transaction at most a second later (or once FLUSH_ROWS are
+ * waiting), so a tool call's answer never waits for its own trace to reach disk. `recent` merges
+ * the buffer in, so operators see every call at once; an eviction loses at most the last second.
  */
 export const TRACE_RETENTION = 200;
+
+/** A buffer this full is written at once instead of waiting for the timer. */
+const FLUSH_ROWS = 100;
 
 const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS sandbox_trace (
@@ -26,11 +35,16 @@ export interface TraceEntry {
 
 const MAX_ERROR_CHARS = 300;
 
-export class TraceLog {
+export class TraceLog implements BufferedWrites {
   readonly #sql: SqlStorage;
+  readonly #writes: WriteBehind;
+  /** Entries not yet written, oldest first. */
+  #pending: TraceEntry[] = [];
 
-  constructor(sql: SqlStorage) {
+  constructor(sql: SqlStorage, writes: WriteBehind) {
     this.#sql = sql;
+    this.#writes = writes;
+    writes.add(this);
   }
 
   init(): void {
@@ -38,28 +52,51 @@ export class TraceLog {
   }
 
   record(entry: TraceEntry): void {
-    const error = entry.error === null ? null : firstLine(entry.error);
-    run(
-      this.#sql,
-      "INSERT INTO sandbox_trace (at, tool_use_id, tool, duration_ms, bytes, error) VALUES (?, ?, ?, ?, ?, ?)",
-      entry.at,
-      entry.toolUseId,
-      entry.tool,
-      Math.round(entry.durationMs),
-      entry.bytes,
-      error,
-    );
+    this.#pending.push({
+      ...entry,
+      durationMs: Math.round(entry.durationMs),
+      error: entry.error === null ? null : firstLine(entry.error),
+    });
+    // Older ones would be pruned by the flush anyway: the buffer never outgrows the retention.
+    if (this.#pending.length > TRACE_RETENTION) this.#pending.shift();
+    this.#writes.buffered(this.#pending.length >= FLUSH_ROWS);
+  }
+
+  hasPending(): boolean {
+    return this.#pending.length > 0;
+  }
+
+  writePending(): void {
+    for (const entry of this.#pending) {
+      run(
+        this.#sql,
+        "INSERT INTO sandbox_trace (at, tool_use_id, tool, duration_ms, bytes, error) VALUES (?, ?, ?, ?, ?, ?)",
+        entry.at,
+        entry.toolUseId,
+        entry.tool,
+        entry.durationMs,
+        entry.bytes,
+        entry.error,
+      );
+    }
     run(this.#sql, "DELETE FROM sandbox_trace WHERE seq <= (SELECT MAX(seq) FROM sandbox_trace) - ?", TRACE_RETENTION);
   }
 
-  /** Newest first. */
+  clearPending(): void {
+    this.#pending = [];
+  }
+
+  /** Newest first, buffered entries included. */
   recent(limit = TRACE_RETENTION): TraceEntry[] {
-    return all<TraceEntry>(
+    const buffered = this.#pending.slice(-limit).reverse();
+    if (buffered.length >= limit) return buffered;
+    const stored = all<TraceEntry>(
       this.#sql,
       `SELECT at, tool_use_id AS toolUseId, tool, duration_ms AS durationMs, bytes, error
        FROM sandbox_trace ORDER BY seq DESC LIMIT ?`,
-      limit,
+      limit - buffered.length,
     );
+    return [...buffered, ...stored];
   }
 }
 

@@ -18,8 +18,13 @@ const HOP_BY_HOP = new Set([
 ]);
 
 function dropped(headers: Headers): (name: string) => boolean {
+  return droppedWith(headers.get("connection"));
+}
+
+/** Drops hop-by-hop headers, those a Connection header lists, and Content-Length (names in lower case). */
+function droppedWith(connection: string | null): (name: string) => boolean {
   const listed = new Set(
-    (headers.get("connection") ?? "")
+    (connection ?? "")
       .split(",")
       .map((name) => name.trim().toLowerCase())
       .filter(Boolean),
@@ -42,11 +47,17 @@ export function upstreamRequestHeaders(headers: Headers, tokenInAuthorization: b
   return list;
 }
 
-/** Response headers for the agent, from the gateway's Head. */
-export function agentResponseHeaders(list: HeaderList): Headers {
-  const headers = new Headers();
-  for (const [name, value] of list) headers.append(name, value);
-  const isDropped = dropped(headers);
-  for (const name of [...headers.keys()]) if (isDropped(name)) headers.delete(name);
-  return headers;
+/**
+ * Response headers for the agent, from the gateway's Head, as pairs: a Response takes them as they
+ * are, and building a Headers object first would cost a second conversion per call.
+ */
+export function agentResponseHeaders(list: HeaderList): HeaderList {
+  const isDropped = droppedWith(headerValue(list, "connection"));
+  return list.filter(([name]) => !isDropped(name.toLowerCase()));
+}
+
+/** The first value of a header in a list (`name` in lower case), or null. */
+export function headerValue(list: HeaderList, name: string): string | null {
+  for (const [key, value] of list) if (key.toLowerCase() === name) return value;
+  return null;
 }

@@ -19,16 +19,22 @@ export interface GatewayAttachment {
    * for an old stream can never be mistaken for a new one.
    */
   streamCeiling: number;
-  /** True while streams are open. A restarted relay that finds it set knows streams were lost. */
+  /**
+   * True while streams are open (cleared IDLE_MARK_MS after the last one ended, so a steady flow
+   * of calls does not rewrite the attachment twice per call). A restarted relay that finds it set
+   * knows streams may have been lost and closes the socket (1012); the gateway reconnects at once.
+   */
   busy: boolean;
-  hello: { gatewayId: string; version: string; servers: GatewayServer[] } | null;
+  /** `features` is missing in attachments written before features existed. */
+  hello: { gatewayId: string; version: string; servers: GatewayServer[]; features?: string[] } | null;
   /** GoAway reason once the gateway drains: no new streams go to it. */
   draining: string | null;
 }
 
 /** The relay's side of one stream (implemented by RelayCall). */
 export interface StreamHandler {
-  onHead(head: Head): void;
+  /** Head; with `body`, a HeadBody (the whole response; no DATA or END follow). */
+  onHead(head: Head, body?: Uint8Array): void;
   onData(chunk: Uint8Array): void;
   onEnd(): void;
   onReset(reset: Reset): void;
@@ -57,6 +63,8 @@ export const CloseCode = {
 } as const;
 
 const STREAM_ID_BLOCK = 1 << 16;
+/** How long a socket without streams waits before its attachment says so (see `busy`). */
+const IDLE_MARK_MS = 1_000;
 /** serializeAttachment allows 16 KiB; the Hello's server list is the only unbounded part. */
 const MAX_ATTACHMENT_JSON = 12 * 1024;
 const REMEMBERED_CLOSED_STREAMS = 1024;
@@ -69,6 +77,7 @@ export class GatewayConnection {
   /** Streams this relay ended recently: late frames for them are dropped without an answer. */
   #closedStreams = new Set<number>();
   #closed = false;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(ws: WebSocket, attachment: GatewayAttachment) {
     this.ws = ws;
@@ -108,6 +117,11 @@ export class GatewayConnection {
     return this.hello?.servers.find((server) => server.name === name);
   }
 
+  /** Whether the gateway announced an optional protocol feature (Feature in src/protocol/version.ts). */
+  supports(feature: string): boolean {
+    return this.hello?.features?.includes(feature) ?? false;
+  }
+
   /** "" is the MCP endpoint; anything else must be a safe path the server's allowPaths admit. */
   allowsPath(name: string, path: string): boolean {
     const server = this.server(name);
@@ -117,7 +131,7 @@ export class GatewayConnection {
   setHello(hello: Hello): void {
     const next = {
       ...this.#attachment,
-      hello: { gatewayId: hello.gatewayId, version: hello.version, servers: hello.servers },
+      hello: { gatewayId: hello.gatewayId, version: hello.version, servers: hello.servers, features: hello.features },
     };
     if (JSON.stringify(next).length > MAX_ATTACHMENT_JSON) {
       throw new GatewayCloseError(CloseCode.protocol, "Hello too large: announce fewer servers or paths");
@@ -143,6 +157,12 @@ export class GatewayConnection {
   closeStream(id: number): void {
     if (!this.calls.delete(id)) return;
     this.#rememberClosed(id);
+    if (this.calls.size === 0 && this.#attachment.busy)
+      this.#idleTimer ??= setTimeout(() => this.#markIdle(), IDLE_MARK_MS);
+  }
+
+  #markIdle(): void {
+    this.#idleTimer = undefined;
     if (this.calls.size === 0 && this.#attachment.busy && this.isOpen)
       this.#persist({ ...this.#attachment, busy: false });
   }
@@ -178,6 +198,7 @@ export class GatewayConnection {
   /** Fails every stream on this connection and closes the socket (idempotent). */
   close(code: number, reason: string, error: TetherError): void {
     this.#closed = true;
+    clearTimeout(this.#idleTimer);
     this.failAll(error);
     try {
       this.ws.close(code, truncateReason(reason));

@@ -8,12 +8,13 @@ import {
   decodeCredit,
   decodeFrame,
   decodeJson,
+  decodeJsonBody,
   encodeJsonFrame,
   type Frame,
   FrameType,
 } from "../../src/protocol/frames.ts";
 import { GoAwaySchema, HeadSchema, HelloSchema, ResetSchema, type Welcome } from "../../src/protocol/messages.ts";
-import { PING, PONG, TUNNEL_PROTOCOL_VERSION } from "../../src/protocol/version.ts";
+import { Feature, PING, PONG, TUNNEL_PROTOCOL_VERSION } from "../../src/protocol/version.ts";
 import { CloseCode, GatewayCloseError, type GatewayConnection } from "./gateway-connection.ts";
 
 /** How often gateways send "ping"; answered by the hibernation auto-response without waking the relay. */
@@ -47,6 +48,7 @@ export function handleGatewayMessage(
       return;
     case FrameType.Welcome:
     case FrameType.Open:
+    case FrameType.OpenBody:
       throw protocolError(`frame 0x${frame.type.toString(16)} is only sent by the edge`);
     default:
       streamFrame(connection, frame);
@@ -65,7 +67,12 @@ function welcome(connection: GatewayConnection, frame: Frame, tunnel: string): v
   const names = hello.servers.map((server) => server.name);
   if (new Set(names).size !== names.length) throw protocolError("Hello lists a server name twice");
   connection.setHello(hello);
-  const answer: Welcome = { protocol: TUNNEL_PROTOCOL_VERSION, tunnel, pingIntervalMs: PING_INTERVAL_MS };
+  const answer: Welcome = {
+    protocol: TUNNEL_PROTOCOL_VERSION,
+    tunnel,
+    pingIntervalMs: PING_INTERVAL_MS,
+    features: [Feature.inlineBodies],
+  };
   connection.send(encodeJsonFrame(FrameType.Welcome, 0, answer));
 }
 
@@ -84,6 +91,11 @@ function streamFrame(connection: GatewayConnection, frame: Frame): void {
     case FrameType.Head:
       handler.onHead(decodeJson(frame, HeadSchema));
       return;
+    case FrameType.HeadBody: {
+      const { message, body } = decodeJsonBody(frame, HeadSchema);
+      handler.onHead(message, body);
+      return;
+    }
     case FrameType.Data:
       handler.onData(frame.payload);
       return;

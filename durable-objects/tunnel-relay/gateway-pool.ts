@@ -70,9 +70,13 @@ export class GatewayPool {
 
   /** The newest ready connection of a gateway process (a reconnect replaces an older socket). */
   forGateway(gatewayId: string): GatewayConnection | undefined {
-    return this.ready()
-      .filter((connection) => connection.hello?.gatewayId === gatewayId)
-      .sort((a, b) => b.connectedAt - a.connectedAt)[0];
+    let newest: GatewayConnection | undefined;
+    for (const ws of this.#ctx.getWebSockets(GATEWAY_TAG)) {
+      const connection = this.get(ws);
+      if (connection.hello?.gatewayId !== gatewayId || !connection.isReady) continue;
+      if (!newest || connection.connectedAt > newest.connectedAt) newest = connection;
+    }
+    return newest;
   }
 
   /** The least busy ready connection that serves `server` at `path`. */

@@ -6,11 +6,22 @@
  * so a plain result, the common case, costs one byte scan instead of a parse.
  */
 import { concatBytes } from "../../src/http/concat-bytes.ts";
+import { hasMediaType, JSON_CONTENT_TYPE } from "../../src/mcp/headers.ts";
 import { describeJsonRpcFailure } from "../../src/mcp/response-info.ts";
+import type { HeaderList } from "../../src/protocol/messages.ts";
+import { headerValue } from "./forward-headers.ts";
 
 /** How much of a JSON response is kept to find a JSON-RPC error for the trace. */
 const SNIFF_LIMIT = 64 * 1024;
 const MARKER = new TextEncoder().encode('rror"');
+
+/** A JSON body the trace may read (not compressed). */
+export function isPlainJson(headers: HeaderList): boolean {
+  return (
+    hasMediaType(headerValue(headers, "content-type"), JSON_CONTENT_TYPE) &&
+    headerValue(headers, "content-encoding") === null
+  );
+}
 
 /** The failure a whole JSON body describes, or null. */
 export function jsonFailure(body: Uint8Array): string | null {

@@ -1,9 +1,11 @@
 /**
  * One agent request relayed over one tunnel stream:
  *
- *   edge → gateway   Open, request body as DATA within the gateway's credit, END
+ *   edge → gateway   Open, request body as DATA within the gateway's credit, END;
+ *                    or OpenBody (a small body inline) to a gateway that announced inline bodies
  *   gateway → edge   Head → the agent's Response (its body is a TransformStream we write into),
- *                    DATA… (Credit granted back once written to the agent), END
+ *                    DATA… (Credit granted back once written to the agent), END;
+ *                    or HeadBody: the whole (small) response at once, a Response over its bytes
  *
  * The response is never buffered whole: DATA beyond the window we granted is a protocol error,
  * and credit is only granted for bytes the agent's stream accepted. Every path ends in `#finish`
@@ -18,25 +20,22 @@
 
 import { asTetherError } from "../../src/errors/error-response.ts";
 import { TetherError } from "../../src/errors/tether-error.ts";
-import { concatBytes } from "../../src/http/concat-bytes.ts";
-import { hasMediaType, JSON_CONTENT_TYPE, SSE_CONTENT_TYPE } from "../../src/mcp/headers.ts";
-import { describeJsonRpcFailure } from "../../src/mcp/response-info.ts";
-import { CreditWindow } from "../../src/protocol/credit-window.ts";
-import { encodeCreditFrame, encodeJsonFrame, FrameType } from "../../src/protocol/frames.ts";
-import type { Head, Open, Reset } from "../../src/protocol/messages.ts";
-import { sendBody } from "../../src/protocol/send-body.ts";
-import { INITIAL_STREAM_WINDOW } from "../../src/protocol/version.ts";
-import { agentResponseHeaders } from "./forward-headers.ts";
+import { hasMediaType, SSE_CONTENT_TYPE } from "../../src/mcp/headers.ts";
+import { CreditGrants, CreditWindow } from "../../src/protocol/credit-window.ts";
+import { encodeCreditFrame, encodeJsonBodyFrame, encodeJsonFrame, FrameType } from "../../src/protocol/frames.ts";
+import type { Head, HeaderList, Open, Reset } from "../../src/protocol/messages.ts";
+import { sendBytes } from "../../src/protocol/send-body.ts";
+import { Feature, INITIAL_STREAM_WINDOW, MAX_INLINE_BODY } from "../../src/protocol/version.ts";
+import { agentResponseHeaders, headerValue } from "./forward-headers.ts";
 import type { GatewayConnection, StreamHandler } from "./gateway-connection.ts";
 import { protocolError } from "./gateway-frames.ts";
+import { isPlainJson, JsonFailureSniffer, jsonFailure } from "./json-failure.ts";
 import { resetError } from "./reset-error.ts";
 import { SseBoundary, SseKeepAlive } from "./sse-keep-alive.ts";
 
-/** Credit is granted back in batches of this size (never more than the window, so no deadlock). */
-const CREDIT_BATCH = INITIAL_STREAM_WINDOW / 4;
-/** How much of a JSON response is kept to find a JSON-RPC error for the trace. */
-const SNIFF_LIMIT = 64 * 1024;
 const NULL_BODY_STATUS = new Set([204, 205, 304]);
+/** Why a request body still waiting on credit stops (one object: creating an Error per call costs a stack trace). */
+const STREAM_FINISHED = new Error("stream finished");
 
 export interface CallOutcome {
   /** HTTP status the agent got; for failures before Head, the status of the error response. */
@@ -67,18 +66,22 @@ export class RelayCall implements StreamHandler {
   readonly #connection: GatewayConnection;
   readonly #init: RelayCallInit;
   readonly #requestCredit = new CreditWindow(INITIAL_STREAM_WINDOW);
-  readonly #response = deferred<Response>();
+  /** The agent's Response: resolved at Head, rejected by a failure before it. */
+  readonly #response: Promise<Response>;
+  #resolveResponse!: (response: Response) => void;
+  #rejectResponse!: (error: unknown) => void;
   readonly #startedAt = Date.now();
   /** Bytes the gateway may still send before we grant more. */
   #receiveWindow = INITIAL_STREAM_WINDOW;
-  #ungranted = 0;
+  readonly #grants = new CreditGrants((bytes) => this.#grant(bytes));
   #writer: WritableStreamDefaultWriter<Uint8Array> | null = null;
   #chain: Promise<void> = Promise.resolve();
   /** Event boundaries of an (unencoded) event-stream response; null for anything else. */
   #sse: SseBoundary | null = null;
   #keepAlive: SseKeepAlive | null = null;
-  #sniffed: Uint8Array[] | null = null;
-  #sniffedBytes = 0;
+  /** Collects an (unencoded) JSON response for the trace; null for anything else. */
+  #sniffer: JsonFailureSniffer | null = null;
+  #headSeen = false;
   #status = 0;
   #bytesOut = 0;
   #ended = false;
@@ -90,42 +93,90 @@ export class RelayCall implements StreamHandler {
   constructor(connection: GatewayConnection, init: RelayCallInit) {
     this.#connection = connection;
     this.#init = init;
+    this.#response = new Promise((resolve, reject) => {
+      this.#resolveResponse = resolve;
+      this.#rejectResponse = reject;
+    });
     this.stream = connection.openStream(this);
   }
 
   /** Sends the request; resolves with the agent's response when the Head arrives, rejects on failure before it. */
   start(): Promise<Response> {
+    const { open, body } = this.#init;
     try {
-      this.#connection.send(encodeJsonFrame(FrameType.Open, this.stream, this.#init.open));
-      if (this.#init.open.hasBody && this.#init.body) void this.#sendRequestBody(this.#init.body);
-      else this.#requestBodySent = true;
+      if (!open.hasBody || !body) {
+        this.#requestBodySent = true;
+        this.#connection.send(encodeJsonFrame(FrameType.Open, this.stream, open));
+      } else if (body.byteLength <= MAX_INLINE_BODY && this.#connection.supports(Feature.inlineBodies)) {
+        this.#requestBodySent = true;
+        this.#connection.send(encodeJsonBodyFrame(FrameType.OpenBody, this.stream, open, body));
+      } else {
+        this.#connection.send(encodeJsonFrame(FrameType.Open, this.stream, open));
+        void this.#sendRequestBody(body);
+      }
     } catch (error) {
       this.fail(asTetherError(error));
     }
-    return this.#response.promise;
+    return this.#response;
   }
 
-  onHead(head: Head): void {
-    if (this.#writer) throw protocolError(`stream ${this.stream}: second Head`);
+  /**
+   * Head, or with `body` (a HeadBody) the whole response: it is answered and the call ends at once.
+   * Whatever can throw (headers the runtime refuses, the session bookkeeping) runs before the call
+   * changes state, so a failure still rejects the agent's pending response instead of stranding it.
+   */
+  onHead(head: Head, body?: Uint8Array): void {
+    if (this.#headSeen) throw protocolError(`stream ${this.stream}: second Head`);
     if (head.status < 200) throw protocolError(`stream ${this.stream}: Head status ${head.status} cannot be relayed`);
+    this.#headSeen = true;
     const headers = agentResponseHeaders(head.headers);
+    if (body) {
+      this.#whole(head, headers, body);
+      return;
+    }
     const hasBody = !NULL_BODY_STATUS.has(head.status);
     const { readable, writable } = hasBody
       ? new TransformStream<Uint8Array, Uint8Array>()
       : { readable: null, writable: new WritableStream<Uint8Array>() };
+    const response = this.#agentResponse(readable, head.status, headers);
+    this.#init.onHead(head);
+    this.#status = head.status;
     this.#writer = writable.getWriter();
     // Fires when the agent's side goes away, even while no data is flowing.
     this.#writer.closed.catch(() => this.#agentGone());
-    const contentType = headers.get("content-type");
-    if (hasBody && hasMediaType(contentType, SSE_CONTENT_TYPE) && !headers.has("content-encoding")) {
+    const contentType = headerValue(headers, "content-type");
+    if (hasBody && hasMediaType(contentType, SSE_CONTENT_TYPE) && headerValue(headers, "content-encoding") === null) {
       this.#sse = new SseBoundary();
       this.#keepAlive = new SseKeepAlive(this.#init.keepAliveMs, this.#sse, (step) => this.#enqueue(step));
     }
-    if (hasMediaType(contentType, JSON_CONTENT_TYPE) && !headers.has("content-encoding")) this.#sniffed = [];
-    this.#status = head.status;
+    if (isPlainJson(headers)) this.#sniffer = new JsonFailureSniffer();
+    this.#resolveResponse(response);
+  }
+
+  /** A HeadBody: no stream to pump, no credit to grant; the call is done once the agent has its Response. */
+  #whole(head: Head, headers: HeaderList, body: Uint8Array): void {
+    if (body.byteLength > this.#receiveWindow) throw protocolError(`stream ${this.stream}: HeadBody beyond the window`);
+    const nullBody = NULL_BODY_STATUS.has(head.status);
+    if (nullBody && body.byteLength > 0) throw protocolError(`stream ${this.stream}: a ${head.status} with a body`);
+    const response = this.#agentResponse(nullBody ? null : (body as Uint8Array<ArrayBuffer>), head.status, headers);
     this.#init.onHead(head);
-    // The body is relayed as the gateway sent it; never let the runtime re-encode it.
-    this.#response.resolve(new Response(readable, { status: head.status, headers, encodeBody: "manual" }));
+    this.#ended = true;
+    this.#status = head.status;
+    this.#bytesOut = body.byteLength;
+    this.#resolveResponse(response);
+    // The gateway answered before taking the whole request body: end the stream both ways.
+    const reset = this.#requestBodySent ? undefined : { code: "cancelled", message: "response ended first" };
+    this.#finish(isPlainJson(headers) ? jsonFailure(body) : null, reset);
+  }
+
+  /** The agent's Response; a header the runtime refuses (a bad name or value) is the gateway's protocol error. */
+  #agentResponse(body: BodyInit | null, status: number, headers: HeaderList): Response {
+    try {
+      // The body is relayed as the gateway sent it; never let the runtime re-encode it.
+      return new Response(body, { status, headers, encodeBody: "manual" });
+    } catch (error) {
+      throw protocolError(`stream ${this.stream}: Head cannot be relayed (${(error as Error).message})`);
+    }
   }
 
   onData(chunk: Uint8Array): void {
@@ -138,8 +189,8 @@ export class RelayCall implements StreamHandler {
       this.#bytesOut += chunk.byteLength;
       this.#sse?.push(chunk);
       this.#keepAlive?.wrote();
-      this.#sniff(chunk);
-      this.#consumed(chunk.byteLength);
+      this.#sniffer?.push(chunk);
+      if (!this.#done) this.#grants.consumed(chunk.byteLength);
     });
   }
 
@@ -152,7 +203,7 @@ export class RelayCall implements StreamHandler {
       await writer.close();
       // The gateway answered before taking the whole request body: end the stream both ways.
       const reset = this.#requestBodySent ? undefined : { code: "cancelled", message: "response ended first" };
-      this.#finish(this.#jsonFailure(), reset);
+      this.#finish(this.#sniffer?.failure() ?? null, reset);
     });
   }
 
@@ -177,7 +228,7 @@ export class RelayCall implements StreamHandler {
     const event = writer && this.#sse ? this.#init.failureEvent(error) : null;
     if (!writer) {
       this.#status = error.status;
-      this.#response.reject(error);
+      this.#rejectResponse(error);
     } else if (event && this.#sse) {
       this.#endWithEvent(writer, this.#sse, event, error);
     } else {
@@ -217,13 +268,7 @@ export class RelayCall implements StreamHandler {
 
   async #sendRequestBody(body: Uint8Array): Promise<void> {
     try {
-      const source = new ReadableStream<Uint8Array>({
-        start(controller) {
-          controller.enqueue(body);
-          controller.close();
-        },
-      });
-      await sendBody(source, this.stream, this.#requestCredit, (frame) => this.#connection.send(frame));
+      await sendBytes(body, this.stream, this.#requestCredit, (frame) => this.#connection.send(frame));
       this.#requestBodySent = true;
     } catch (error) {
       // A finished stream closes the credit window (expected); anything else is a lost connection.
@@ -244,32 +289,13 @@ export class RelayCall implements StreamHandler {
       .catch(() => this.#agentGone());
   }
 
-  #consumed(bytes: number): void {
-    this.#ungranted += bytes;
-    if (this.#ungranted < CREDIT_BATCH || this.#done) return;
-    const grant = this.#ungranted;
-    this.#ungranted = 0;
-    this.#receiveWindow += grant;
+  #grant(bytes: number): void {
+    this.#receiveWindow += bytes;
     try {
-      this.#connection.send(encodeCreditFrame(this.stream, grant));
+      this.#connection.send(encodeCreditFrame(this.stream, bytes));
     } catch (error) {
       this.fail(asTetherError(error));
     }
-  }
-
-  #sniff(chunk: Uint8Array): void {
-    if (!this.#sniffed) return;
-    if (this.#sniffedBytes + chunk.byteLength > SNIFF_LIMIT) {
-      this.#sniffed = null;
-      return;
-    }
-    this.#sniffed.push(chunk.slice());
-    this.#sniffedBytes += chunk.byteLength;
-  }
-
-  #jsonFailure(): string | null {
-    if (!this.#sniffed || this.#sniffedBytes === 0) return null;
-    return describeJsonRpcFailure(concatBytes(this.#sniffed));
   }
 
   /** Ends the call once; `reset` is sent to the gateway when the stream is still open on its side. */
@@ -277,7 +303,8 @@ export class RelayCall implements StreamHandler {
     if (this.#done) return;
     this.#done = true;
     this.#keepAlive?.stop();
-    this.#requestCredit.close(new Error("stream finished"));
+    // Only a request body still being sent can wait on credit; it stops here.
+    if (!this.#requestBodySent) this.#requestCredit.close(STREAM_FINISHED);
     if (reset) this.#connection.sendReset(this.stream, reset);
     this.#connection.closeStream(this.stream);
     try {
@@ -293,14 +320,4 @@ export class RelayCall implements StreamHandler {
       console.error("recording a call outcome failed", failure);
     }
   }
-}
-
-function deferred<T>(): { promise: Promise<T>; resolve(value: T): void; reject(error: unknown): void } {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
 }

@@ -15,6 +15,9 @@ import type { BufferedWrites, WriteBehind } from "./write-behind.ts";
 
 /** A buffer this full is written at once instead of waiting for the timer. */
 export const FLUSH_ROWS = 100;
+/** 14 columns: 7 rows stay within the 100 bound parameters a statement may have. */
+const ROWS_PER_INSERT = 7;
+const ROW_PLACEHOLDERS = `(${new Array(14).fill("?").join(", ")})`;
 
 export interface CallTrace {
   at: number;
@@ -89,26 +92,29 @@ export class TraceStore implements BufferedWrites {
   }
 
   writePending(): void {
-    for (const trace of this.#pending) {
+    // As many rows per statement as SQLite's bound-parameter limit allows.
+    for (let start = 0; start < this.#pending.length; start += ROWS_PER_INSERT) {
+      const rows = this.#pending.slice(start, start + ROWS_PER_INSERT);
       run(
         this.#sql,
         `INSERT INTO traces (id, at, server, http_method, rpc_method, tool, session_id, gateway_id, token_id,
-           status, duration_ms, bytes_in, bytes_out, error)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        trace.id,
-        trace.at,
-        trace.server,
-        trace.httpMethod,
-        trace.rpcMethod,
-        trace.tool,
-        trace.sessionId,
-        trace.gatewayId,
-        trace.tokenId,
-        trace.status,
-        trace.durationMs,
-        trace.bytesIn,
-        trace.bytesOut,
-        trace.error,
+           status, duration_ms, bytes_in, bytes_out, error) VALUES ${rows.map(() => ROW_PLACEHOLDERS).join(", ")}`,
+        ...rows.flatMap((trace) => [
+          trace.id,
+          trace.at,
+          trace.server,
+          trace.httpMethod,
+          trace.rpcMethod,
+          trace.tool,
+          trace.sessionId,
+          trace.gatewayId,
+          trace.tokenId,
+          trace.status,
+          trace.durationMs,
+          trace.bytesIn,
+          trace.bytesOut,
+          trace.error,
+        ]),
       );
     }
     const newest = this.#pending.at(-1)?.id ?? 0;

@@ -1,18 +1,19 @@
 /**
- * Write-behind for the relay's bookkeeping that is not needed to answer a call: call traces and
- * sessions' last-use times. Every SQLite write of a Durable Object is a transaction that must
- * reach disk before the object's next outgoing message leaves (the output gate), so one write per
- * call would hold every relayed response back behind a flush. Instead the stores buffer those
- * rows in memory and this class writes all of them in ONE transaction, at most FLUSH_AFTER_MS
- * after the first buffered row, or at once when a store says its buffer is full.
+ * Write-behind for a Durable Object's bookkeeping that is not needed to answer a call (here: call
+ * traces and sessions' last-use times; the Sandbox uses it for its own traces too). Every SQLite
+ * write of a Durable Object is a transaction that must reach disk before the object's next
+ * outgoing message leaves (the output gate), so one write per call would hold every response back
+ * behind a flush. Instead the stores buffer those rows in memory and this class writes all of them
+ * in ONE transaction, at most FLUSH_AFTER_MS after the first buffered row, or at once when a store
+ * says its buffer is full.
  *
  * Trade-off (deliberate): what is buffered lives in memory only until the flush. An eviction or a
- * crash loses at most the last FLUSH_AFTER_MS of traces and last-use refreshes; sessions, tokens
- * and settings themselves are written at once, as before. Operators' views merge the buffers in,
- * so nothing is missing from them while the object lives.
+ * crash loses at most the last FLUSH_AFTER_MS of it; what must survive (tunnels, tokens, sessions
+ * themselves) is written at once, as before. Views merge the buffers in, so nothing is missing
+ * from them while the object lives.
  *
  * Lifecycle: a timer per pending flush (it keeps the object awake for at most FLUSH_AFTER_MS);
- * `flush()` is also called by the relay's alarm; `discard()` when the tunnel's storage is wiped.
+ * the owner also calls `flush()` from its alarm, and `discard()` when its storage is wiped.
  */
 
 /** A store that buffers writes for the write-behind. */
@@ -64,7 +65,7 @@ export class WriteBehind {
       });
     } catch (error) {
       // Rolled back: the buffers stay (bounded by the stores) for the next flush.
-      console.error("writing buffered traces and session use failed", error);
+      console.error("writing buffered rows failed", error);
       return;
     }
     for (const store of pending) store.clearPending();

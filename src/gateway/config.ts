@@ -6,8 +6,8 @@
  * to every upstream request, optional `allowPaths` below the endpoint) or a stdio command
  * (`command`, `args`, `env`, `cwd`, `idleTimeoutMs`, `maxChildren`, see ./stdio/stdio-config.ts).
  */
-import { z } from "zod";
 import { isUnsafePath } from "../protocol/allow-paths.ts";
+import * as z from "../protocol/zod-mini.ts";
 import { formatIssues } from "../validation/format-issues.ts";
 import { StdioServerConfigSchema } from "./stdio/stdio-config.ts";
 
@@ -16,43 +16,49 @@ export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
 /** Tunnel names as the edge accepts them (workers/routes/tunnels.ts). */
 export const TunnelNameSchema = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "tunnel names are [a-z0-9-], at most 63 characters, not starting with -");
+  .check(
+    z.regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "tunnel names are [a-z0-9-], at most 63 characters, not starting with -"),
+  );
 
-export const EdgeUrlSchema = z
-  .string()
-  .refine((value) => URL.canParse(value) && /^(https?|wss?):$/.test(new URL(value).protocol), {
+export const EdgeUrlSchema = z.string().check(
+  z.refine((value) => URL.canParse(value) && /^(https?|wss?):$/.test(new URL(value).protocol), {
     message: "must be an http(s) or ws(s) URL, e.g. https://tether.example.com",
-  });
-
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const HeaderValueSchema = z.string().regex(/^[^\r\n\0]*$/, "header values cannot contain line breaks");
-
-/** "/x" allows that path below the endpoint, "/x/*" everything under /x/ (see src/protocol/allow-paths.ts). */
-export const AllowPathSchema = z.string().refine(
-  (entry) => {
-    const path = entry.startsWith("/") ? entry : `/${entry}`;
-    return path !== "/" && !isUnsafePath(path.endsWith("/*") ? path.slice(0, -1) : path);
-  },
-  { message: 'must be a path such as "/.well-known/oauth-protected-resource" or "/files/*"' },
+  }),
 );
 
-export const HttpServerConfigSchema = z
-  .object({
-    url: z.string().refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), {
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const HeaderValueSchema = z.string().check(z.regex(/^[^\r\n\0]*$/, "header values cannot contain line breaks"));
+
+/** "/x" allows that path below the endpoint, "/x/*" everything under /x/ (see src/protocol/allow-paths.ts). */
+export const AllowPathSchema = z.string().check(
+  z.refine(
+    (entry) => {
+      const path = entry.startsWith("/") ? entry : `/${entry}`;
+      return path !== "/" && !isUnsafePath(path.endsWith("/*") ? path.slice(0, -1) : path);
+    },
+    { message: 'must be a path such as "/.well-known/oauth-protected-resource" or "/files/*"' },
+  ),
+);
+
+export const HttpServerConfigSchema = z.strictObject({
+  url: z.string().check(
+    z.refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), {
       message: "must be an http(s) URL, e.g. http://10.1.2.3:8080/mcp",
     }),
-    headers: z
-      .record(z.string(), HeaderValueSchema)
-      .superRefine((headers, ctx) => {
+  ),
+  headers: z._default(
+    z.record(z.string(), HeaderValueSchema).check(
+      z.superRefine((headers, ctx) => {
         for (const name of Object.keys(headers)) {
           if (!HEADER_NAME.test(name))
             ctx.addIssue({ code: "custom", path: [name], message: "not a valid HTTP header name" });
         }
-      })
-      .default({}),
-    allowPaths: z.array(AllowPathSchema).default([]),
-  })
-  .strict();
+      }),
+    ),
+    {},
+  ),
+  allowPaths: z._default(z.array(AllowPathSchema), []),
+});
 
 export type HttpServerConfig = { kind: "http" } & z.output<typeof HttpServerConfigSchema>;
 export type StdioServerConfig = { kind: "stdio" } & z.output<typeof StdioServerConfigSchema>;
@@ -65,7 +71,7 @@ export function parseServerConfig(raw: Record<string, unknown>): ServerConfig | 
     const result = HttpServerConfigSchema.safeParse(raw, { reportInput: true });
     return result.success ? { kind: "http", ...result.data } : { problem: formatIssues(result.error.issues) };
   }
-  const result = StdioServerConfigSchema.strict().safeParse(raw, { reportInput: true });
+  const result = z.strictObject(StdioServerConfigSchema.shape).safeParse(raw, { reportInput: true });
   return result.success ? { kind: "stdio", ...result.data } : { problem: formatIssues(result.error.issues) };
 }
 
@@ -85,15 +91,13 @@ export interface GatewayConfig {
 }
 
 /** The JSON config file (`--config FILE`); servers are checked one by one to name the bad one. */
-export const ConfigFileSchema = z
-  .object({
-    edge: z.string().optional(),
-    tunnel: z.string().optional(),
-    token: z.string().optional(),
-    drainTimeoutMs: z.number().int().min(0).max(600_000).optional(),
-    servers: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
-  })
-  .strict();
+export const ConfigFileSchema = z.strictObject({
+  edge: z.optional(z.string()),
+  tunnel: z.optional(z.string()),
+  token: z.optional(z.string()),
+  drainTimeoutMs: z.optional(z.int().check(z.minimum(0), z.maximum(600_000))),
+  servers: z._default(z.record(z.string(), z.record(z.string(), z.unknown())), {}),
+});
 
 /** The WebSocket URL a gateway dials: `{edge}/t/{tunnel}/connect`, with http(s) mapped to ws(s). */
 export function connectUrl(edge: string, tunnel: string): string {

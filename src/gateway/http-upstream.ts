@@ -1,11 +1,14 @@
 /**
  * An MCP server reached over Streamable HTTP inside the private network. Each relayed request
- * becomes one fetch to the configured endpoint (or an allowed path below it), with the body
- * streamed both ways and the server's configured headers added: credentials for the upstream
- * live here, never at the edge or with the agent. Everything else passes unchanged (the edge
- * already dropped hop-by-hop headers and its own token).
+ * becomes one HTTP exchange with the configured endpoint (or an allowed path below it; Node's own
+ * client with a keep-alive agent, see ./http-exchange.ts), with the body streamed both ways and the
+ * server's configured headers added: credentials for the upstream live here, never at the edge or
+ * with the agent. Everything else passes unchanged (the edge already dropped hop-by-hop headers
+ * and its own token).
  */
+import type { Agent } from "node:http";
 import { TetherError } from "../errors/tether-error.ts";
+import { exchange, keepAliveAgent } from "./http-exchange.ts";
 import type { Upstream } from "./upstream.ts";
 
 export interface HttpUpstreamOptions {
@@ -17,45 +20,43 @@ export interface HttpUpstreamOptions {
   allowPaths?: readonly string[];
 }
 
-/** Codings fetch decodes on its own: the relayed bytes are then plain, so the header must go. */
-const DECODED_CODINGS = new Set(["gzip", "x-gzip", "deflate", "br"]);
-const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
-
 export class HttpUpstream implements Upstream {
   readonly name: string;
   readonly kind = "http" as const;
   readonly allowPaths: readonly string[];
   readonly #endpoint: URL;
-  readonly #headers: Readonly<Record<string, string>>;
+  /** The configured headers, names in lower case (they replace the agent's of the same name). */
+  readonly #headers: ReadonlyArray<[string, string]>;
   readonly #closing = new AbortController();
+  /** Connections to the upstream are kept alive and reused across calls. */
+  readonly #agent: Agent;
 
   constructor(options: HttpUpstreamOptions) {
     this.name = options.name;
     this.#endpoint = new URL(options.url);
-    this.#headers = options.headers ?? {};
+    this.#headers = Object.entries(options.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]);
     this.allowPaths = options.allowPaths ?? [];
+    this.#agent = keepAliveAgent(this.#endpoint);
   }
 
   async handle(request: Request, path: string, signal: AbortSignal, body?: Uint8Array): Promise<Response> {
     if (this.#closing.signal.aborted)
       throw new TetherError("upstream_unavailable", `server "${this.name}" is shut down`);
-    const headers = new Headers(request.headers);
-    for (const [name, value] of Object.entries(this.#headers)) headers.set(name, value);
-    // fetch would decompress anyway; inside the network compression only costs CPU twice.
-    headers.set("accept-encoding", "identity");
+    const headers: Record<string, string | string[]> = {};
+    for (const [name, value] of request.headers) headers[name] = value;
+    for (const [name, value] of this.#headers) headers[name] = value;
+    // Compression inside the network only costs CPU twice (and the relay would decode it anyway).
+    headers["accept-encoding"] = "identity";
     const abort = AbortSignal.any([signal, this.#closing.signal]);
-    const init: RequestInit & { duplex?: "half" } = {
-      method: request.method,
-      headers,
-      // A body known whole goes with its length; only a body still arriving is streamed (chunked).
-      body: body ?? request.body,
-      redirect: "manual",
-      signal: abort,
-    };
-    if (!body && request.body) init.duplex = "half";
     try {
-      const response = await fetch(this.#target(path, new URL(request.url).search), init);
-      return relayable(response);
+      return await exchange({
+        url: this.#target(path, new URL(request.url).search),
+        method: request.method,
+        headers,
+        body: body ?? request.body,
+        agent: this.#agent,
+        signal: abort,
+      });
     } catch (error) {
       if (abort.aborted) throw new TetherError("upstream_unavailable", `the call to "${this.name}" was aborted`);
       throw new TetherError("upstream_unavailable", `server "${this.name}" is unreachable (${networkReason(error)})`, {
@@ -64,34 +65,20 @@ export class HttpUpstream implements Upstream {
     }
   }
 
-  /** Aborts every request in flight, response bodies included. */
+  /** Aborts every request in flight, response bodies included, and closes idle connections. */
   async close(): Promise<void> {
     this.#closing.abort(new Error(`server "${this.name}" is shutting down`));
+    this.#agent.destroy();
   }
 
   /** The endpoint itself for "", else the path below it (the edge and the stream checked it is allowed). */
-  #target(path: string, search: string): URL | string {
-    if (path === "" && search === "") return this.#endpoint.href;
+  #target(path: string, search: string): URL {
+    if (path === "" && search === "") return this.#endpoint;
     const url = new URL(this.#endpoint);
     if (path !== "") url.pathname = `${url.pathname.replace(/\/$/, "")}${path}`;
     url.search = search;
     return url;
   }
-}
-
-/** The response as the edge may relay it; rebuilt only when something must change. */
-function relayable(response: Response): Response {
-  const coding = response.headers.get("content-encoding")?.trim().toLowerCase();
-  const decoded = coding !== undefined && DECODED_CODINGS.has(coding);
-  const nullBody = NULL_BODY_STATUS.has(response.status);
-  if (!decoded && (!nullBody || response.body === null)) return response;
-  const headers = new Headers(response.headers);
-  if (decoded) {
-    headers.delete("content-encoding");
-    headers.delete("content-length");
-  }
-  const body = nullBody ? null : response.body;
-  return new Response(body, { status: response.status, statusText: response.statusText, headers });
 }
 
 /** "ECONNREFUSED", "ENOTFOUND", ... from fetch's TypeError("fetch failed") and its cause. */

@@ -5,9 +5,9 @@
  * the file); token values are never echoed.
  */
 import { readFileSync } from "node:fs";
-import type { z } from "zod";
 import { parseToken } from "../auth/tokens.ts";
 import { ServerNameSchema } from "../protocol/messages.ts";
+import type * as z from "../protocol/zod-mini.ts";
 import { formatIssues } from "../validation/format-issues.ts";
 import {
   ConfigFileSchema,
@@ -196,7 +196,7 @@ function collectServers(
 }
 
 /** Checks a value that is not secret, quoting it in the problem. */
-function check(schema: z.ZodType<string>, sourced: Sourced<string>, problems: string[]): boolean {
+function check(schema: z.ZodMiniType<string>, sourced: Sourced<string>, problems: string[]): boolean {
   const result = schema.safeParse(sourced.value);
   if (!result.success) {
     problems.push(`${sourced.from} "${sourced.value}": ${result.error.issues[0]?.message ?? "invalid"}`);

@@ -200,7 +200,8 @@ export class TunnelClient {
     this.#connectedAt = Date.now();
     const { upstreams, log } = this.#options;
     this.#mux = new StreamMux({
-      send: (frame, payload) => sendFrame(ws, frame, payload),
+      send: (frame) => sendFrame(ws, frame),
+      sendData: (header, payload) => sendFrame(ws, header, payload),
       upstream: (name) => upstreams.get(name),
       log,
       inlineBodies: welcome.features.includes(Feature.inlineBodies),

@@ -19,7 +19,7 @@ import { isPathAllowed, isUnsafePath } from "../protocol/allow-paths.ts";
 import { CreditWindow } from "../protocol/credit-window.ts";
 import { encodeCreditFrame, encodeFrame, encodeJsonBodyFrame, encodeJsonFrame, FrameType } from "../protocol/frames.ts";
 import type { Head, HeaderList, Open, Reset } from "../protocol/messages.ts";
-import { type FrameSink, type ReadChunk, sendChunks } from "../protocol/send-body.ts";
+import { type ReadChunk, type SendData, type SendFrame, sendChunks } from "../protocol/send-body.ts";
 import { INITIAL_STREAM_WINDOW, MAX_INLINE_BODY } from "../protocol/version.ts";
 import { IncomingBody } from "./incoming-body.ts";
 import { describeError, type Logger } from "./log.ts";
@@ -32,7 +32,9 @@ export const UPSTREAM_REQUEST_ORIGIN = "http://upstream.tether.invalid";
 export type ResetCode = "cancelled" | "upstream_unavailable" | "not_found" | "gateway_draining" | "internal";
 
 export interface StreamEnvironment {
-  send: FrameSink;
+  send: SendFrame;
+  /** Sends a DATA frame as header + payload without joining them (see SendData). */
+  sendData?: SendData;
   upstream(name: string): Upstream | undefined;
   log: Logger;
   /** True once the gateway drains (see StreamMux.drain). */
@@ -96,7 +98,8 @@ export class TunnelStream {
 
   onData(chunk: Uint8Array): void {
     if (this.#finished) return;
-    if (!this.#body) throw new TetherError("bad_request", `stream ${this.id}: DATA for a request without a streamed body`);
+    if (!this.#body)
+      throw new TetherError("bad_request", `stream ${this.id}: DATA for a request without a streamed body`);
     this.#body.push(chunk);
   }
 
@@ -145,7 +148,7 @@ export class TunnelStream {
     const init: RequestInit & { duplex?: "half" } = { method, headers: new Headers(headers) };
     if (method !== "GET" && method !== "HEAD") {
       if (this.#inlineBody) {
-        init.body = this.#inlineBody;
+        init.body = this.#inlineBody as Uint8Array<ArrayBuffer>;
       } else if (this.#body) {
         init.body = this.#body.stream;
         init.duplex = "half";
@@ -179,7 +182,12 @@ export class TunnelStream {
       let rest: ReadChunk = () => reader.read();
       if (this.#env.inlineBodies && !this.#eventStream) {
         const length = Number(response.headers.get("content-length") ?? Number.NaN);
-        const ready = await readReady(reader, MAX_INLINE_BODY, length <= MAX_INLINE_BODY);
+        const ready = await readReady(reader, {
+          limit: MAX_INLINE_BODY,
+          lengthWithin: length <= MAX_INLINE_BODY,
+          // An answer to a POST ends with the call; a GET may be a stream that never does.
+          graceMs: this.#open.method === "GET" ? 0 : INLINE_GRACE_MS,
+        });
         if (ready.complete && ready.bytes <= MAX_INLINE_BODY && !this.#abort.signal.aborted) {
           this.#send(encodeJsonBodyFrame(FrameType.HeadBody, this.id, head, concatBytes(ready.chunks)));
           this.#finish();
@@ -190,8 +198,12 @@ export class TunnelStream {
       this.#send(encodeJsonFrame(FrameType.Head, this.id, head));
       // An event stream that only starts while draining is ended right away too.
       if (this.#env.draining?.()) this.endEventStream();
-      await sendChunks(this.#guarded(rest), this.id, this.#responseCredit, (frame, payload) =>
-        this.#send(frame, payload),
+      await sendChunks(
+        this.#guarded(rest),
+        this.id,
+        this.#responseCredit,
+        (frame) => this.#send(frame),
+        (header, payload) => this.#sendData(header, payload),
       );
       this.#finish();
     } catch (error) {
@@ -226,13 +238,19 @@ export class TunnelStream {
     this.#send(encodeFrame(FrameType.End, this.id));
   }
 
-  #send(frame: Uint8Array, payload?: Uint8Array): void {
-    if (!this.#finished) this.#env.send(frame, payload);
+  #send(frame: Uint8Array): void {
+    if (!this.#finished) this.#env.send(frame);
+  }
+
+  #sendData(header: Uint8Array, payload: Uint8Array): void {
+    if (this.#finished) return;
+    if (this.#env.sendData) this.#env.sendData(header, payload);
+    else this.#env.send(concatBytes([header, payload]));
   }
 
   #finish(): void {
     this.#finished = true;
-    this.#responseCredit.close(new Error("stream finished"));
+    this.#responseCredit.close(STREAM_FINISHED);
   }
 
   #stop(reason: Error): void {
@@ -245,6 +263,10 @@ export class TunnelStream {
 }
 
 const EMPTY = new Uint8Array(0);
+/** How long a started answer may wait for its end to go inline (see readReady). */
+const INLINE_GRACE_MS = 2;
+/** One object for every stream: nothing waits on a finished stream's credit, so no stack trace is needed. */
+const STREAM_FINISHED = new Error("stream finished");
 
 /** Response headers as pairs; Headers iteration keeps each Set-Cookie separate. */
 function headerList(headers: Headers): HeaderList {

@@ -94,7 +94,8 @@ export function decodeFrame(message: ArrayBuffer | Uint8Array): Frame {
   if (bytes.byteLength < HEADER_BYTES) throw new TetherError("bad_request", "frame shorter than its header");
   const type = bytes[0] as number;
   if (!KNOWN_TYPES.has(type)) throw new TetherError("bad_request", `unknown frame type 0x${type.toString(16)}`);
-  const stream = ((bytes[1] as number) << 24) | ((bytes[2] as number) << 16) | ((bytes[3] as number) << 8) | (bytes[4] as number);
+  const stream =
+    ((bytes[1] as number) << 24) | ((bytes[2] as number) << 16) | ((bytes[3] as number) << 8) | (bytes[4] as number);
   return { type: type as FrameType, stream: stream >>> 0, payload: bytes.subarray(HEADER_BYTES) };
 }
 
@@ -109,7 +110,10 @@ export function decodeJson<T>(frame: Frame, schema: { parse(value: unknown): T }
 }
 
 /** Decodes an OpenBody / HeadBody payload: the validated JSON message and the body (a view, not a copy). */
-export function decodeJsonBody<T>(frame: Frame, schema: { parse(value: unknown): T }): { message: T; body: Uint8Array } {
+export function decodeJsonBody<T>(
+  frame: Frame,
+  schema: { parse(value: unknown): T },
+): { message: T; body: Uint8Array } {
   const { payload } = frame;
   const length = payload.byteLength >= 4 ? new DataView(payload.buffer, payload.byteOffset, 4).getUint32(0) : -1;
   if (length < 0 || 4 + length > payload.byteLength) {

@@ -1,10 +1,11 @@
 /**
- * JSON payloads of the tunnel's control frames (see ./frames.ts). Schemas first, types derived.
+ * JSON payloads of the tunnel's control frames (see ./frames.ts). Schemas first, types derived;
+ * written with zod/mini (./zod-mini.ts) so the gateway that validates them stays small.
  */
-import { z } from "zod";
+import * as z from "./zod-mini.ts";
 
 /** Optional protocol features a side supports (see Feature in ./version.ts); unknown ones are ignored. */
-export const FeaturesSchema = z.array(z.string().max(64)).max(32).default([]);
+export const FeaturesSchema = z._default(z.array(z.string().check(z.maxLength(64))).check(z.maxLength(32)), []);
 
 /** Header list as pairs so repeated headers (set-cookie) survive. */
 export const HeaderListSchema = z.array(z.tuple([z.string(), z.string()]));
@@ -12,48 +13,48 @@ export type HeaderList = z.infer<typeof HeaderListSchema>;
 
 export const ServerNameSchema = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "server names are [a-z0-9_-], at most 63");
+  .check(z.regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "server names are [a-z0-9_-], at most 63"));
 
 export const HelloSchema = z.object({
-  protocol: z.number().int(),
+  protocol: z.int(),
   /** Stable per gateway process, so the edge can tell reconnects from new gateways. */
-  gatewayId: z.string().min(1).max(128),
+  gatewayId: z.string().check(z.minLength(1), z.maxLength(128)),
   /** The gateway's software version. */
-  version: z.string().max(64),
+  version: z.string().check(z.maxLength(64)),
   servers: z
     .array(
       z.object({
         name: ServerNameSchema,
         kind: z.enum(["http", "stdio"]),
         /** Extra upstream paths (beyond the MCP endpoint) that agents may reach, e.g. OAuth discovery. */
-        allowPaths: z.array(z.string()).default([]),
+        allowPaths: z._default(z.array(z.string()), []),
       }),
     )
-    .max(256),
+    .check(z.maxLength(256)),
   features: FeaturesSchema,
 });
 export type Hello = z.infer<typeof HelloSchema>;
 
 export const WelcomeSchema = z.object({
-  protocol: z.number().int(),
+  protocol: z.int(),
   tunnel: z.string(),
   /** How often the gateway should send a PING text frame. */
-  pingIntervalMs: z.number().int().positive(),
+  pingIntervalMs: z.int().check(z.positive()),
   features: FeaturesSchema,
 });
 export type Welcome = z.infer<typeof WelcomeSchema>;
 
-export const GoAwaySchema = z.object({ reason: z.string().max(512) });
+export const GoAwaySchema = z.object({ reason: z.string().check(z.maxLength(512)) });
 export type GoAway = z.infer<typeof GoAwaySchema>;
 
 /** An HTTP request to relay to one of the gateway's servers. */
 export const OpenSchema = z.object({
   server: ServerNameSchema,
-  method: z.string().min(1).max(16),
+  method: z.string().check(z.minLength(1), z.maxLength(16)),
   /** Path below the server's endpoint: "" for the MCP endpoint itself, else an allowed extra path. */
-  path: z.string().max(2048),
+  path: z.string().check(z.maxLength(2048)),
   /** Query string including "?", or "". */
-  query: z.string().max(8192),
+  query: z.string().check(z.maxLength(8192)),
   headers: HeaderListSchema,
   /** Whether the request has a body: DATA… END follow an Open; an OpenBody carries it whole. */
   hasBody: z.boolean(),
@@ -61,14 +62,14 @@ export const OpenSchema = z.object({
 export type Open = z.infer<typeof OpenSchema>;
 
 export const HeadSchema = z.object({
-  status: z.number().int().min(100).max(599),
+  status: z.int().check(z.minimum(100), z.maximum(599)),
   headers: HeaderListSchema,
 });
 export type Head = z.infer<typeof HeadSchema>;
 
 export const ResetSchema = z.object({
   /** Machine-readable reason, e.g. "upstream_unavailable", "cancelled", "gateway_draining". */
-  code: z.string().max(64),
-  message: z.string().max(2048),
+  code: z.string().check(z.maxLength(64)),
+  message: z.string().check(z.maxLength(2048)),
 });
 export type Reset = z.infer<typeof ResetSchema>;

@@ -6,12 +6,15 @@ import type { CreditWindow } from "./credit-window.ts";
 import { encodeFrame, encodeFrameHeader, FrameType } from "./frames.ts";
 import { MAX_DATA_FRAME } from "./version.ts";
 
+/** Sends one whole frame. */
+export type SendFrame = (frame: Uint8Array) => void;
+
 /**
- * Sends one frame: either whole (`frame`), or as its 5 header bytes and a payload that follows
- * them (`payload` given), so a sender that can write the two parts as one message without joining
- * them (the gateway's `ws`, as two fragments) saves copying the payload.
+ * Sends a DATA frame given as its 5 header bytes and the payload that follows them, as one
+ * message: a sender that can write the two parts without joining them (the gateway's `ws`, as two
+ * fragments) saves copying the payload. Without one, DATA frames are joined and go to SendFrame.
  */
-export type FrameSink = (frame: Uint8Array, payload?: Uint8Array) => void;
+export type SendData = (header: Uint8Array, payload: Uint8Array) => void;
 
 /** The next chunk of a body, as a ReadableStream reader's `read()` gives it. */
 export type ReadChunk = () => Promise<ReadableStreamReadResult<Uint8Array>>;
@@ -20,11 +23,12 @@ export async function sendBody(
   body: ReadableStream<Uint8Array>,
   stream: number,
   credit: CreditWindow,
-  send: FrameSink,
+  send: SendFrame,
+  sendData?: SendData,
 ): Promise<number> {
   const reader = body.getReader();
   try {
-    return await sendChunks(() => reader.read(), stream, credit, send);
+    return await sendChunks(() => reader.read(), stream, credit, send, sendData);
   } catch (error) {
     await reader.cancel(error).catch(() => {});
     throw error;
@@ -33,8 +37,25 @@ export async function sendBody(
   }
 }
 
+/** Like sendBody, for a body already in memory (split into DATA frames within the credit). */
+export function sendBytes(body: Uint8Array, stream: number, credit: CreditWindow, send: SendFrame): Promise<number> {
+  let pending: Uint8Array | null = body;
+  const read = async (): Promise<ReadableStreamReadResult<Uint8Array>> => {
+    const chunk = pending;
+    pending = null;
+    return chunk ? { done: false, value: chunk } : { done: true, value: undefined };
+  };
+  return sendChunks(read, stream, credit, send);
+}
+
 /** Like sendBody, from any chunk source; the caller owns (and on failure cancels) the source. */
-export async function sendChunks(read: ReadChunk, stream: number, credit: CreditWindow, send: FrameSink): Promise<number> {
+export async function sendChunks(
+  read: ReadChunk,
+  stream: number,
+  credit: CreditWindow,
+  send: SendFrame,
+  sendData?: SendData,
+): Promise<number> {
   let total = 0;
   for (;;) {
     const { done, value } = await read();
@@ -43,7 +64,9 @@ export async function sendChunks(read: ReadChunk, stream: number, credit: Credit
     while (offset < value.byteLength) {
       const wanted = Math.min(MAX_DATA_FRAME, value.byteLength - offset);
       const n = credit.tryTake(wanted) || (await credit.take(wanted));
-      send(encodeFrameHeader(FrameType.Data, stream), value.subarray(offset, offset + n));
+      const payload = value.subarray(offset, offset + n);
+      if (sendData) sendData(encodeFrameHeader(FrameType.Data, stream), payload);
+      else send(encodeFrame(FrameType.Data, stream, payload));
       offset += n;
       total += n;
     }

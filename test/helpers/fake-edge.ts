@@ -11,8 +11,10 @@ import {
   decodeCredit,
   decodeFrame,
   decodeJson,
+  decodeJsonBody,
   encodeCreditFrame,
   encodeFrame,
+  encodeJsonBodyFrame,
   encodeJsonFrame,
   type Frame,
   FrameType,
@@ -82,12 +84,19 @@ export class FakeConnection {
     return decodeJson(await this.frame((f) => f.type === FrameType.Hello, ms), HelloSchema);
   }
 
-  welcome(tunnel: string, pingIntervalMs = 20_000): void {
-    this.ws.send(encodeJsonFrame(FrameType.Welcome, 0, { protocol: TUNNEL_PROTOCOL_VERSION, tunnel, pingIntervalMs }));
+  /** `features`: what this edge announces (none by default: it then gets only the basic frames). */
+  welcome(tunnel: string, pingIntervalMs = 20_000, features: string[] = []): void {
+    const welcome = { protocol: TUNNEL_PROTOCOL_VERSION, tunnel, pingIntervalMs, features };
+    this.ws.send(encodeJsonFrame(FrameType.Welcome, 0, welcome));
   }
 
   open(stream: number, open: Open): void {
     this.ws.send(encodeJsonFrame(FrameType.Open, stream, open));
+  }
+
+  /** Open with the whole request body inline (OpenBody). */
+  openBody(stream: number, open: Open, body: Uint8Array): void {
+    this.ws.send(encodeJsonBodyFrame(FrameType.OpenBody, stream, open, body));
   }
 
   data(stream: number, bytes: Uint8Array): void {
@@ -108,6 +117,13 @@ export class FakeConnection {
 
   async head(stream: number, ms = 5_000): Promise<Head> {
     return decodeJson(await this.frame((f) => f.stream === stream && f.type === FrameType.Head, ms), HeadSchema);
+  }
+
+  /** Waits for a HeadBody (the whole response in one frame) on `stream`. */
+  async headBody(stream: number, ms = 5_000): Promise<{ head: Head; body: Uint8Array }> {
+    const frame = await this.frame((f) => f.stream === stream && f.type === FrameType.HeadBody, ms);
+    const { message, body } = decodeJsonBody(frame, HeadSchema);
+    return { head: message, body };
   }
 
   async resetOf(stream: number, ms = 5_000): Promise<Reset> {

@@ -49,8 +49,8 @@ export interface Harness {
   edge: FakeEdge;
   gateway: RunningGateway;
   events: { event: string; fields: LogFields }[];
-  /** Waits for the next connection, checks its Hello and answers Welcome. */
-  connected(pingIntervalMs?: number): Promise<FakeConnection>;
+  /** Waits for the next connection, checks its Hello and answers Welcome (announcing `features`). */
+  connected(pingIntervalMs?: number, features?: string[]): Promise<FakeConnection>;
   stop(): Promise<void>;
 }
 
@@ -69,10 +69,10 @@ export async function startHarness(upstreams: Upstream[], config: Partial<Gatewa
     edge,
     gateway,
     events,
-    async connected(pingIntervalMs = 60_000) {
+    async connected(pingIntervalMs = 60_000, features: string[] = []) {
       const connection = await edge.nextConnection();
       await connection.hello();
-      connection.welcome(TUNNEL, pingIntervalMs);
+      connection.welcome(TUNNEL, pingIntervalMs, features);
       await until(() => gateway.client.state === "connected", 5_000, "the gateway to take the Welcome");
       return connection;
     },

@@ -22,7 +22,7 @@ afterEach(async () => {
 const okUpstream = (name = "docs", allowPaths: string[] = []) =>
   new ScriptedUpstream(name, async () => new Response("ok"), allowPaths);
 
-test("dials /t/TUNNEL/connect with the token, says Hello with its servers, keeps the link alive with pings", async () => {
+test("dials /t/TUNNEL/connect with the token, says Hello with its servers and features, keeps the link alive with pings", async () => {
   harness = await startHarness([okUpstream("docs", ["/.well-known/oauth-protected-resource"]), okUpstream("wiki")]);
   const connection = await harness.edge.nextConnection();
   expect(harness.edge.upgrades[0]?.url).toBe(`/t/${TUNNEL}/connect`);
@@ -36,6 +36,7 @@ test("dials /t/TUNNEL/connect with the token, says Hello with its servers, keeps
       { name: "docs", kind: "http", allowPaths: ["/.well-known/oauth-protected-resource"] },
       { name: "wiki", kind: "http", allowPaths: [] },
     ],
+    features: ["inline-bodies"],
   });
   connection.welcome(TUNNEL, 25);
   await until(() => connection.pings >= 4, 5_000, "four pings");

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { callTool } from "../../src/sandbox/tools/registry.ts";
+import { byteLength } from "../../src/sandbox/tools/truncate.ts";
 import { testToolContext } from "../helpers/tool-context.ts";
 
 describe("read", () => {
@@ -115,6 +116,11 @@ describe("read", () => {
     expect(out.truncated).toBe(true);
     expect(out.text.startsWith("     1\tyyy")).toBe(true);
     expect(out.text.endsWith("[line 1 alone is longer than 256 KiB]")).toBe(true);
+  });
+
+  it("counts sizes in UTF-8 bytes exactly as they are sent, multi-byte text and lone surrogates included", () => {
+    const samples = ["", "ascii", "é", "€ and ✓", "😀 pair", "a\ud800b", "\udc00 low first", "ends high \ud83d"];
+    for (const text of samples) expect(byteLength(text)).toBe(new TextEncoder().encode(text).byteLength);
   });
 });
 

@@ -85,6 +85,38 @@ describe("shell state", () => {
       expect(evald.stderr).toContain("function e came from eval or source and is not kept");
     }));
 
+  test("a function defined by calling a kept function is kept too", () =>
+    sandbox(async ({ bash }) => {
+      await bash.run({ command: "setup() { helper() { echo helped-$1; }; }" });
+      expect((await bash.run({ command: "setup; helper a" })).stdout).toBe("helped-a\n");
+      expect((await bash.run({ command: "helper b" })).stdout).toBe("helped-b\n");
+      expect(bash.describe().functionNames).toEqual(["helper", "setup"]);
+    }));
+
+  test("a command that changes nothing the shell carries does not write its state", async () => {
+    await runInDurableObject(freshStub(), async (_instance, state) => {
+      const writes: string[] = [];
+      const sql = new Proxy(state.storage.sql, {
+        get: (target, key) =>
+          key === "exec"
+            ? (query: string, ...bindings: SqlStorageValue[]) => {
+                if (!/^\s*SELECT\b/i.test(query)) writes.push(query);
+                return target.exec(query, ...bindings);
+              }
+            : Reflect.get(target, key),
+      });
+      const bash = new BashSession(new SqliteFs(state.storage), new SqlShellStateStore(sql));
+      await bash.run({ command: "cd /tmp; export X=1; f() { :; }" });
+      expect(writes.length).toBeGreaterThan(0);
+      writes.length = 0;
+      await bash.run({ command: "echo hi | tr a-z A-Z; f; ls /" });
+      expect(writes).toEqual([]);
+      await bash.run({ command: "false" }); // $? is carried: this one changes the state
+      expect(writes).toHaveLength(1);
+      expect((await bash.run({ command: 'echo "$? $X"; pwd' })).stdout).toBe("1 1\n/tmp\n");
+    });
+  });
+
   test("concurrent calls run one at a time, in order", () =>
     sandbox(async ({ bash }) => {
       const [first, second] = await Promise.all([

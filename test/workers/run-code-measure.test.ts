@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { expect, test } from "vitest";
 import type { SandboxFiles } from "../../src/sandbox/run-code/files.ts";
-import { runCode } from "../../src/sandbox/run-code/run-code.ts";
+import { ISOLATE_COMPATIBILITY, runCode } from "../../src/sandbox/run-code/run-code.ts";
 
 // Read-outs for the record, logged and not asserted (timings depend on the machine's load); the
 // assertions are only about behaviour. Benchmarks proper belong to `npm run bench`.
@@ -29,7 +29,7 @@ async function timed(times: number[], work: () => Promise<void>): Promise<void> 
 
 const TINY_MODULE = "export default { fetch() { return new Response('ok'); } }";
 const tinyWorker = () => ({
-  compatibilityDate: "2026-11-01",
+  ...ISOLATE_COMPATIBILITY,
   mainModule: "main.js",
   modules: { "main.js": TINY_MODULE },
   globalOutbound: null,

@@ -127,6 +127,13 @@ describe("run_code errors", () => {
     const result = await run(`new Function("while (true) {}")()`);
     expect(result.error).toMatch(/^EvalError: Code generation from strings disallowed/);
   });
+
+  test("the isolate has the standard Workers APIs, not Node's compatibility globals", async () => {
+    const result = await run(
+      `[typeof Buffer, typeof process, typeof TextEncoder, typeof crypto.subtle, typeof structuredClone, btoa("hi")]`,
+    );
+    expect(result.result).toEqual(["undefined", "undefined", "function", "object", "function", "aGk="]);
+  });
 });
 
 describe("run_code files", () => {

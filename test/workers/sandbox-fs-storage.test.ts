@@ -234,4 +234,37 @@ describe("streams, walk, lifecycle", () => {
       expect(fs.usage()).toEqual({ bytes: 4, files: 1 });
     });
   });
+
+  test("waking over an existing tree only reads, and restores the default directories if removed", async () => {
+    const stub = freshStub();
+    await runInDurableObject(stub, async (_instance, state) => {
+      const fs = new SqliteFs(state.storage);
+      await fs.writeFile("/workspace/keep.txt", "kept");
+    });
+    await evictDurableObject(stub);
+    await runInDurableObject(stub, async (_instance, state) => {
+      const statements = recordStatements(state.storage.sql);
+      const fs = new SqliteFs({ sql: statements.sql, transactionSync: (run) => state.storage.transactionSync(run) });
+      expect(statements.seen.length).toBeGreaterThan(0);
+      expect(statements.seen.filter((query) => !/^\s*SELECT\b/i.test(query))).toEqual([]);
+      expect(await fs.readFile("/workspace/keep.txt")).toBe("kept");
+      await fs.rm("/tmp", { recursive: true });
+    });
+    await evictDurableObject(stub);
+    await runInDurableObject(stub, async (_instance, state) => {
+      const fs = new SqliteFs(state.storage);
+      expect((await fs.stat("/tmp")).isDirectory).toBe(true);
+      expect(await fs.readFile("/workspace/keep.txt")).toBe("kept");
+    });
+  });
 });
+
+/** A view of `sql` that records every statement run through it. */
+function recordStatements(sql: SqlStorage): { sql: SqlStorage; seen: string[] } {
+  const seen: string[] = [];
+  const exec = (query: string, ...bindings: unknown[]) => {
+    seen.push(query);
+    return sql.exec(query, ...bindings);
+  };
+  return { sql: new Proxy(sql, { get: (target, key) => (key === "exec" ? exec : Reflect.get(target, key)) }), seen };
+}

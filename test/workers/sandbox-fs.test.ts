@@ -192,6 +192,25 @@ describe("SqliteFs confinement", () => {
       expect(await fs.readFile("/workspace/real.txt")).toBe("through");
     }));
 
+  test("links made, moved and removed are seen at once by the lookups that follow", () =>
+    withFs(async (fs) => {
+      await fs.mkdir("/workspace/dir");
+      await fs.writeFile("/workspace/dir/f.txt", "f");
+      expect(await fs.exists("/workspace/via/f.txt")).toBe(false); // looked up while no link exists
+      await fs.symlink("dir", "/workspace/via");
+      expect(await fs.readFile("/workspace/via/f.txt")).toBe("f");
+      await fs.mv("/workspace/via", "/workspace/moved");
+      expect(await fs.exists("/workspace/via/f.txt")).toBe(false);
+      expect(await fs.readFile("/workspace/moved/f.txt")).toBe("f");
+      await fs.rm("/workspace/moved");
+      expect(await fs.exists("/workspace/moved/f.txt")).toBe(false);
+      await fs.cp("/workspace/dir", "/workspace/copy", { recursive: true });
+      await fs.symlink("../dir/f.txt", "/workspace/copy/link");
+      await fs.cp("/workspace/copy", "/workspace/copy2", { recursive: true });
+      expect((await fs.lstat("/workspace/copy2/link")).isSymbolicLink).toBe(true);
+      expect(await fs.readFile("/workspace/copy2/link")).toBe("f");
+    }));
+
   test("symlink loops end in ELOOP", () =>
     withFs(async (fs) => {
       await fs.symlink("b", "/workspace/a");

@@ -50,6 +50,19 @@ describe("TTL of inactivity", () => {
     expect(list.sandboxes.map((s) => s.id)).not.toContain(sandbox.id);
   });
 
+  test("activity not yet written when the alarm fires still counts: the sandbox lives on", async () => {
+    const sandbox = await createSandbox({ ttl_seconds: 60 });
+    await evictDurableObject(sandboxStub(sandbox.id)); // the next wake reads the backdated record
+    await backdate(sandbox.id, 61_000);
+    expect((await call(`/v1/sandboxes/${sandbox.id}`, sandbox.token)).status).toBe(200);
+    expect(await runDurableObjectAlarm(sandboxStub(sandbox.id))).toBe(true);
+    expect((await call(`/v1/sandboxes/${sandbox.id}`, sandbox.token)).status).toBe(200);
+    const stored = await runInDurableObject(sandboxStub(sandbox.id), (_instance, state) =>
+      state.storage.sql.exec<{ last_activity: number }>("SELECT last_activity FROM sandbox_meta").one(),
+    );
+    expect(Date.now() - stored.last_activity).toBeLessThan(30_000);
+  });
+
   test("activity moves the deadline: an alarm before it only re-arms", async () => {
     const sandbox = await createSandbox({ ttl_seconds: 60 });
     await backdate(sandbox.id, 30_000);

@@ -5,6 +5,7 @@ import {
   admin,
   agentFetch,
   createTunnel,
+  eventually,
   initializeBody,
   JSON_HEADERS,
   jsonRpc,
@@ -30,7 +31,7 @@ async function detail(tunnel: string): Promise<Detail> {
 }
 
 describe("eviction", () => {
-  test("tokens, sessions and traces survive an eviction; the hibernated gateway keeps serving", async () => {
+  test("tokens, sessions and written traces survive an eviction; the hibernated gateway keeps serving", async () => {
     const tunnel = await createTunnel();
     const gateway = await SimGateway.connect(tunnel, { gatewayId: "steady" });
     const init = agentFetch(tunnel, "echo", { method: "POST", headers: POST_JSON, body: initializeBody() });
@@ -47,9 +48,23 @@ describe("eviction", () => {
       token: string;
     };
     await admin("DELETE", `/admin/tunnels/${tunnel.name}/tokens/${revoked.id}`);
+    const stub = env.TUNNEL_RELAY.getByName(tunnel.name);
+    // Written behind, within about a second: the trace, and the socket's attachment saying its
+    // streams are done. An object evicted after idling has written both.
+    await eventually(
+      () =>
+        runInDurableObject(stub, (_instance, state) => {
+          const traces = state.storage.sql.exec("SELECT count(*) AS n FROM traces").one().n;
+          const idle = state
+            .getWebSockets("gateway")
+            .every((ws) => !(ws.deserializeAttachment() as { busy: boolean }).busy);
+          return traces === 1 && idle;
+        }),
+      "the trace and the idle mark to be written",
+    );
     const before = await detail(tunnel.name);
 
-    await evictDurableObject(env.TUNNEL_RELAY.getByName(tunnel.name));
+    await evictDurableObject(stub);
 
     const after = await detail(tunnel.name);
     expect(after.tokens).toEqual(before.tokens);

@@ -92,6 +92,15 @@ export function within<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Prom
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** Polls `check` until it holds (every 20 ms, at most `ms`); for state written behind, never for timing. */
+export async function eventually(check: () => Promise<boolean>, what: string, ms = WAIT_MS): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 export const JSON_HEADERS: Array<[string, string]> = [["content-type", "application/json"]];
 export const SSE_HEADERS: Array<[string, string]> = [["content-type", "text/event-stream"]];
 

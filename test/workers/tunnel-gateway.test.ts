@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { encodeFrame, encodeJsonFrame, FrameType } from "../../src/protocol/frames.ts";
-import { PING, PONG, TUNNEL_PROTOCOL_VERSION } from "../../src/protocol/version.ts";
+import { Feature, PING, PONG, TUNNEL_PROTOCOL_VERSION } from "../../src/protocol/version.ts";
 import {
   admin,
   agentFetch,
@@ -39,7 +39,7 @@ async function roundTrip(tunnel: Awaited<ReturnType<typeof createTunnel>>, gatew
 }
 
 describe("gateway connections", () => {
-  test("Hello is answered with Welcome naming the tunnel, the protocol and the ping interval", async () => {
+  test("Hello is answered with Welcome naming the tunnel, the protocol, the ping interval and the edge's features", async () => {
     const tunnel = await createTunnel();
     const gateway = await dialed(tunnel);
     gateway.sendJson(FrameType.Hello, 0, HELLO);
@@ -49,6 +49,7 @@ describe("gateway connections", () => {
       protocol: TUNNEL_PROTOCOL_VERSION,
       tunnel: tunnel.name,
       pingIntervalMs: 20_000,
+      features: [Feature.inlineBodies],
     });
     await roundTrip(tunnel, gateway);
     gateway.close();

@@ -9,8 +9,10 @@ import {
   decodeCredit,
   decodeFrame,
   decodeJson,
+  decodeJsonBody,
   encodeCreditFrame,
   encodeFrame,
+  encodeJsonBodyFrame,
   encodeJsonFrame,
   type Frame,
   FrameType,
@@ -37,6 +39,8 @@ export interface OpenedStream {
   stream: number;
   open: Open;
   body: Uint8Array;
+  /** The request came as one OpenBody (body inline), not Open, DATA…, END. */
+  inline: boolean;
 }
 
 /**
@@ -49,6 +53,8 @@ export class SimGateway {
   readonly credits = new Map<number, CreditWindow>();
   /** Total Credit bytes the edge granted, per stream. */
   readonly granted = new Map<number, number>();
+  /** Whether request-body DATA is credited back as it arrives (as a gateway whose upstream keeps up). */
+  creditRequestBodies = true;
   #frames: Frame[] = [];
   #waiters: Array<() => void> = [];
   #isClosed = false;
@@ -71,8 +77,12 @@ export class SimGateway {
         this.granted.set(frame.stream, (this.granted.get(frame.stream) ?? 0) + bytes);
         this.credits.get(frame.stream)?.grant(bytes);
       }
-      if (frame.type === FrameType.Open) this.credits.set(frame.stream, new CreditWindow(INITIAL_STREAM_WINDOW));
-      if (frame.type === FrameType.Data) this.ws.send(encodeCreditFrame(frame.stream, frame.payload.byteLength));
+      if (frame.type === FrameType.Open || frame.type === FrameType.OpenBody) {
+        this.credits.set(frame.stream, new CreditWindow(INITIAL_STREAM_WINDOW));
+      }
+      if (frame.type === FrameType.Data && this.creditRequestBodies) {
+        this.ws.send(encodeCreditFrame(frame.stream, frame.payload.byteLength));
+      }
       this.#frames.push(frame);
       this.#wake();
     });
@@ -139,9 +149,13 @@ export class SimGateway {
     }
   }
 
-  /** Waits for the next Open and its whole request body. */
+  /** Waits for the next Open (or OpenBody) and its whole request body. */
   async nextRequest(): Promise<OpenedStream> {
-    const openFrame = await this.take((f) => f.type === FrameType.Open, "Open");
+    const openFrame = await this.take((f) => f.type === FrameType.Open || f.type === FrameType.OpenBody, "Open");
+    if (openFrame.type === FrameType.OpenBody) {
+      const { message, body } = decodeJsonBody(openFrame, OpenSchema);
+      return { stream: openFrame.stream, open: message, body: body.slice(), inline: true };
+    }
     const open = decodeJson(openFrame, OpenSchema);
     const chunks: Uint8Array[] = [];
     if (open.hasBody) {
@@ -154,7 +168,7 @@ export class SimGateway {
         chunks.push(frame.payload.slice());
       }
     }
-    return { stream: openFrame.stream, open, body: concatBytes(chunks) };
+    return { stream: openFrame.stream, open, body: concatBytes(chunks), inline: false };
   }
 
   /**
@@ -194,6 +208,17 @@ export class SimGateway {
 
   reset(stream: number, code: string, message: string): void {
     this.sendJson(FrameType.Reset, stream, { code, message } satisfies Reset);
+  }
+
+  /** A complete response in one HeadBody frame (what a gateway sends an edge that takes inline bodies). */
+  headBody(stream: number, status: number, headers: Array<[string, string]>, body: string | Uint8Array): void {
+    const bytes = typeof body === "string" ? encoder.encode(body) : body;
+    this.send(encodeJsonBodyFrame(FrameType.HeadBody, stream, { status, headers } satisfies Head, bytes));
+  }
+
+  /** Frames received for `stream` that no test has taken yet. */
+  queued(stream: number): Frame[] {
+    return this.#frames.filter((frame) => frame.stream === stream);
   }
 
   /** A complete response: Head, the body in one DATA, END. */

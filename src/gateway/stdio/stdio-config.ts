@@ -2,7 +2,7 @@
  * Configuration of one stdio MCP server, as the gateway reads it from flags or a config file.
  * The command is spawned directly (no shell); `env` is added to a minimal inherited environment.
  */
-import { z } from "zod";
+import * as z from "../../protocol/zod-mini.ts";
 
 export const DEFAULT_IDLE_TIMEOUT_MS = 10 * 60 * 1000;
 export const DEFAULT_MAX_CHILDREN = 32;
@@ -10,14 +10,14 @@ export const DEFAULT_MAX_CHILDREN = 32;
 export const DEFAULT_KILL_GRACE_MS = 2_000;
 
 export const StdioServerConfigSchema = z.object({
-  command: z.string().min(1),
-  args: z.array(z.string()).default([]),
-  env: z.record(z.string(), z.string()).optional(),
-  cwd: z.string().min(1).optional(),
+  command: z.string().check(z.minLength(1)),
+  args: z._default(z.array(z.string()), []),
+  env: z.optional(z.record(z.string(), z.string())),
+  cwd: z.optional(z.string().check(z.minLength(1))),
   /** A session with nothing in flight for this long loses its child. */
-  idleTimeoutMs: z.number().int().positive().default(DEFAULT_IDLE_TIMEOUT_MS),
+  idleTimeoutMs: z._default(z.int().check(z.positive()), DEFAULT_IDLE_TIMEOUT_MS),
   /** Concurrent sessions (= children); one more initialize gets 503. */
-  maxChildren: z.number().int().positive().default(DEFAULT_MAX_CHILDREN),
+  maxChildren: z._default(z.int().check(z.positive()), DEFAULT_MAX_CHILDREN),
 });
 
 export type StdioServerConfig = z.input<typeof StdioServerConfigSchema>;

@@ -5,6 +5,7 @@
  * that gives the real total, e.g. `[output truncated: 1.2 MiB total, showing first 100 KiB]`.
  * Sizes are UTF-8 bytes, counted without copying the (possibly many-megabyte) output.
  */
+import { byteLength } from "../fs/encoding.ts";
 import { formatBytes } from "../fs/quota.ts";
 
 export const DEFAULT_OUTPUT_CAP = 100 * 1024;
@@ -17,8 +18,8 @@ export interface CappedOutput {
 }
 
 export function capOutput(stdout: string, stderr: string, cap = DEFAULT_OUTPUT_CAP): CappedOutput {
-  const outBytes = utf8Length(stdout);
-  const errBytes = utf8Length(stderr);
+  const outBytes = byteLength(stdout);
+  const errBytes = byteLength(stderr);
   const total = outBytes + errBytes;
   if (total <= cap) return { stdout, stderr, truncated: false };
   const errShare = Math.min(errBytes, Math.max(cap - outBytes, Math.min(STDERR_RESERVE, cap)));
@@ -41,12 +42,6 @@ function charBytes(code: number): number {
         : code >= 0xdc00 && code <= 0xdfff
           ? 0
           : 3;
-}
-
-export function utf8Length(text: string): number {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) bytes += charBytes(text.charCodeAt(i));
-  return bytes;
 }
 
 /** The longest prefix of whole characters that fits in `limit` UTF-8 bytes. */

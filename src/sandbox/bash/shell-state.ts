@@ -71,26 +71,40 @@ export function fitShellState(state: ShellState): {
 
 const SCHEMA = ["CREATE TABLE IF NOT EXISTS shell_state (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL)"];
 
-/** Keeps the state in the Durable Object's SQLite storage, so it survives eviction. */
+/**
+ * Keeps the state in the Durable Object's SQLite storage, so it survives eviction. The row is read
+ * once per wake and then served from memory (this store is its only writer), and a state equal
+ * to the stored one is not written again: most commands change nothing the shell carries, and a
+ * write would hold the call's answer until it reached disk.
+ */
 export class SqlShellStateStore implements ShellStateStore {
   private readonly sql: SqlStorage;
+  /** The stored row's JSON and its parsed state; undefined until first read. */
+  private stored: { json: string | null; state: ShellState | null } | undefined;
 
   constructor(sql: SqlStorage) {
     this.sql = sql;
-    ensureSchema(sql, SCHEMA);
+    // Only when missing: on every wake a schema statement, even a no-op one, would be a write (the
+    // object's next answer waits for its commit); a lookup is a read.
+    if (!first(sql, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'shell_state'")) {
+      ensureSchema(sql, SCHEMA);
+    }
   }
 
   load(): ShellState | null {
-    const row = first<{ state: string }>(this.sql, "SELECT state FROM shell_state WHERE id = 1");
-    return row ? parseShellState(row.state) : null;
+    if (!this.stored) {
+      const json = first<{ state: string }>(this.sql, "SELECT state FROM shell_state WHERE id = 1")?.state ?? null;
+      this.stored = { json, state: json === null ? null : parseShellState(json) };
+    }
+    return this.stored.state;
   }
 
   save(state: ShellState): void {
-    run(
-      this.sql,
-      "INSERT OR REPLACE INTO shell_state (id, state) VALUES (1, ?)",
-      JSON.stringify(fitShellState(state).state),
-    );
+    const fitted = fitShellState(state).state;
+    const json = JSON.stringify(fitted);
+    if (json === this.stored?.json) return;
+    run(this.sql, "INSERT OR REPLACE INTO shell_state (id, state) VALUES (1, ?)", json);
+    this.stored = { json, state: fitted };
   }
 }
 

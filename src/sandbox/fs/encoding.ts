@@ -61,6 +61,24 @@ function latin1String(bytes: Uint8Array): string {
   return out;
 }
 
+/**
+ * The UTF-8 size of `text`, counted without encoding it (tools count every line they return, so
+ * allocating a copy each time adds up). Matches TextEncoder: a lone surrogate is U+FFFD, 3 bytes.
+ */
 export function byteLength(text: string): number {
-  return encoder.encode(text).byteLength;
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) continue;
+    if (code < 0x800) bytes += 1;
+    else if (code >= 0xd800 && code <= 0xdbff && isLowSurrogate(text.charCodeAt(i + 1))) {
+      bytes += 2; // the pair: 4 bytes for 2 code units
+      i++;
+    } else bytes += 2;
+  }
+  return bytes;
+}
+
+function isLowSurrogate(code: number): boolean {
+  return code >= 0xdc00 && code <= 0xdfff;
 }

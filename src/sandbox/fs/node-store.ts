@@ -19,7 +19,15 @@ import {
   validatePath,
 } from "./paths.ts";
 import { addUsage } from "./quota.ts";
-import { DEFAULT_DIRS, DIR_MODE, NODE_COLUMNS, type NodeRow, type NodeType, SCHEMA } from "./schema.ts";
+import {
+  DEFAULT_DIRS,
+  DIR_MODE,
+  FS_SCHEMA_VERSION,
+  NODE_COLUMNS,
+  type NodeRow,
+  type NodeType,
+  SCHEMA,
+} from "./schema.ts";
 
 export interface Resolved {
   /** The physical path: every symlink on the way replaced by where it points. */
@@ -38,17 +46,40 @@ export interface NewNode {
 
 export class NodeStore {
   readonly sql: SqlStorage;
+  /**
+   * Whether any symlink exists, remembered between lookups (every path resolution asks). Only
+   * `insert` creates symlinks and only deletes and renames can remove them, so: set on inserting
+   * one, forgotten (asked again) on any delete or rename. A stale `true` only costs the slower walk.
+   */
+  private symlinks: boolean | undefined;
 
+  /**
+   * Runs on every wake, so it only reads unless there is something to do: a statement that may
+   * write (even `CREATE TABLE IF NOT EXISTS` on a table that exists) makes the object's next answer
+   * wait for a commit.
+   */
   constructor(sql: SqlStorage, now: number) {
     this.sql = sql;
-    ensureSchema(sql, SCHEMA);
+    if (!hasCurrentSchema(sql)) {
+      ensureSchema(sql, SCHEMA);
+      run(sql, "INSERT OR REPLACE INTO fs_meta (key, value) VALUES ('schema_version', ?)", FS_SCHEMA_VERSION);
+    }
     this.ensureDefaultDirs(now);
     // A stream interrupted by eviction leaves chunks no node points at: drop them.
-    run(sql, "DELETE FROM fs_chunks WHERE blob IN (SELECT blob FROM fs_pending)");
-    run(sql, "DELETE FROM fs_pending");
+    if (first(sql, "SELECT 1 FROM fs_pending LIMIT 1")) {
+      run(sql, "DELETE FROM fs_chunks WHERE blob IN (SELECT blob FROM fs_pending)");
+      run(sql, "DELETE FROM fs_pending");
+    }
   }
 
+  /** Creates whichever of DEFAULT_DIRS is missing (all of them in a new sandbox). */
   ensureDefaultDirs(now: number): void {
+    const present = first<{ n: number }>(
+      this.sql,
+      `SELECT count(*) AS n FROM fs_nodes WHERE path IN (${DEFAULT_DIRS.map(() => "?").join(", ")})`,
+      ...DEFAULT_DIRS,
+    );
+    if (present?.n === DEFAULT_DIRS.length) return;
     for (const path of DEFAULT_DIRS) {
       run(
         this.sql,
@@ -67,7 +98,13 @@ export class NodeStore {
   }
 
   hasSymlinks(): boolean {
-    return first(this.sql, "SELECT 1 FROM fs_nodes WHERE type = 'symlink' LIMIT 1") !== undefined;
+    this.symlinks ??= first(this.sql, "SELECT 1 FROM fs_nodes WHERE type = 'symlink' LIMIT 1") !== undefined;
+    return this.symlinks;
+  }
+
+  /** Forgets what is remembered about the tree (after changes made around this class). */
+  forget(): void {
+    this.symlinks = undefined;
   }
 
   /**
@@ -126,6 +163,7 @@ export class NodeStore {
   }
 
   insert(path: string, node: NewNode): void {
+    if (node.type === "symlink") this.symlinks = true;
     run(
       this.sql,
       "INSERT INTO fs_nodes (path, parent, type, mode, mtime, size, target, blob) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -173,11 +211,13 @@ export class NodeStore {
       deleteBlob(this.sql, row.blob);
     }
     run(this.sql, `DELETE FROM fs_nodes WHERE ${where}`, path, from, to);
+    this.symlinks = undefined;
     addUsage(this.sql, -(gone?.bytes ?? 0), -(gone?.files ?? 0));
   }
 
   /** Renames a node and its whole subtree (content stays where it is: blobs are keyed by id). */
   renameSubtree(from: string, to: string): void {
+    this.symlinks = undefined;
     const range = descendantRange(from);
     const cut = from.length + 1;
     run(
@@ -201,4 +241,11 @@ export class NodeStore {
   allPaths(): string[] {
     return all<{ path: string }>(this.sql, "SELECT path FROM fs_nodes ORDER BY path").map((row) => row.path);
   }
+}
+
+/** Whether the tables exist at FS_SCHEMA_VERSION (read-only, unlike the set-up itself). */
+function hasCurrentSchema(sql: SqlStorage): boolean {
+  if (!first(sql, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'fs_meta'")) return false;
+  const row = first<{ value: number }>(sql, "SELECT value FROM fs_meta WHERE key = 'schema_version'");
+  return row?.value === FS_SCHEMA_VERSION;
 }

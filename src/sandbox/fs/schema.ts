@@ -7,7 +7,8 @@
  *              rename rewrites paths only, never content.
  *   fs_chunks  a file's content as rows of at most CHUNK_SIZE bytes (SQLite rows cap at 2 MB),
  *              numbered 0.. by `seq`.
- *   fs_meta    counters: stored bytes, file count, the next blob id.
+ *   fs_meta    counters: stored bytes, file count, the next blob id; and `schema_version`
+ *              (FS_SCHEMA_VERSION once the tables below are set up, so a wake can tell by reading).
  *   fs_pending blobs being filled by a stream that has not committed yet; whatever a stream left
  *              there when the object was evicted mid-upload is deleted on the next wake.
  *
@@ -15,6 +16,9 @@
  * path resolves with one lookup.
  */
 export const CHUNK_SIZE = 1024 * 1024;
+
+/** Bump when SCHEMA changes, so existing sandboxes run the (idempotent) set-up again on wake. */
+export const FS_SCHEMA_VERSION = 1;
 
 export const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS fs_nodes (

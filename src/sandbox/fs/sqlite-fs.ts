@@ -2,10 +2,11 @@
  * The sandbox filesystem: just-bash's IFileSystem over a Durable Object's SQLite storage, so the
  * shell, the file tools and the staging API all see one persistent tree.
  *
- * Storage layout: schema.ts. Lifecycle: construct it on every wake of the object (schema set-up is
- * idempotent and cheap); one instance per object. Every change runs in one SQLite transaction and
- * checks the quota before it commits, so a failed write leaves the old content and the counters
- * exactly as they were.
+ * Storage layout: schema.ts. Lifecycle: construct it on every wake of the object (the schema is
+ * set up once; a wake only reads); one instance per object, since it remembers facts about the
+ * tree between calls (node-store.ts). Every change runs in one SQLite transaction and checks the
+ * quota before it commits, so a failed write leaves the old content and the counters exactly as
+ * they were.
  *
  * Semantics follow just-bash's in-memory filesystem, which its interpreter is written against:
  * writes create missing parent directories (an error thrown from a redirection's write would end
@@ -308,7 +309,9 @@ export class SqliteFs implements IFileSystem {
   /** Empties the filesystem back to its initial layout. */
   async deleteAll(): Promise<void> {
     this.storage.transactionSync(() => {
-      for (const table of ["fs_nodes", "fs_chunks", "fs_pending", "fs_meta"]) this.sqlRun(`DELETE FROM ${table}`);
+      for (const table of ["fs_nodes", "fs_chunks", "fs_pending"]) this.sqlRun(`DELETE FROM ${table}`);
+      this.sqlRun("DELETE FROM fs_meta WHERE key != 'schema_version'");
+      this.nodes.forget();
       this.nodes.ensureDefaultDirs(this.now());
     });
   }

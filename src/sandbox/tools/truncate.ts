@@ -1,3 +1,4 @@
+import { byteLength } from "../fs/encoding.ts";
 import { formatBytes } from "../fs/quota.ts";
 
 const encoder = new TextEncoder();
@@ -5,15 +6,18 @@ const decoder = new TextDecoder();
 
 export const KIB = 1024;
 
-export function byteLength(text: string): number {
-  return encoder.encode(text).byteLength;
-}
+export { byteLength };
 
 /**
  * Cuts `text` to at most `maxBytes` UTF-8 bytes without splitting a character.
  * Returns the kept prefix and the text's full size in bytes.
  */
 export function cutToBytes(text: string, maxBytes: number): { text: string; totalBytes: number } {
+  // Most output fits: a count (no copy) settles it, and only a cut needs the bytes themselves.
+  if (text.length <= maxBytes) {
+    const totalBytes = byteLength(text);
+    if (totalBytes <= maxBytes) return { text, totalBytes };
+  }
   const bytes = encoder.encode(text);
   if (bytes.byteLength <= maxBytes) return { text, totalBytes: bytes.byteLength };
   let end = Math.max(0, maxBytes);
