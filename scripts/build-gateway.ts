@@ -24,6 +24,10 @@ const result = await build({
     ].join("\n"),
   },
   legalComments: "none",
+  // Without comments the bundle is pure ASCII, which V8 stores at one byte per character: ~1.3 MiB
+  // less resident memory for an idle gateway. Names are kept, so stack traces stay readable.
+  minifyWhitespace: true,
+  charset: "ascii",
   metafile: true,
   logLevel: "warning",
 });
