@@ -46,7 +46,7 @@ export default async function tunnelBench(): Promise<void> {
 
     printTable(
       `Small tools/call "echo", one MCP SDK session per client (edge floors: plain fetch, one WebSocket per client); ` +
-        `cpu_ms/call = CPU per call by process ("harness" is the proxy workerd of wrangler's test harness)`,
+        `cpu_ms/call = CPU per call by process`,
       latency.map(latencyRow),
     );
     printTable("Tool results through the tunnel vs direct (echo upstream's blob tool)", results.rows);
