@@ -1,9 +1,9 @@
-export {};
-
 /**
  * `npm run bench [tunnel|sandbox]`: runs the benchmark suites (all by default), each printing its
  * tables and writing JSON under bench/results/. Every load is bounded in count and time.
  */
+export {}; // A module, so top-level await is allowed.
+
 const suites: Record<string, () => Promise<{ default: () => Promise<void> }>> = {
   tunnel: () => import("./tunnel.bench.ts"),
   sandbox: () => import("./sandbox.bench.ts"),
