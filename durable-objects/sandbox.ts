@@ -10,6 +10,7 @@ import { type ToolCallsFormat, toolCallsResponse } from "../src/sandbox/tool-cal
 import { runToolCalls } from "../src/sandbox/tool-calls/run-tool-calls.ts";
 import type { ToolUseBlock } from "../src/sandbox/tool-calls/tool-use-block.ts";
 import { mcpTools } from "../src/sandbox/tools/registry.ts";
+import { WriteBehind } from "../src/storage/write-behind.ts";
 import type { Env } from "../workers/env.ts";
 import { type Caller, noSuchSandbox } from "./sandbox/caller.ts";
 import { EventChannel } from "./sandbox/event-channel.ts";
@@ -22,7 +23,6 @@ import { openRuntime, type SandboxRuntime } from "./sandbox/runtime.ts";
 import { asHttpError, deleteFile, getFile, type PutResult, putFile, writeInitialFiles } from "./sandbox/staging.ts";
 import { type SandboxDetails, type SandboxSummary, sandboxDetails, sandboxSummary } from "./sandbox/status.ts";
 import { TraceLog } from "./sandbox/trace.ts";
-import { WriteBehind } from "./tunnel-relay/write-behind.ts";
 
 export interface CreateOutcome {
   created: boolean;

@@ -5,6 +5,7 @@ import { asTetherError, errorResponse, jsonRpcErrorResponse } from "../src/error
 import { type RpcResult, settle } from "../src/errors/rpc-result.ts";
 import { TetherError } from "../src/errors/tether-error.ts";
 import { PING, PONG } from "../src/protocol/version.ts";
+import { WriteBehind } from "../src/storage/write-behind.ts";
 import type { Env } from "../workers/env.ts";
 import {
   type DetailOptions,
@@ -29,7 +30,6 @@ import { SESSION_IDLE_MS } from "./tunnel-relay/storage.ts";
 import { type IssuedToken, type TokenInfo, type TokenRole, TokenStore } from "./tunnel-relay/token-store.ts";
 import { TraceStore } from "./tunnel-relay/trace-store.ts";
 import { TunnelStore } from "./tunnel-relay/tunnel-store.ts";
-import { WriteBehind } from "./tunnel-relay/write-behind.ts";
 
 /** A gateway must say Hello this soon after connecting, or its socket is closed. */
 const HELLO_TIMEOUT_MS = 10_000;

@@ -1,5 +1,5 @@
 import { all, ensureSchema, first, run } from "../../src/storage/sql.ts";
-import type { BufferedWrites, WriteBehind } from "../tunnel-relay/write-behind.ts";
+import type { BufferedWrites, WriteBehind } from "../../src/storage/write-behind.ts";
 import type { SandboxSettings } from "./options.ts";
 
 /**
@@ -18,7 +18,7 @@ import type { SandboxSettings } from "./options.ts";
  *
  * The record and the token hashes are read once per wake and kept in memory (every change goes
  * through this class, so the copies stay exact): admitting a call costs no SQL. Last activity is
- * written behind (../tunnel-relay/write-behind.ts): a call never waits for that write, and an
+ * written behind (src/storage/write-behind.ts): a call never waits for that write, and an
  * eviction loses at most the last second of it, which only shortens the TTL by as much.
  */
 const SCHEMA = [

@@ -1,5 +1,5 @@
 import { all, ensureSchema, run } from "../../src/storage/sql.ts";
-import type { BufferedWrites, WriteBehind } from "../tunnel-relay/write-behind.ts";
+import type { BufferedWrites, WriteBehind } from "../../src/storage/write-behind.ts";
 
 /**
  * The recent tool-call trace operators see in `GET /admin/sandboxes/:id`: one row per finished tool
@@ -8,7 +8,7 @@ import type { BufferedWrites, WriteBehind } from "../tunnel-relay/write-behind.t
  * Storage: sandbox_trace(seq, at, tool_use_id, tool, duration_ms, bytes, error) — `bytes` is the
  * size of the result text returned to the caller; `error` is the first line of an is_error result.
  *
- * Rows are written behind (../tunnel-relay/write-behind.ts): `record` buffers the entry and the
+ * Rows are written behind (src/storage/write-behind.ts): `record` buffers the entry and the
  * buffer reaches SQLite in one transaction at most a second later (or once FLUSH_ROWS are
  * waiting), so a tool call's answer never waits for its own trace to reach disk. `recent` merges
  * the buffer in, so operators see every call at once; an eviction loses at most the last second.

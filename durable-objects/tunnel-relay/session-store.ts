@@ -6,10 +6,10 @@
  * Every call in a session looks its session up, so sessions read once are kept in memory (a
  * bounded map, updated by every change made here: record, remove, prune). Creating and ending a
  * session are written at once; the last-use time, refreshed at most every TOUCH_EVERY_MS per
- * session, is written behind (./write-behind.ts) with the call traces.
+ * session, is written behind (src/storage/write-behind.ts) with the call traces.
  */
 import { all, first, run } from "../../src/storage/sql.ts";
-import type { BufferedWrites, WriteBehind } from "./write-behind.ts";
+import type { BufferedWrites, WriteBehind } from "../../src/storage/write-behind.ts";
 
 export interface SessionRecord {
   server: string;

@@ -13,7 +13,7 @@
  *             one row per relayed call; only the newest MAX_TRACES are kept
  *
  * Written at once: the tunnel row, tokens, a session's creation and end. Written behind, in one
- * transaction at most a second later (./write-behind.ts): traces and sessions' last-use times, so
+ * transaction at most a second later (src/storage/write-behind.ts): traces and sessions' last-use times, so
  * no relayed call waits for a disk write; an eviction may lose the last second of those.
  * Tokens and sessions that were read are also kept in memory (every change goes through this
  * object, which updates its maps together with SQLite).

@@ -2,7 +2,7 @@
  * One trace row per relayed call (table `traces`, see ./storage.ts), newest MAX_TRACES kept, so
  * operators can see what went through the tunnel and what failed without any log pipeline.
  *
- * Traces are written behind (./write-behind.ts): `add` buffers the row in memory with its final
+ * Traces are written behind (src/storage/write-behind.ts): `add` buffers the row in memory with its final
  * id, and the buffer reaches SQLite in one transaction with the others, at most a second later or
  * once FLUSH_ROWS are waiting; each flush also prunes beyond MAX_TRACES. A relayed call therefore
  * never waits for a disk write of its own trace. The cost: an eviction loses the traces of (at
@@ -10,8 +10,8 @@
  * call at once.
  */
 import { all, first, run } from "../../src/storage/sql.ts";
+import type { BufferedWrites, WriteBehind } from "../../src/storage/write-behind.ts";
 import { MAX_TRACES } from "./storage.ts";
-import type { BufferedWrites, WriteBehind } from "./write-behind.ts";
 
 /** A buffer this full is written at once instead of waiting for the timer. */
 export const FLUSH_ROWS = 100;

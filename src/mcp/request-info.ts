@@ -5,13 +5,7 @@
  * record). Parsing uses the MCP SDK's own schemas. A body that is not JSON-RPC is still relayed:
  * the upstream server owns the protocol errors.
  */
-import {
-  isInitializeRequest,
-  isJSONRPCNotification,
-  isJSONRPCRequest,
-  isJSONRPCResultResponse,
-  JSONRPCMessageSchema,
-} from "@modelcontextprotocol/sdk/types.js";
+import { isInitializeRequest, isJSONRPCRequest, JSONRPCMessageSchema } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { hasMediaType, JSON_CONTENT_TYPE } from "./headers.ts";
 
@@ -55,30 +49,33 @@ export function inspectMcpRequest(contentType: string | null, body: Uint8Array |
 }
 
 function inspectMessage(value: unknown): McpRequestInfo {
-  if (!JSONRPCMessageSchema.safeParse(value).success) return OTHER;
-  if (isInitializeRequest(value)) {
-    const { clientInfo, protocolVersion } = value.params;
-    return {
-      kind: "request",
-      method: value.method,
-      id: idOf(value),
-      tool: null,
-      client: { name: clientInfo.name, version: clientInfo.version },
-      protocolVersion,
-    };
-  }
-  if (isJSONRPCRequest(value)) {
-    const name = value.method === "tools/call" ? value.params?.name : undefined;
+  const parsed = JSONRPCMessageSchema.safeParse(value);
+  if (!parsed.success) return OTHER;
+  // The four message schemas are strict with different keys, so the keys tell which one matched:
+  // one parse per call instead of one per kind. Fields are read from `value`, as sent.
+  const message = parsed.data;
+  if ("method" in message) {
+    if (message.method === "initialize" && isInitializeRequest(value)) {
+      const { clientInfo, protocolVersion } = value.params;
+      return {
+        kind: "request",
+        method: value.method,
+        id: idOf(value),
+        tool: null,
+        client: { name: clientInfo.name, version: clientInfo.version },
+        protocolVersion,
+      };
+    }
+    if (!("id" in message)) return { ...OTHER, kind: "notification", method: message.method };
+    const name = message.method === "tools/call" ? (value as { params?: { name?: unknown } }).params?.name : undefined;
     return {
       ...OTHER,
       kind: "request",
-      method: value.method,
-      id: value.id,
+      method: message.method,
+      id: message.id,
       tool: typeof name === "string" ? name : null,
     };
   }
-  if (isJSONRPCNotification(value)) return { ...OTHER, kind: "notification", method: value.method };
-  if (isJSONRPCResultResponse(value)) return { ...OTHER, kind: "response", id: value.id };
   return { ...OTHER, kind: "response", id: idOf(value) };
 }
 

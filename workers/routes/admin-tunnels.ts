@@ -14,11 +14,11 @@ import { z } from "zod";
 import { registry } from "../../durable-objects/registry.ts";
 import { TunnelSettingsPatchSchema, TunnelSettingsSchema } from "../../durable-objects/tunnel-relay/settings.ts";
 import { TokenRoleSchema } from "../../durable-objects/tunnel-relay/token-store.ts";
-import { requireAdmin } from "../../src/auth/bearer.ts";
 import { unwrap } from "../../src/errors/rpc-result.ts";
 import { TetherError } from "../../src/errors/tether-error.ts";
 import { readJsonBody } from "../../src/http/read-bounded-body.ts";
 import type { Env } from "../env.ts";
+import { adminOnly } from "./admin-only.ts";
 import { TUNNEL_NAME_PATTERN, tunnelNotFound, tunnelStub } from "./tunnels.ts";
 
 export const adminTunnelsRoutes = new Hono<{ Bindings: Env }>();
@@ -35,12 +35,7 @@ const DetailQuerySchema = z.object({
   sessions: z.coerce.number().int().min(0).max(1000).default(100),
 });
 
-for (const path of ["/tunnels", "/tunnels/*"]) {
-  adminTunnelsRoutes.use(path, async (c, next) => {
-    requireAdmin(c.req.raw.headers, c.env.TETHER_ADMIN_TOKEN);
-    await next();
-  });
-}
+adminOnly(adminTunnelsRoutes, "/tunnels");
 
 adminTunnelsRoutes.post("/tunnels", async (c) => {
   const input = parse(CreateTunnelSchema, await readJsonBody(c.req.raw, ADMIN_BODY_LIMIT, "tunnel"), "tunnel");
