@@ -12,6 +12,7 @@ import { formatIssues } from "../validation/format-issues.ts";
 import { StdioServerConfigSchema } from "./stdio/stdio-config.ts";
 
 export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
+export const MAX_DRAIN_TIMEOUT_MS = 600_000;
 
 /** Tunnel names as the edge accepts them (workers/routes/tunnels.ts). */
 export const TunnelNameSchema = z
@@ -71,7 +72,7 @@ export function parseServerConfig(raw: Record<string, unknown>): ServerConfig | 
     const result = HttpServerConfigSchema.safeParse(raw, { reportInput: true });
     return result.success ? { kind: "http", ...result.data } : { problem: formatIssues(result.error.issues) };
   }
-  const result = z.strictObject(StdioServerConfigSchema.shape).safeParse(raw, { reportInput: true });
+  const result = StdioServerConfigSchema.safeParse(raw, { reportInput: true });
   return result.success ? { kind: "stdio", ...result.data } : { problem: formatIssues(result.error.issues) };
 }
 
@@ -95,7 +96,7 @@ export const ConfigFileSchema = z.strictObject({
   edge: z.optional(z.string()),
   tunnel: z.optional(z.string()),
   token: z.optional(z.string()),
-  drainTimeoutMs: z.optional(z.int().check(z.minimum(0), z.maximum(600_000))),
+  drainTimeoutMs: z.optional(z.int().check(z.minimum(0), z.maximum(MAX_DRAIN_TIMEOUT_MS))),
   servers: z._default(z.record(z.string(), z.record(z.string(), z.unknown())), {}),
 });
 

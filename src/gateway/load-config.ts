@@ -14,6 +14,7 @@ import {
   DEFAULT_DRAIN_TIMEOUT_MS,
   EdgeUrlSchema,
   type GatewayConfig,
+  MAX_DRAIN_TIMEOUT_MS,
   type NamedServerConfig,
   parseServerConfig,
   TunnelNameSchema,
@@ -101,8 +102,10 @@ export function loadGatewayConfig(
   let drainTimeoutMs = file?.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
   if (flags.drainTimeoutMs !== undefined) {
     drainTimeoutMs = Number(flags.drainTimeoutMs);
-    if (!/^\d+$/.test(flags.drainTimeoutMs) || drainTimeoutMs > 600_000) {
-      problems.push(`--drain-timeout-ms: expected milliseconds between 0 and 600000, got "${flags.drainTimeoutMs}"`);
+    if (!/^\d+$/.test(flags.drainTimeoutMs) || drainTimeoutMs > MAX_DRAIN_TIMEOUT_MS) {
+      problems.push(
+        `--drain-timeout-ms: expected milliseconds between 0 and ${MAX_DRAIN_TIMEOUT_MS}, got "${flags.drainTimeoutMs}"`,
+      );
     }
   }
 

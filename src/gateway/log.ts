@@ -20,8 +20,6 @@ export const stderrLogger: Logger = (event, fields) => {
   process.stderr.write(`${formatLogLine(event, fields)}\n`);
 };
 
-export const silentLogger: Logger = () => {};
-
 /** A one-line description of anything thrown, including a Node system error's code. */
 export function describeError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);

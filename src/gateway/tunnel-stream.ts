@@ -198,12 +198,17 @@ export class TunnelStream {
       this.#send(encodeJsonFrame(FrameType.Head, this.id, head));
       // An event stream that only starts while draining is ended right away too.
       if (this.#env.draining?.()) this.endEventStream();
+      // Without the socket's header + payload sender, sendChunks joins DATA frames itself.
+      const sendData = this.#env.sendData;
       await sendChunks(
         this.#guarded(rest),
         this.id,
         this.#responseCredit,
         (frame) => this.#send(frame),
-        (header, payload) => this.#sendData(header, payload),
+        sendData &&
+          ((header, payload) => {
+            if (!this.#finished) sendData(header, payload);
+          }),
       );
       this.#finish();
     } catch (error) {
@@ -240,12 +245,6 @@ export class TunnelStream {
 
   #send(frame: Uint8Array): void {
     if (!this.#finished) this.#env.send(frame);
-  }
-
-  #sendData(header: Uint8Array, payload: Uint8Array): void {
-    if (this.#finished) return;
-    if (this.#env.sendData) this.#env.sendData(header, payload);
-    else this.#env.send(concatBytes([header, payload]));
   }
 
   #finish(): void {

@@ -9,7 +9,8 @@ export const DEFAULT_MAX_CHILDREN = 32;
 /** Time a child gets between SIGTERM and SIGKILL. */
 export const DEFAULT_KILL_GRACE_MS = 2_000;
 
-export const StdioServerConfigSchema = z.object({
+/** Strict: an unknown key (a typo such as "arg") is an error, not silently ignored. */
+export const StdioServerConfigSchema = z.strictObject({
   command: z.string().check(z.minLength(1)),
   args: z._default(z.array(z.string()), []),
   env: z.optional(z.record(z.string(), z.string())),
