@@ -1,11 +1,10 @@
 import { BashSession } from "../../src/sandbox/bash/bash-session.ts";
 import { SqlShellStateStore } from "../../src/sandbox/bash/shell-state.ts";
 import { SqliteFs } from "../../src/sandbox/fs/sqlite-fs.ts";
-import type { SandboxFiles } from "../../src/sandbox/run-code/files.ts";
+import { sandboxFilesFromFs } from "../../src/sandbox/run-code/files.ts";
 import { runCode } from "../../src/sandbox/run-code/run-code.ts";
 import type { TarTree } from "../../src/sandbox/tar-export.ts";
-import { type ToolContext, WORKDIR } from "../../src/sandbox/tools/context.ts";
-import { writeTextFile } from "../../src/sandbox/tools/files.ts";
+import type { ToolContext } from "../../src/sandbox/tools/context.ts";
 import type { Env } from "../../workers/env.ts";
 import type { SandboxMeta } from "./meta-store.ts";
 
@@ -29,7 +28,8 @@ export interface SandboxRuntime {
 export function openRuntime(ctx: DurableObjectState, env: Env, meta: SandboxMeta): SandboxRuntime {
   const fs = new SqliteFs(ctx.storage, { quotaBytes: meta.quotaBytes });
   const bash = new BashSession(fs, new SqlShellStateStore(ctx.storage.sql), { env: meta.env });
-  const files = sandboxFiles(fs);
+  // The files binding run_code's isolate calls back into: the same filesystem the shell sees.
+  const files = sandboxFilesFromFs(fs);
   const allowHosts = meta.networkAllow;
   const tools: ToolContext = {
     fs,
@@ -47,13 +47,4 @@ export function openRuntime(ctx: DurableObjectState, env: Env, meta: SandboxMeta
     open: async (path) => ((await fs.exists(path)) ? fs.readStream(path) : new Blob([]).stream()),
   };
   return { fs, bash, tools, tree };
-}
-
-/** The files binding run_code's isolate calls back into: the same filesystem the shell sees. */
-function sandboxFiles(fs: SqliteFs): SandboxFiles {
-  return {
-    readFile: (path) => fs.readFile(path),
-    writeFile: (path, content) => writeTextFile(fs, fs.resolvePath(WORKDIR, path), content),
-    listFiles: (dir) => fs.readdir(dir),
-  };
 }

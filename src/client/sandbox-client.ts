@@ -6,36 +6,26 @@
  *   const sandbox = await tether.createSandbox({ id: "session-42" });
  *   for await (const event of sandbox.runToolCalls(toolUseBlocks)) if (event.event === "result") ...
  */
+// The shapes the edge sends are declared once, by the schemas it validates against; type-only
+// imports are erased, so the client itself still depends on nothing but fetch.
+import type { ToolCallStreamEvent } from "../sandbox/tool-calls/events.ts";
+import type { ToolResultBlock } from "../sandbox/tool-calls/tool-use-block.ts";
 import { readNdjson } from "./ndjson.ts";
 
+export type { ToolCallMeta } from "../sandbox/tool-calls/events.ts";
+export type { ToolResultBlock };
+export type ToolCallEvent = ToolCallStreamEvent;
+
+/**
+ * A `tool_use` block as the orchestrator got it from Claude. `input` stays `unknown` here (as in
+ * Anthropic's SDK), so blocks can be forwarded unchanged; the edge validates it.
+ */
 export interface ToolUseBlock {
   type: "tool_use";
   id: string;
   name: string;
   input: unknown;
 }
-
-export interface ToolResultBlock {
-  type: "tool_result";
-  tool_use_id: string;
-  content: string | Array<{ type: "text"; text: string }>;
-  is_error?: boolean;
-}
-
-export interface ToolCallMeta {
-  tool_use_id: string;
-  exit_code?: number;
-  duration_ms: number;
-  truncated: boolean;
-  [key: string]: unknown;
-}
-
-export type ToolCallEvent =
-  | { event: "started"; tool_use_id: string; name: string }
-  | { event: "output"; tool_use_id: string; stream: "stdout" | "stderr"; text: string }
-  | { event: "heartbeat" }
-  | { event: "result"; tool_use_id: string; result: ToolResultBlock; meta: ToolCallMeta }
-  | { event: "done" };
 
 export interface CreateSandboxOptions {
   id?: string;

@@ -12,6 +12,7 @@
  */
 import { z } from "zod";
 import { ensureSchema, first, run } from "../../storage/sql.ts";
+import { byteLength } from "../fs/encoding.ts";
 
 export const SHELL_STATE_VERSION = 1;
 
@@ -51,8 +52,8 @@ export function parseShellState(json: string): ShellState | null {
 
 function jsonBytes(value: unknown): number {
   const json = JSON.stringify(value);
-  // A UTF-16 code unit never takes more than 3 UTF-8 bytes: skip encoding small states.
-  return json.length * 3 <= MAX_STATE_BYTES ? json.length : new TextEncoder().encode(json).byteLength;
+  // A UTF-16 code unit never takes more than 3 UTF-8 bytes: skip counting small states.
+  return json.length * 3 <= MAX_STATE_BYTES ? json.length : byteLength(json);
 }
 
 /**

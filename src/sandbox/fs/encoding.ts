@@ -79,6 +79,24 @@ export function byteLength(text: string): number {
   return bytes;
 }
 
+/**
+ * The longest prefix of whole characters of `text` that fits in `maxBytes` UTF-8 bytes, each
+ * character sized as byteLength sizes it (a surrogate pair is kept or cut as one), so output caps
+ * cut without encoding the (possibly many-megabyte) text.
+ */
+export function utf8Prefix(text: string, maxBytes: number): string {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    const pair = code >= 0xd800 && code <= 0xdbff && isLowSurrogate(text.charCodeAt(i + 1));
+    const size = code < 0x80 ? 1 : code < 0x800 ? 2 : pair ? 4 : 3;
+    if (bytes + size > maxBytes) return text.slice(0, i);
+    bytes += size;
+    if (pair) i++;
+  }
+  return text;
+}
+
 function isLowSurrogate(code: number): boolean {
   return code >= 0xdc00 && code <= 0xdfff;
 }

@@ -14,9 +14,17 @@ export function resolveToolPath(fs: IFileSystem, path: string): string {
   return fs.resolvePath(WORKDIR, path);
 }
 
-/** The entry at `path` (following symlinks), or null when nothing is there. */
+/**
+ * The entry at `path` (following symlinks), or null when nothing is there. One stat, not `exists`
+ * then `stat`: each is a lookup in SQLite, and every file tool starts here. A failing stat means
+ * exactly what `exists` answering false would (it, too, treats any failure as "not there").
+ */
 export async function statOrNull(fs: IFileSystem, path: string): Promise<FsStat | null> {
-  return (await fs.exists(path)) ? fs.stat(path) : null;
+  try {
+    return await fs.stat(path);
+  } catch {
+    return null;
+  }
 }
 
 /** Reads a file as UTF-8, refusing clearly when the path is missing or a directory. */

@@ -1,8 +1,5 @@
-import { byteLength } from "../fs/encoding.ts";
+import { byteLength, utf8Prefix } from "../fs/encoding.ts";
 import { formatBytes } from "../fs/quota.ts";
-
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 export const KIB = 1024;
 
@@ -13,17 +10,8 @@ export { byteLength };
  * Returns the kept prefix and the text's full size in bytes.
  */
 export function cutToBytes(text: string, maxBytes: number): { text: string; totalBytes: number } {
-  // Most output fits: a count (no copy) settles it, and only a cut needs the bytes themselves.
-  if (text.length <= maxBytes) {
-    const totalBytes = byteLength(text);
-    if (totalBytes <= maxBytes) return { text, totalBytes };
-  }
-  const bytes = encoder.encode(text);
-  if (bytes.byteLength <= maxBytes) return { text, totalBytes: bytes.byteLength };
-  let end = Math.max(0, maxBytes);
-  // Step back off UTF-8 continuation bytes (10xxxxxx) so the cut lands on a character boundary.
-  while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--;
-  return { text: decoder.decode(bytes.subarray(0, end)), totalBytes: bytes.byteLength };
+  const totalBytes = byteLength(text);
+  return { text: totalBytes <= maxBytes ? text : utf8Prefix(text, maxBytes), totalBytes };
 }
 
 /**
