@@ -21,6 +21,14 @@ const INITIALIZE = {
   method: "initialize",
   params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
 };
+const TOOLS_LIST = { jsonrpc: "2.0", id: 5, method: "tools/list" };
+
+/** One JSON-RPC message POSTed as a Streamable HTTP client would, without the SDK. */
+function postRaw(url: string, message: unknown, sessionId?: string): Promise<Response> {
+  const headers: Record<string, string> = { "content-type": "application/json", accept: ACCEPT };
+  if (sessionId !== undefined) headers["mcp-session-id"] = sessionId;
+  return fetch(url, { method: "POST", headers, body: JSON.stringify(message) });
+}
 
 describe("stdio adapter: failures and lifecycle", { timeout: 60_000 }, () => {
   let fx: Fixture | undefined;
@@ -33,15 +41,7 @@ describe("stdio adapter: failures and lifecycle", { timeout: 60_000 }, () => {
 
   it("answers at once with a JSON-RPC error naming the server when the command does not exist", async () => {
     fx = await startFixture({ name: "ghost", command: "/nonexistent/tether-no-such-server" });
-    const raw = await within(
-      fetch(fx.url, {
-        method: "POST",
-        headers: { "content-type": "application/json", accept: ACCEPT },
-        body: JSON.stringify(INITIALIZE),
-      }),
-      10_000,
-      "initialize",
-    );
+    const raw = await within(postRaw(fx.url, INITIALIZE), 10_000, "initialize");
     expect(raw.status).toBe(502);
     expect(await raw.json()).toMatchObject({
       jsonrpc: "2.0",
@@ -100,11 +100,7 @@ describe("stdio adapter: failures and lifecycle", { timeout: 60_000 }, () => {
     );
     expect(isAlive(pid)).toBe(false);
     expect(fx.upstream.sessions()).toEqual([]);
-    const after = await fetch(fx.url, {
-      method: "POST",
-      headers: { "content-type": "application/json", accept: ACCEPT, "mcp-session-id": sessionId },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 5, method: "tools/list" }),
-    });
+    const after = await postRaw(fx.url, TOOLS_LIST, sessionId);
     expect(after.status).toBe(404);
     await after.body?.cancel();
   });
@@ -124,11 +120,7 @@ describe("stdio adapter: failures and lifecycle", { timeout: 60_000 }, () => {
 
     await until(() => fx?.upstream.sessions().length === 0, 10_000, "the idle session to be reaped");
     await until(() => !isAlive(pid), 5_000, "the idle child to exit");
-    const after = await fetch(fx.url, {
-      method: "POST",
-      headers: { "content-type": "application/json", accept: ACCEPT, "mcp-session-id": sessionId },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 5, method: "tools/list" }),
-    });
+    const after = await postRaw(fx.url, TOOLS_LIST, sessionId);
     expect(after.status).toBe(404);
     await after.body?.cancel();
   });
@@ -136,11 +128,7 @@ describe("stdio adapter: failures and lifecycle", { timeout: 60_000 }, () => {
   it("refuses a session over the cap with 503 and a clear JSON-RPC error, and admits one once a slot frees", async () => {
     fx = await everythingFixture({ maxChildren: 1 });
     const first = await fx.connect();
-    const over = await fetch(fx.url, {
-      method: "POST",
-      headers: { "content-type": "application/json", accept: ACCEPT },
-      body: JSON.stringify(INITIALIZE),
-    });
+    const over = await postRaw(fx.url, INITIALIZE);
     expect(over.status).toBe(503);
     expect(over.headers.get("retry-after")).toBe("5");
     expect(await over.json()).toMatchObject({
@@ -180,11 +168,7 @@ describe("stdio adapter: failures and lifecycle", { timeout: 60_000 }, () => {
     expect(fx.upstream.sessions()).toEqual([]);
     await within(fx.upstream.close(), 1_000, "second close");
 
-    const after = await fetch(fx.url, {
-      method: "POST",
-      headers: { "content-type": "application/json", accept: ACCEPT, "mcp-session-id": a.sessionId },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 5, method: "tools/list" }),
-    });
+    const after = await postRaw(fx.url, TOOLS_LIST, a.sessionId);
     expect(after.status).toBe(502);
     expect(await after.json()).toMatchObject({ error: { message: "stdio server 'wrapped' is shut down" } });
     expect(b.sessionId).not.toBe(a.sessionId);

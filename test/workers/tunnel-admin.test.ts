@@ -11,6 +11,7 @@ import {
   edgeFetch,
   jsonRpc,
   POST_JSON,
+  tunnelDetail,
   uniqueName,
   warmUpEdge,
   within,
@@ -213,7 +214,7 @@ describe("admin API for tunnels", () => {
       agentToken: string;
     };
     expect(again.agentToken).not.toBe(tunnel.agentToken);
-    const detail = (await (await admin("GET", `/admin/tunnels/${tunnel.name}`)).json()) as { traces: unknown[] };
+    const detail = await tunnelDetail<{ traces: unknown[] }>(tunnel.name);
     expect(detail.traces).toEqual([]);
   });
 

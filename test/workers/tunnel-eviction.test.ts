@@ -12,6 +12,7 @@ import {
   POST_JSON,
   SSE_GET,
   SSE_HEADERS,
+  tunnelDetail,
   warmUpEdge,
   within,
 } from "./tunnel-fixtures.ts";
@@ -27,7 +28,7 @@ interface Detail {
 }
 
 async function detail(tunnel: string): Promise<Detail> {
-  return (await (await admin("GET", `/admin/tunnels/${tunnel}`)).json()) as Detail;
+  return tunnelDetail<Detail>(tunnel);
 }
 
 describe("eviction", () => {

@@ -4,6 +4,8 @@
  */
 import { exports } from "cloudflare:workers";
 import { beforeAll } from "vitest";
+import type { CallTrace } from "../../durable-objects/tunnel-relay/trace-store.ts";
+
 export const EDGE = "http://edge.test";
 export const ADMIN_TOKEN = "test-admin-token";
 /** Every wait in these tests is bounded by this. */
@@ -104,10 +106,31 @@ export async function eventually(check: () => Promise<boolean>, what: string, ms
 export const JSON_HEADERS: Array<[string, string]> = [["content-type", "application/json"]];
 export const SSE_HEADERS: Array<[string, string]> = [["content-type", "text/event-stream"]];
 
+/** The admin API's view of a tunnel (GET /admin/tunnels/:name), typed as far as a test reads it. */
+export async function tunnelDetail<T>(tunnel: string): Promise<T> {
+  return (await (await admin("GET", `/admin/tunnels/${tunnel}`)).json()) as T;
+}
+
 /** The tunnel's recent call traces, newest first, as operators see them. */
 export async function traces(tunnel: string): Promise<Array<Record<string, unknown>>> {
-  const detail = (await (await admin("GET", `/admin/tunnels/${tunnel}`)).json()) as {
-    traces: Array<Record<string, unknown>>;
+  return (await tunnelDetail<{ traces: Array<Record<string, unknown>> }>(tunnel)).traces;
+}
+
+/** A trace row of a plain 200 call to "echo", for tests that write traces straight into the store. */
+export function callTrace(rpcMethod: string, at = Date.now()): CallTrace {
+  return {
+    at,
+    server: "echo",
+    httpMethod: "POST",
+    rpcMethod,
+    tool: null,
+    sessionId: null,
+    gatewayId: null,
+    tokenId: null,
+    status: 200,
+    durationMs: 1,
+    bytesIn: 0,
+    bytesOut: 0,
+    error: null,
   };
-  return detail.traces;
 }

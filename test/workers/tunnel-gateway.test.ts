@@ -2,12 +2,12 @@ import { describe, expect, test } from "vitest";
 import { encodeFrame, encodeJsonFrame, FrameType } from "../../src/protocol/frames.ts";
 import { Feature, PING, PONG, TUNNEL_PROTOCOL_VERSION } from "../../src/protocol/version.ts";
 import {
-  admin,
   agentFetch,
   createTunnel,
   edgeFetch,
   jsonRpc,
   POST_JSON,
+  tunnelDetail,
   warmUpEdge,
   within,
 } from "./tunnel-fixtures.ts";
@@ -188,8 +188,7 @@ describe("gateway connections", () => {
     const tunnel = await createTunnel();
     const draining = await SimGateway.connect(tunnel, { gatewayId: "draining" });
     draining.sendJson(FrameType.GoAway, 0, { reason: "shutting down" });
-    const detail = async () =>
-      (await (await admin("GET", `/admin/tunnels/${tunnel.name}`)).json()) as { gateways: Array<{ draining: string }> };
+    const detail = () => tunnelDetail<{ gateways: Array<{ draining: string }> }>(tunnel.name);
     // The GoAway is processed before the admin call that follows it on the same object.
     await within(
       (async () => {

@@ -2,13 +2,13 @@ import { describe, expect, test } from "vitest";
 import { encodeJsonBodyFrame, FrameType } from "../../src/protocol/frames.ts";
 import { Feature, INITIAL_STREAM_WINDOW, MAX_INLINE_BODY } from "../../src/protocol/version.ts";
 import {
-  admin,
   agentFetch,
   createTunnel,
   JSON_HEADERS,
   jsonRpc,
   POST_JSON,
   traces,
+  tunnelDetail,
   warmUpEdge,
   within,
 } from "./tunnel-fixtures.ts";
@@ -96,9 +96,9 @@ describe("inline bodies (OpenBody, HeadBody)", () => {
     const res = await ended;
     expect(res.status).toBe(204);
     expect(await res.text()).toBe("");
-    const detail = (await (await admin("GET", `/admin/tunnels/${tunnel.name}`)).json()) as {
+    const detail = await tunnelDetail<{
       errors: Array<Record<string, unknown>>;
-    };
+    }>(tunnel.name);
     expect(detail.errors[0]).toMatchObject({ tool: "explode", error: "JSON-RPC error -32602: no" });
     gateway.close();
   });

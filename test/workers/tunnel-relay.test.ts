@@ -1,7 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { INITIAL_STREAM_WINDOW } from "../../src/protocol/version.ts";
 import {
-  admin,
   agentFetch,
   createTunnel,
   JSON_HEADERS,
@@ -9,6 +8,7 @@ import {
   POST_JSON,
   SSE_HEADERS,
   traces,
+  tunnelDetail,
   warmUpEdge,
   within,
 } from "./tunnel-fixtures.ts";
@@ -191,9 +191,9 @@ describe("agent endpoint relay", () => {
       '{"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"no such tool"}}',
     );
     await (await call).arrayBuffer();
-    const detail = (await (await admin("GET", `/admin/tunnels/${tunnel.name}`)).json()) as {
+    const detail = await tunnelDetail<{
       errors: Array<Record<string, unknown>>;
-    };
+    }>(tunnel.name);
     expect(detail.errors[0]).toMatchObject({
       tool: "explode",
       status: 200,

@@ -4,8 +4,17 @@ import { describe, expect, test } from "vitest";
 import type { GatewayAttachment } from "../../durable-objects/tunnel-relay/gateway-connection.ts";
 import { MAX_TRACES, SESSION_IDLE_MS } from "../../durable-objects/tunnel-relay/storage.ts";
 import { TraceStore } from "../../durable-objects/tunnel-relay/trace-store.ts";
-import { WriteBehind } from "../../durable-objects/tunnel-relay/write-behind.ts";
-import { admin, agentFetch, createTunnel, initializeBody, POST_JSON, warmUpEdge, within } from "./tunnel-fixtures.ts";
+import { WriteBehind } from "../../src/storage/write-behind.ts";
+import {
+  agentFetch,
+  callTrace,
+  createTunnel,
+  initializeBody,
+  POST_JSON,
+  tunnelDetail,
+  warmUpEdge,
+  within,
+} from "./tunnel-fixtures.ts";
 import { SimGateway } from "./tunnel-sim-gateway.ts";
 
 warmUpEdge();
@@ -18,21 +27,7 @@ describe("bounded retention", () => {
       const writes = new WriteBehind(state.storage);
       const traces = new TraceStore(state.storage.sql, writes);
       for (let i = 0; i < MAX_TRACES + 20; i++) {
-        traces.add({
-          at: i,
-          server: "echo",
-          httpMethod: "POST",
-          rpcMethod: `m${i}`,
-          tool: null,
-          sessionId: null,
-          gatewayId: null,
-          tokenId: null,
-          status: 200,
-          durationMs: 1,
-          bytesIn: 0,
-          bytesOut: 0,
-          error: null,
-        });
+        traces.add(callTrace(`m${i}`, i));
       }
       writes.flush();
       return {
@@ -68,9 +63,9 @@ describe("bounded retention", () => {
       state.storage.sql.exec("UPDATE sessions SET last_used_at = ? WHERE id = 'old'", Date.now() - SESSION_IDLE_MS - 1);
     });
     expect(await runDurableObjectAlarm(stub)).toBe(true);
-    const detail = (await (await admin("GET", `/admin/tunnels/${tunnel.name}`)).json()) as {
+    const detail = await tunnelDetail<{
       sessions: Array<{ id: string }>;
-    };
+    }>(tunnel.name);
     expect(detail.sessions.map((s) => s.id)).toEqual(["recent"]);
     gateway.close();
   });

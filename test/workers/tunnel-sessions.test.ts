@@ -8,6 +8,7 @@ import {
   JSON_HEADERS,
   jsonRpc,
   POST_JSON,
+  tunnelDetail,
   warmUpEdge,
   within,
 } from "./tunnel-fixtures.ts";
@@ -27,7 +28,7 @@ interface SessionView {
 }
 
 async function sessions(tunnel: string): Promise<SessionView[]> {
-  return ((await (await admin("GET", `/admin/tunnels/${tunnel}`)).json()) as { sessions: SessionView[] }).sessions;
+  return (await tunnelDetail<{ sessions: SessionView[] }>(tunnel)).sessions;
 }
 
 /** Initializes through `gateway`, which answers with session id `sessionId`. */

@@ -3,12 +3,13 @@ import { env } from "cloudflare:workers";
 import { describe, expect, test } from "vitest";
 import { SessionStore } from "../../durable-objects/tunnel-relay/session-store.ts";
 import { TokenStore } from "../../durable-objects/tunnel-relay/token-store.ts";
-import { type CallTrace, FLUSH_ROWS, TraceStore } from "../../durable-objects/tunnel-relay/trace-store.ts";
-import { WriteBehind } from "../../durable-objects/tunnel-relay/write-behind.ts";
+import { FLUSH_ROWS, TraceStore } from "../../durable-objects/tunnel-relay/trace-store.ts";
 import { hashToken } from "../../src/auth/tokens.ts";
+import { WriteBehind } from "../../src/storage/write-behind.ts";
 import {
   admin,
   agentFetch,
+  callTrace,
   createTunnel,
   eventually,
   JSON_HEADERS,
@@ -20,22 +21,6 @@ import {
 import { SimGateway } from "./tunnel-sim-gateway.ts";
 
 warmUpEdge();
-
-const trace = (rpcMethod: string): CallTrace => ({
-  at: Date.now(),
-  server: "echo",
-  httpMethod: "POST",
-  rpcMethod,
-  tool: null,
-  sessionId: null,
-  gatewayId: null,
-  tokenId: null,
-  status: 200,
-  durationMs: 1,
-  bytesIn: 0,
-  bytesOut: 0,
-  error: null,
-});
 
 function storedTraces(sql: SqlStorage): number {
   return sql.exec("SELECT count(*) AS n FROM traces").one().n as number;
@@ -55,11 +40,11 @@ describe("bookkeeping written behind", () => {
     const seen = await runInDurableObject(stub, (_instance, state) => {
       const writes = new WriteBehind(state.storage);
       const traces = new TraceStore(state.storage.sql, writes);
-      traces.add(trace("first"));
+      traces.add(callTrace("first"));
       const buffered = { stored: storedTraces(state.storage.sql), recent: traces.recent(5).map((t) => t.rpcMethod) };
-      for (let i = 1; i < FLUSH_ROWS; i++) traces.add(trace(`m${i}`));
+      for (let i = 1; i < FLUSH_ROWS; i++) traces.add(callTrace(`m${i}`));
       const full = storedTraces(state.storage.sql);
-      traces.add(trace("last"));
+      traces.add(callTrace("last"));
       const beforeFlush = storedTraces(state.storage.sql);
       writes.flush();
       return { buffered, full, beforeFlush, afterFlush: storedTraces(state.storage.sql), newest: traces.recent(1)[0] };
