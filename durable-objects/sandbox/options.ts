@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { randomBase64url } from "../../src/auth/tokens.ts";
 
 /**
  * What a caller may ask for when creating a sandbox (`POST /v1/sandboxes`), validated at the edge.
@@ -63,9 +64,5 @@ export function resolveSettings(request: CreateSandboxRequest, generateId: () =>
 
 /** A fresh id when the caller gives none: `sb_` and 20 url-safe random characters. */
 export function generateSandboxId(): string {
-  const bytes = new Uint8Array(15);
-  crypto.getRandomValues(bytes);
-  let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return `sb_${btoa(binary).replaceAll("+", "-").replaceAll("/", "_")}`;
+  return `sb_${randomBase64url(15)}`;
 }

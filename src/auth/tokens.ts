@@ -15,9 +15,14 @@ export interface ParsedToken {
 const TOKEN_PATTERN = /^tth\.(gw|ag|sb|api)\.([A-Za-z0-9_-]{1,64})\.([A-Za-z0-9_-]{32,128})$/;
 
 export function newToken(kind: TokenKind, scope: string): string {
-  const secret = new Uint8Array(24);
-  crypto.getRandomValues(secret);
-  return `tth.${kind}.${scope}.${base64url(secret)}`;
+  return `tth.${kind}.${scope}.${randomBase64url(24)}`;
+}
+
+/** `bytes` random bytes as URL-safe base64 without padding (4 characters per 3 bytes). */
+export function randomBase64url(bytes: number): string {
+  const random = new Uint8Array(bytes);
+  crypto.getRandomValues(random);
+  return base64url(random);
 }
 
 export function parseToken(token: string): ParsedToken | null {
