@@ -40,7 +40,11 @@ export function sseCutter(cutAfter: (message: JSONRPCMessage) => boolean, times 
         cutter.cuts++;
         return true;
       });
-      return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+      return new Response(body, {
+        status: response.status,
+        statusText: response.statusText,
+        headers: response.headers,
+      });
     },
   };
   return cutter;

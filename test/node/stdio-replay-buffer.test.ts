@@ -14,7 +14,10 @@ const progress = (n: number): JSONRPCMessage => ({
 const result = (id: number): JSONRPCMessage => ({ jsonrpc: "2.0", id, result: { content: [] } });
 const bytesOf = (message: JSONRPCMessage) => Buffer.byteLength(JSON.stringify(message));
 
-async function replay(buffer: ReplayBuffer, from: string): Promise<{ stream: string; sent: [string, JSONRPCMessage][] }> {
+async function replay(
+  buffer: ReplayBuffer,
+  from: string,
+): Promise<{ stream: string; sent: [string, JSONRPCMessage][] }> {
   const sent: [string, JSONRPCMessage][] = [];
   const stream = await buffer.replayEventsAfter(from, {
     send: async (id, message) => {

@@ -5,8 +5,8 @@
  */
 import { type JSONRPCMessage, LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { everythingFixture, type Fixture, until, within } from "../helpers/stdio-fixtures.ts";
 import { progressOf, responsesTo, type SseCutter, sseCutter } from "../helpers/sse-cut.ts";
+import { everythingFixture, type Fixture, until, within } from "../helpers/stdio-fixtures.ts";
 
 const isProgress = (message: JSONRPCMessage) => "method" in message && message.method === "notifications/progress";
 
