@@ -184,7 +184,15 @@ export class ChildSession {
       return this.#replayed(lastEventId);
     }
     const response = await this.#transport.handleRequest(request);
-    return response.ok && cursor.streamId === STANDALONE_STREAM_ID ? this.#standalone.attach(response) : response;
+    if (!response.ok) return response;
+    if (cursor.streamId === STANDALONE_STREAM_ID) return this.#standalone.attach(response);
+    // The call may have finished while the transport replayed; its stream would then stay open
+    // with nothing left to say. Nobody has read it yet: serve the finished stream whole instead.
+    if (this.#replay.cursor(lastEventId)?.complete) {
+      await response.body?.cancel();
+      return this.#replayed(lastEventId);
+    }
+    return response;
   }
 
   /** A finished stream's missed events (its response last), as a complete SSE response. */
