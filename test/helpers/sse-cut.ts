@@ -23,8 +23,11 @@ export interface SseCutter {
   cuts: number;
 }
 
-/** Cuts the first `times` SSE responses that deliver a message `cutAfter` accepts, right after it. */
-export function sseCutter(cutAfter: (message: JSONRPCMessage) => boolean, times = 1): SseCutter {
+/**
+ * Cuts the first `times` SSE responses that deliver a message `cutAfter` accepts, right after it
+ * (`via` is the request's method: POST for a request's stream, GET for a standalone or resumed one).
+ */
+export function sseCutter(cutAfter: (message: JSONRPCMessage, via: string) => boolean, times = 1): SseCutter {
   const cutter: SseCutter = {
     delivered: [],
     resumes: [],
@@ -36,7 +39,7 @@ export function sseCutter(cutAfter: (message: JSONRPCMessage) => boolean, times 
       const response = await fetch(input, init);
       if (!response.body || !response.headers.get("content-type")?.includes("text/event-stream")) return response;
       const body = watch(response.body, method, cutter, (message) => {
-        if (cutter.cuts >= times || !cutAfter(message)) return false;
+        if (cutter.cuts >= times || !cutAfter(message, method)) return false;
         cutter.cuts++;
         return true;
       });

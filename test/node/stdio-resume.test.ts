@@ -3,7 +3,11 @@
  * real server-everything, the official SDK client (which resumes on its own), and streams cut by
  * the test right after a chosen event (never by a timer).
  */
-import { type JSONRPCMessage, LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/sdk/types.js";
+import {
+  type JSONRPCMessage,
+  LATEST_PROTOCOL_VERSION,
+  ListRootsRequestSchema,
+} from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { progressOf, responsesTo, type SseCutter, sseCutter } from "../helpers/sse-cut.ts";
 import { everythingFixture, type Fixture, until, within } from "../helpers/stdio-fixtures.ts";
@@ -102,6 +106,39 @@ describe("stdio adapter: resuming a broken stream", { timeout: 60_000 }, () => {
     expect(JSON.stringify(answers[0])).toContain("Long running operation completed");
     // Only the missed part came back, the result last.
     expect(cutter.delivered.filter((d) => d.via === "GET").at(-1)?.message).toEqual(answers[0]);
+  });
+
+  it("the GET stream cut after its first message resumes too: the server's roots/list is answered once", async () => {
+    // server-everything asks for roots right after initialized; that request travels on the GET stream.
+    const cutter = sseCutter((_message, via) => via === "GET");
+    let asked = 0;
+    const { sessionId } = await fx.connect({
+      fetch: cutter.fetch,
+      capabilities: { roots: { listChanged: true } },
+      setup: (client) =>
+        client.setRequestHandler(ListRootsRequestSchema, async () => {
+          asked++;
+          return { roots: [{ uri: "file:///tmp", name: "tmp" }] };
+        }),
+    });
+    const rootsAnswered = () =>
+      fx.crossings.some(
+        (c) =>
+          c.sessionId === sessionId &&
+          c.direction === "client-to-server" &&
+          !("method" in c.message) &&
+          "result" in c.message &&
+          "roots" in c.message.result,
+      );
+    await until(rootsAnswered, 15_000, "the client to answer roots/list");
+    await until(() => cutter.resumes.length === 1, 15_000, "the client to resume its GET stream");
+    expect(cutter.cuts).toBe(1);
+    expect(asked).toBe(1);
+    const overGet = cutter.delivered.filter((d) => d.via === "GET");
+    expect(overGet.filter((d) => "method" in d.message && d.message.method === "roots/list")).toHaveLength(1);
+    // No event reached the client twice.
+    const ids = overGet.map((d) => d.eventId);
+    expect(new Set(ids).size).toBe(ids.length);
   });
 
   it("a cursor the session no longer keeps (or never issued) is refused with 400, naming the bounds", async () => {
