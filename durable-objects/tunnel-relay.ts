@@ -158,9 +158,11 @@ export class TunnelRelay extends DurableObject<Env> {
    */
   async relay(request: RelayRequest): Promise<Response> {
     const response = await this.#relay(request);
-    return request.origin !== null && this.allowsOrigin(request.origin, request.edgeOrigin)
-      ? allowOrigin(response, request.origin)
-      : response;
+    if (request.origin === null) return response;
+    // A token refusal (the relay's only 401) is the same whether the tunnel exists or not, so it
+    // is readable by any page alike, as the Worker's own refusals are (workers/routes/tunnels.ts).
+    const readable = response.status === 401 || this.allowsOrigin(request.origin, request.edgeOrigin);
+    return readable ? allowOrigin(response, request.origin) : response;
   }
 
   /** Whether a browser page at `origin` may call this tunnel (false when there is no tunnel). */
@@ -174,9 +176,9 @@ export class TunnelRelay extends DurableObject<Env> {
     let route: Route;
     let keepAliveMs: number;
     try {
-      const tunnel = this.#tunnel.require(() => unauthorized("invalid agent token"));
-      const token = this.#tokens.verify(request.tokenHash, "agent");
-      if (!token) throw unauthorized("invalid or revoked agent token");
+      const tunnel = this.#tunnel.get();
+      const token = tunnel ? this.#tokens.verify(request.tokenHash, "agent") : null;
+      if (!tunnel || !token) throw invalidToken("agent");
       context = { request, tokenId: token.id, gatewayId: null };
       checkOrigin(request.origin, request.edgeOrigin, tunnel.settings.allowedOrigins);
       route = routeAgentRequest(this.#pool, this.#sessions, request, token.id);
@@ -218,10 +220,12 @@ export class TunnelRelay extends DurableObject<Env> {
       if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
         throw new TetherError("bad_request", "expected a WebSocket upgrade");
       }
-      this.#tunnel.require(() => unauthorized("invalid gateway token"));
+      // Hashed before looking at the tunnel, so a missing tunnel costs what a wrong token does.
       const token = bearerToken(request.headers);
-      const info = token ? this.#tokens.verify(await hashToken(token), "gateway") : null;
-      if (!info) throw unauthorized("invalid or revoked gateway token");
+      const hash = token ? await hashToken(token) : null;
+      const tunnel = this.#tunnel.get();
+      const info = tunnel && hash ? this.#tokens.verify(hash, "gateway") : null;
+      if (!info) throw invalidToken("gateway");
       const { 0: client, 1: server } = new WebSocketPair();
       this.#pool.accept(server, info.id);
       await this.#scheduleAlarm(Date.now() + HELLO_TIMEOUT_MS);
@@ -303,4 +307,12 @@ export class TunnelRelay extends DurableObject<Env> {
     const current = await this.ctx.storage.getAlarm();
     if (current === null || current > at) await this.ctx.storage.setAlarm(at);
   }
+}
+
+/**
+ * The one refusal for a token the relay does not accept. A tunnel that does not exist answers
+ * exactly like a wrong or revoked token (status, body, headers), so tokens cannot probe names.
+ */
+function invalidToken(what: "agent" | "gateway"): TetherError {
+  return unauthorized(`invalid or revoked ${what} token`);
 }

@@ -1,47 +1,36 @@
 /**
  * Which headers cross the relay. Hop-by-hop headers describe one connection, not the message;
- * Host and Content-Length are recomputed by whoever sends the next hop; cf-* are Cloudflare's; and
- * the edge never forwards its own token. Everything else passes unchanged so any MCP server works.
+ * Host and Content-Length are recomputed by whoever sends the next hop; cf-* are Cloudflare's; the
+ * edge never forwards a Tether token; and cookies stay off the relay both ways, because every
+ * tunnel shares the edge's origin (an upstream's Set-Cookie would reach other tunnels' browser
+ * clients, and a cookie set on the edge's origin, such as an access proxy's, is not an upstream's
+ * to read). Everything else passes unchanged so any MCP server works.
  */
+import type { TokenHeader } from "../../src/auth/bearer.ts";
+import { hopByHop } from "../../src/http/hop-by-hop.ts";
 import type { HeaderList } from "../../src/protocol/messages.ts";
-
-const HOP_BY_HOP = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-authenticate",
-  "proxy-authorization",
-  "proxy-connection",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-]);
-
-function dropped(headers: Headers): (name: string) => boolean {
-  return droppedWith(headers.get("connection"));
-}
 
 /** Drops hop-by-hop headers, those a Connection header lists, and Content-Length (names in lower case). */
 function droppedWith(connection: string | null): (name: string) => boolean {
-  const listed = new Set(
-    (connection ?? "")
-      .split(",")
-      .map((name) => name.trim().toLowerCase())
-      .filter(Boolean),
-  );
-  return (name) => HOP_BY_HOP.has(name) || listed.has(name) || name === "content-length";
+  const isHopByHop = hopByHop(connection);
+  return (name) => isHopByHop(name) || name === "content-length";
 }
 
+/** A Tether token of any kind anywhere in a header value (`tth.ag.…`, `tth.gw.…`, ...). */
+const TETHER_TOKEN = /tth\.(?:gw|ag|sb|api)\./;
+
 /**
- * Request headers for the upstream. `tokenInAuthorization` says where the agent put its Tether
- * token: when it came in X-Tether-Token, Authorization belongs to the upstream and passes.
+ * Request headers for the upstream. `tokenFrom` says where the agent put its Tether token: only
+ * when it came in X-Tether-Token does Authorization belong to the upstream, and even then not if
+ * it carries a Tether token (an agent that sent its token in both).
  */
-export function upstreamRequestHeaders(headers: Headers, tokenInAuthorization: boolean): HeaderList {
-  const isDropped = dropped(headers);
+export function upstreamRequestHeaders(headers: Headers, tokenFrom: TokenHeader): HeaderList {
+  const isDropped = droppedWith(headers.get("connection"));
   const list: HeaderList = [];
   for (const [name, value] of headers) {
     if (isDropped(name) || name === "host" || name.startsWith("cf-") || name === "x-tether-token") continue;
-    if (name === "authorization" && tokenInAuthorization) continue;
+    if (name === "cookie") continue;
+    if (name === "authorization" && (tokenFrom === "authorization" || TETHER_TOKEN.test(value))) continue;
     list.push([name, value]);
   }
   return list;
@@ -53,7 +42,10 @@ export function upstreamRequestHeaders(headers: Headers, tokenInAuthorization: b
  */
 export function agentResponseHeaders(list: HeaderList): HeaderList {
   const isDropped = droppedWith(headerValue(list, "connection"));
-  return list.filter(([name]) => !isDropped(name.toLowerCase()));
+  return list.filter(([name]) => {
+    const lower = name.toLowerCase();
+    return !isDropped(lower) && lower !== "set-cookie";
+  });
 }
 
 /** The first value of a header in a list (`name` in lower case), or null. */

@@ -4,7 +4,8 @@
  * memory only (a call in flight keeps the object awake, see ./storage.ts).
  */
 import { TetherError } from "../../src/errors/tether-error.ts";
-import { isPathAllowed, isUnsafePath } from "../../src/protocol/allow-paths.ts";
+import { isPathAllowed } from "../../src/protocol/allow-paths.ts";
+import { truncateCloseReason } from "../../src/protocol/close-reason.ts";
 import { encodeJsonFrame, FrameType } from "../../src/protocol/frames.ts";
 import type { Head, Hello, Reset } from "../../src/protocol/messages.ts";
 
@@ -122,10 +123,10 @@ export class GatewayConnection {
     return this.hello?.features?.includes(feature) ?? false;
   }
 
-  /** "" is the MCP endpoint; anything else must be a safe path the server's allowPaths admit. */
+  /** "" is the MCP endpoint; anything else must be a safe path the server's allowPaths admit (decoded). */
   allowsPath(name: string, path: string): boolean {
     const server = this.server(name);
-    return server !== undefined && !isUnsafePath(path) && isPathAllowed(server.allowPaths, path);
+    return server !== undefined && isPathAllowed(server.allowPaths, path);
   }
 
   setHello(hello: Hello): void {
@@ -201,7 +202,7 @@ export class GatewayConnection {
     clearTimeout(this.#idleTimer);
     this.failAll(error);
     try {
-      this.ws.close(code, truncateReason(reason));
+      this.ws.close(code, truncateCloseReason(reason));
     } catch {
       // Already closing or closed.
     }
@@ -224,11 +225,4 @@ export class GatewayConnection {
     this.#attachment = attachment;
     this.ws.serializeAttachment(attachment);
   }
-}
-
-/** WebSocket close reasons are limited to 123 bytes of UTF-8. */
-function truncateReason(reason: string): string {
-  const bytes = new TextEncoder().encode(reason);
-  if (bytes.byteLength <= 123) return reason;
-  return `${new TextDecoder().decode(bytes.subarray(0, 119)).replace(/\uFFFD$/, "")}...`;
 }

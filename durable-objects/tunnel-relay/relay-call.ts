@@ -20,6 +20,7 @@
 
 import { asTetherError } from "../../src/errors/error-response.ts";
 import { TetherError } from "../../src/errors/tether-error.ts";
+import { isNullBodyStatus } from "../../src/http/hop-by-hop.ts";
 import { hasMediaType, SSE_CONTENT_TYPE } from "../../src/mcp/headers.ts";
 import { CreditGrants, CreditWindow } from "../../src/protocol/credit-window.ts";
 import { encodeCreditFrame, encodeJsonBodyFrame, encodeJsonFrame, FrameType } from "../../src/protocol/frames.ts";
@@ -33,7 +34,6 @@ import { isPlainJson, JsonFailureSniffer, jsonFailure } from "./json-failure.ts"
 import { resetError } from "./reset-error.ts";
 import { SseBoundary, SseKeepAlive } from "./sse-keep-alive.ts";
 
-const NULL_BODY_STATUS = new Set([204, 205, 304]);
 /** Why a request body still waiting on credit stops (one object: creating an Error per call costs a stack trace). */
 const STREAM_FINISHED = new Error("stream finished");
 
@@ -134,7 +134,7 @@ export class RelayCall implements StreamHandler {
       this.#whole(head, headers, body);
       return;
     }
-    const hasBody = !NULL_BODY_STATUS.has(head.status);
+    const hasBody = !isNullBodyStatus(head.status);
     const { readable, writable } = hasBody
       ? new TransformStream<Uint8Array, Uint8Array>()
       : { readable: null, writable: new WritableStream<Uint8Array>() };
@@ -156,7 +156,7 @@ export class RelayCall implements StreamHandler {
   /** A HeadBody: no stream to pump, no credit to grant; the call is done once the agent has its Response. */
   #whole(head: Head, headers: HeaderList, body: Uint8Array): void {
     if (body.byteLength > this.#receiveWindow) throw protocolError(`stream ${this.stream}: HeadBody beyond the window`);
-    const nullBody = NULL_BODY_STATUS.has(head.status);
+    const nullBody = isNullBodyStatus(head.status);
     if (nullBody && body.byteLength > 0) throw protocolError(`stream ${this.stream}: a ${head.status} with a body`);
     const response = this.#agentResponse(nullBody ? null : (body as Uint8Array<ArrayBuffer>), head.status, headers);
     this.#init.onHead(head);

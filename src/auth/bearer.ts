@@ -1,14 +1,29 @@
 import { TetherError } from "../errors/tether-error.ts";
 import { timingSafeEqual } from "./tokens.ts";
 
-/** Reads the bearer token: `X-Tether-Token` first (it leaves `Authorization` to upstreams), then `Authorization`. */
-export function bearerToken(headers: Headers): string | null {
-  const own = headers.get("x-tether-token");
-  if (own) return own.trim();
+/** The header a caller's Tether token came in. */
+export type TokenHeader = "x-tether-token" | "authorization";
+
+export interface BearerCredential {
+  token: string;
+  from: TokenHeader;
+}
+
+/**
+ * Reads the bearer token and says where it was: `X-Tether-Token` first (it leaves `Authorization`
+ * to upstreams), then `Authorization`. An empty or blank header counts as absent.
+ */
+export function bearerCredential(headers: Headers): BearerCredential | null {
+  const own = headers.get("x-tether-token")?.trim();
+  if (own) return { token: own, from: "x-tether-token" };
   const auth = headers.get("authorization");
   if (!auth) return null;
-  const match = /^Bearer\s+(.+)$/i.exec(auth);
-  return match ? (match[1] as string).trim() : null;
+  const token = /^Bearer\s+(.+)$/i.exec(auth)?.[1]?.trim();
+  return token ? { token, from: "authorization" } : null;
+}
+
+export function bearerToken(headers: Headers): string | null {
+  return bearerCredential(headers)?.token ?? null;
 }
 
 export function unauthorized(message: string): TetherError {

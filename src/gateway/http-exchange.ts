@@ -12,6 +12,7 @@
 import type { Agent, ClientRequest, IncomingMessage } from "node:http";
 import { createRequire } from "node:module";
 import { Readable, type Transform } from "node:stream";
+import { hopByHop, isNullBodyStatus } from "../http/hop-by-hop.ts";
 
 /**
  * Node's modules are required, not imported: an ESM import of node:http enumerates its exports,
@@ -45,18 +46,6 @@ const DECODERS: Record<string, () => Transform> = {
   deflate: () => zlib().createInflate(),
   br: () => zlib().createBrotliDecompress(),
 };
-/** Describe one connection, not the message (Content-Length stays: it describes the bytes relayed). */
-const HOP_BY_HOP = new Set([
-  "connection",
-  "keep-alive",
-  "transfer-encoding",
-  "upgrade",
-  "proxy-connection",
-  "te",
-  "trailer",
-]);
-const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
-
 /** Sends the request; resolves with the response once its headers arrived. Rejects with Node's error. */
 export function exchange({ url, method, headers, body, agent, signal }: Exchange): Promise<Response> {
   return new Promise((resolve, reject) => {
@@ -83,15 +72,17 @@ function toResponse(res: IncomingMessage, method: string): Response {
   const pairs: Array<[string, string]> = [];
   const raw = res.rawHeaders;
   let coding: string | undefined;
+  // Content-Length stays: it describes the bytes relayed (the edge recomputes its own).
+  const isHopByHop = hopByHop(res.headers.connection ?? null);
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = (raw[i] as string).toLowerCase();
-    if (HOP_BY_HOP.has(name)) continue;
+    if (isHopByHop(name)) continue;
     if (name === "content-encoding") coding = (raw[i + 1] as string).trim().toLowerCase();
     pairs.push([name, raw[i + 1] as string]);
   }
   const decoder = coding === undefined ? undefined : DECODERS[coding];
   const kept = decoder ? pairs.filter(([name]) => name !== "content-encoding" && name !== "content-length") : pairs;
-  if (NULL_BODY_STATUS.has(status) || method === "HEAD") {
+  if (isNullBodyStatus(status) || method === "HEAD") {
     res.resume();
     return new Response(null, { status, statusText: res.statusMessage, headers: kept });
   }

@@ -15,6 +15,7 @@
  */
 import WebSocket, { type RawData } from "ws";
 import { TetherError } from "../errors/tether-error.ts";
+import { truncateCloseReason } from "../protocol/close-reason.ts";
 import { decodeFrame, decodeJson, encodeJsonFrame, FrameType } from "../protocol/frames.ts";
 import { type GoAway, type Hello, WelcomeSchema } from "../protocol/messages.ts";
 import { Feature, PING, PONG, TUNNEL_PROTOCOL_VERSION } from "../protocol/version.ts";
@@ -163,7 +164,7 @@ export class TunnelClient {
       } catch (error) {
         const protocol = error instanceof TetherError && error.code === "bad_request";
         log(protocol ? "protocol_error" : "internal_error", { error: describeError(error) });
-        ws.close(protocol ? 4400 : 1011, truncate(describeError(error)));
+        ws.close(protocol ? 4400 : 1011, truncateCloseReason(describeError(error)));
       }
     });
     ws.on("error", (error) => {
@@ -285,9 +286,4 @@ function toBytes(data: RawData): Uint8Array {
 function networkError(error: Error): string {
   const code = (error as NodeJS.ErrnoException).code;
   return code ? `${code}: ${error.message}` : error.message;
-}
-
-/** Close reasons are limited to 123 bytes. */
-function truncate(reason: string): string {
-  return Buffer.from(reason).subarray(0, 120).toString("utf8");
 }

@@ -15,7 +15,7 @@
  */
 import { isTetherError, TetherError } from "../errors/tether-error.ts";
 import { concatBytes } from "../http/concat-bytes.ts";
-import { isPathAllowed, isUnsafePath } from "../protocol/allow-paths.ts";
+import { isPathAllowed } from "../protocol/allow-paths.ts";
 import { CreditWindow } from "../protocol/credit-window.ts";
 import { encodeCreditFrame, encodeFrame, encodeJsonBodyFrame, encodeJsonFrame, FrameType } from "../protocol/frames.ts";
 import type { Head, HeaderList, Open, Reset } from "../protocol/messages.ts";
@@ -73,7 +73,7 @@ export class TunnelStream {
     const { server, path } = this.#open;
     const upstream = this.#env.upstream(server);
     if (!upstream) return this.reset("not_found", `no server "${server}" on this gateway`);
-    if (isUnsafePath(path) || !isPathAllowed(upstream.allowPaths, path)) {
+    if (!isPathAllowed(upstream.allowPaths, path)) {
       return this.reset("not_found", `server "${server}" does not expose ${path}`);
     }
     let response: Response;

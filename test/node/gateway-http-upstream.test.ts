@@ -95,6 +95,21 @@ test("a compressed answer arrives decoded, without the content-encoding that wou
   expect(await response.text()).toBe("plain text");
 });
 
+test("hop-by-hop headers stop here, as at the edge: the standard ones and those Connection lists", async () => {
+  const origin = await serve((_req, res) => {
+    res.setHeader("connection", "keep-alive, X-Hop");
+    res.setHeader("x-hop", "connection-only");
+    res.setHeader("proxy-authenticate", 'Basic realm="inner"');
+    res.setHeader("x-kept", "yes");
+    res.end("ok");
+  });
+  const response = await new HttpUpstream({ name: "docs", url: origin }).handle(relayed("/"), "", never);
+  expect(await response.text()).toBe("ok");
+  const names = [...response.headers.keys()];
+  expect(names).toContain("x-kept");
+  for (const name of ["connection", "keep-alive", "x-hop", "proxy-authenticate"]) expect(names).not.toContain(name);
+});
+
 test("redirects and errors are relayed as they are, not followed or hidden", async () => {
   const origin = await serve((req, res) => {
     if (req.url === "/moved") res.writeHead(307, { location: "/elsewhere" }).end();

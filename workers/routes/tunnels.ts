@@ -9,13 +9,17 @@
  * Here are the checks that need no state: the token's shape, kind and scope (a token for another
  * tunnel gets the same 404 as a tunnel that does not exist, so names do not leak), the body limit,
  * MCP parsing and header filtering. The tunnel's TunnelRelay does the rest.
+ *
+ * Refusals made here come before any token is verified, so they are the same for every tunnel,
+ * existing or not: their CORS headers name any Origin (a page may read the error, which says
+ * nothing about the tunnel) instead of asking the tunnel which origins it allows.
  */
 import { Hono } from "hono";
 import { forbiddenOrigin } from "../../durable-objects/tunnel-relay/agent-routing.ts";
 import { allowOrigin, isPreflight, preflightResponse } from "../../durable-objects/tunnel-relay/cors.ts";
 import { upstreamRequestHeaders } from "../../durable-objects/tunnel-relay/forward-headers.ts";
 import type { TunnelRelay } from "../../durable-objects/tunnel-relay.ts";
-import { bearerToken, unauthorized } from "../../src/auth/bearer.ts";
+import { type BearerCredential, bearerCredential, unauthorized } from "../../src/auth/bearer.ts";
 import { hashToken, parseToken, type TokenKind } from "../../src/auth/tokens.ts";
 import { jsonRpcErrorResponse } from "../../src/errors/error-response.ts";
 import { TetherError } from "../../src/errors/tether-error.ts";
@@ -24,6 +28,7 @@ import { MCP_SESSION_ID } from "../../src/mcp/headers.ts";
 import { inspectMcpRequest } from "../../src/mcp/request-info.ts";
 import { ServerNameSchema } from "../../src/protocol/messages.ts";
 import type { Env } from "../env.ts";
+import { type AgentPath, parseAgentPath } from "./agent-path.ts";
 
 /** Largest agent request body relayed (MCP messages are small; this bounds what the edge buffers). */
 export const MAX_AGENT_BODY_BYTES = 4 * 1024 * 1024;
@@ -42,15 +47,15 @@ export function tunnelNotFound(): TetherError {
 }
 
 /** The caller's token, checked for shape, kind and scope; its secret is checked by the relay. */
-function scopedToken(headers: Headers, tunnel: string, kind: TokenKind, what: string): string {
-  const token = bearerToken(headers);
-  if (!token) throw unauthorized(`missing ${what} token`);
-  const parsed = parseToken(token);
+function scopedToken(headers: Headers, tunnel: string, kind: TokenKind, what: string): BearerCredential {
+  const credential = bearerCredential(headers);
+  if (!credential) throw unauthorized(`missing ${what} token`);
+  const parsed = parseToken(credential.token);
   if (!parsed) throw unauthorized(`malformed ${what} token`);
   if (parsed.scope !== tunnel) throw tunnelNotFound();
   if (parsed.kind !== kind) throw unauthorized(`not a ${what} token`);
   if (!TUNNEL_NAME_PATTERN.test(tunnel)) throw tunnelNotFound();
-  return token;
+  return credential;
 }
 
 tunnelsRoutes.get("/:tunnel/connect", (c) => {
@@ -62,20 +67,18 @@ tunnelsRoutes.get("/:tunnel/connect", (c) => {
   return tunnelStub(c.env, tunnel).fetch(c.req.raw);
 });
 
-tunnelsRoutes.all("/:tunnel/:server/mcp", (c) => agentRequest(c.req.raw, c.env, c.req.param()));
-tunnelsRoutes.all("/:tunnel/:server/mcp/*", (c) => agentRequest(c.req.raw, c.env, c.req.param()));
+// Hono's params are decoded; the handler reads the raw path itself (./agent-path.ts).
+tunnelsRoutes.all("/:tunnel/:server/mcp", (c) => agentRequest(c.req.raw, c.env));
+tunnelsRoutes.all("/:tunnel/:server/mcp/*", (c) => agentRequest(c.req.raw, c.env));
 
-interface AgentTarget {
-  tunnel: string;
-  server: string;
-}
-
-async function agentRequest(request: Request, env: Env, target: AgentTarget): Promise<Response> {
+async function agentRequest(request: Request, env: Env): Promise<Response> {
   try {
+    const target = parseAgentPath(new URL(request.url).pathname);
+    if (!target) throw new TetherError("not_found", "no such route");
     if (isPreflight(request)) return await preflight(request, env, target.tunnel);
     return await relayAgentRequest(request, env, target);
   } catch (error) {
-    return await corsForRefusal(request, env, target.tunnel, jsonRpcErrorResponse(error));
+    return corsForRefusal(request, jsonRpcErrorResponse(error));
   }
 }
 
@@ -87,14 +90,13 @@ async function preflight(request: Request, env: Env, tunnel: string): Promise<Re
 }
 
 /**
- * A refusal made here, before the relay (401 for a missing token, 404, 413), must still be
- * readable by an allowed browser page, or the client only sees an opaque network error.
+ * A refusal made here (401 for a missing token, 404, 413) must still be readable by a browser
+ * page, or the client only sees an opaque network error; it is readable by any page alike, so
+ * that its headers do not tell which tunnels exist or which origins they allow.
  */
-async function corsForRefusal(request: Request, env: Env, tunnel: string, response: Response): Promise<Response> {
+function corsForRefusal(request: Request, response: Response): Response {
   const origin = request.headers.get("origin");
-  if (origin === null) return response;
-  const allowed = await originAllowed(env, tunnel, origin, new URL(request.url).origin).catch(() => false);
-  return allowed ? allowOrigin(response, origin) : response;
+  return origin === null ? response : allowOrigin(response, origin);
 }
 
 async function originAllowed(env: Env, tunnel: string, origin: string, edgeOrigin: string): Promise<boolean> {
@@ -103,8 +105,8 @@ async function originAllowed(env: Env, tunnel: string, origin: string, edgeOrigi
 }
 
 /** Checks what needs no state and hands the request to the tunnel's relay (which answers every failure itself). */
-async function relayAgentRequest(request: Request, env: Env, { tunnel, server }: AgentTarget): Promise<Response> {
-  const token = scopedToken(request.headers, tunnel, "ag", "agent");
+async function relayAgentRequest(request: Request, env: Env, { tunnel, server, path }: AgentPath): Promise<Response> {
+  const credential = scopedToken(request.headers, tunnel, "ag", "agent");
   if (!ServerNameSchema.safeParse(server).success) {
     throw new TetherError("not_found", `no MCP server "${server}" is connected to this tunnel`);
   }
@@ -112,12 +114,12 @@ async function relayAgentRequest(request: Request, env: Env, { tunnel, server }:
   const body = await readBoundedBody(request, MAX_AGENT_BODY_BYTES, "request body");
   const headers = request.headers;
   return await tunnelStub(env, tunnel).relay({
-    tokenHash: await hashToken(token),
+    tokenHash: await hashToken(credential.token),
     server,
-    path: url.pathname.slice(`/t/${tunnel}/${server}/mcp`.length),
+    path,
     method: request.method,
     query: url.search,
-    headers: upstreamRequestHeaders(headers, !headers.has("x-tether-token")),
+    headers: upstreamRequestHeaders(headers, credential.from),
     origin: headers.get("origin"),
     edgeOrigin: url.origin,
     sessionId: headers.get(MCP_SESSION_ID),
