@@ -3,8 +3,8 @@
  * once), and anything a server could read in more than one way is refused.
  */
 import { describe, expect, test } from "vitest";
-import { decodedUpstreamPath, isPathAllowed, isUnsafePath } from "../../src/protocol/allow-paths.ts";
 import { AllowPathSchema } from "../../src/gateway/config.ts";
+import { decodedUpstreamPath, isPathAllowed, isUnsafePath } from "../../src/protocol/allow-paths.ts";
 
 const ALLOW = ["/.well-known/oauth-protected-resource", "/files/*"];
 
