@@ -10,6 +10,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { AdminApi, AdminApiError } from "../src/cli/tunnel-command.ts";
+import { demoGatewayLaunch } from "./demo-gateway.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const PORT = Number(process.env.TETHER_PORT ?? 8787);
@@ -107,18 +108,15 @@ async function main(): Promise<void> {
   const admin = new AdminApi(EDGE, token);
   const tokens = await demoTunnelTokens(admin);
   const everything = createRequire(import.meta.url).resolve("@modelcontextprotocol/server-everything/dist/index.js");
-  start("gateway", process.execPath, [
-    `${ROOT}src/cli/main.ts`,
-    "gateway",
-    "--edge",
-    EDGE,
-    "--tunnel",
-    TUNNEL,
-    "--token",
-    tokens.gateway,
-    "--server",
-    `${SERVER}=stdio:${process.execPath} ${everything} stdio`,
-  ]);
+  const gateway = demoGatewayLaunch({
+    node: process.execPath,
+    main: `${ROOT}src/cli/main.ts`,
+    edge: EDGE,
+    tunnel: TUNNEL,
+    token: tokens.gateway,
+    server: `${SERVER}=stdio:${process.execPath} ${everything} stdio`,
+  });
+  start("gateway", gateway.command, gateway.args, gateway.env);
   const sandbox = (await admin.call("POST", "/v1/sandboxes", { id: "demo" })) as { id: string; token: string };
 
   const mcpUrl = `${EDGE}/t/${TUNNEL}/${SERVER}/mcp`;

@@ -31,11 +31,14 @@ Options:
                            "/files/*" allows everything under /files/
   --config FILE            JSON configuration; flags and environment variables override it
   --drain-timeout-ms MS    how long stopping waits for calls in flight (default 10000)
+  --insecure               allow an edge on another machine over plain http:// or ws:// (the
+                           gateway token then crosses the network unencrypted); without it
+                           such an edge is refused, only this machine (localhost) may skip TLS
   -h, --help               show this help
 
 Config file:
   { "edge": "https://tether.example.com", "tunnel": "corp", "token": "tth.gw.corp.…",
-    "drainTimeoutMs": 10000,
+    "drainTimeoutMs": 10000, "insecure": false,
     "servers": {
       "docs": { "url": "http://10.1.2.3:8080/mcp", "headers": { "Authorization": "Bearer …" },
                 "allowPaths": ["/.well-known/oauth-protected-resource"] },
@@ -56,6 +59,7 @@ export async function gatewayCommand(argv: string[]): Promise<number> {
       "allow-path": { type: "string", multiple: true },
       config: { type: "string" },
       "drain-timeout-ms": { type: "string" },
+      insecure: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -74,6 +78,7 @@ export async function gatewayCommand(argv: string[]): Promise<number> {
       header: values.header,
       allowPath: values["allow-path"],
       drainTimeoutMs: values["drain-timeout-ms"],
+      insecure: values.insecure,
     });
   } catch (error) {
     if (!(error instanceof GatewayConfigError)) throw error;

@@ -89,6 +89,8 @@ export interface GatewayConfig {
   servers: NamedServerConfig[];
   /** How long SIGTERM/SIGINT waits for calls in flight before resetting them. */
   drainTimeoutMs: number;
+  /** An unencrypted edge on another machine was allowed explicitly (--insecure). */
+  insecure?: boolean;
 }
 
 /** The JSON config file (`--config FILE`); servers are checked one by one to name the bad one. */
@@ -97,6 +99,7 @@ export const ConfigFileSchema = z.strictObject({
   tunnel: z.optional(z.string()),
   token: z.optional(z.string()),
   drainTimeoutMs: z.optional(z.int().check(z.minimum(0), z.maximum(MAX_DRAIN_TIMEOUT_MS))),
+  insecure: z.optional(z.boolean()),
   servers: z._default(z.record(z.string(), z.record(z.string(), z.unknown())), {}),
 });
 
@@ -108,6 +111,19 @@ export function connectUrl(edge: string, tunnel: string): string {
   url.search = "";
   url.hash = "";
   return url.toString();
+}
+
+/**
+ * An edge reached without TLS (http:// or ws://) on another machine: the gateway token would
+ * cross the network in the clear, so it needs --insecure. This machine (loopback) needs nothing.
+ */
+export function isCleartextRemote(edge: string): boolean {
+  const url = new URL(connectUrl(edge, "x"));
+  return url.protocol === "ws:" && !isLoopbackHost(url.hostname);
+}
+
+function isLoopbackHost(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(hostname);
 }
 
 /**

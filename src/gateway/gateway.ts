@@ -8,7 +8,8 @@ import pkg from "../../package.json" with { type: "json" };
 import type { Hello } from "../protocol/messages.ts";
 import { Feature, TUNNEL_PROTOCOL_VERSION } from "../protocol/version.ts";
 import type { BackoffOptions } from "./backoff.ts";
-import { connectUrl, type GatewayConfig } from "./config.ts";
+import { connectUrl, type GatewayConfig, isCleartextRemote } from "./config.ts";
+import { GatewayConfigError } from "./load-config.ts";
 import { describeError, type Logger, stderrLogger } from "./log.ts";
 import { TunnelClient } from "./tunnel-client.ts";
 import type { Upstream } from "./upstream.ts";
@@ -44,7 +45,12 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     features: [Feature.inlineBodies],
   };
   const url = connectUrl(config.edge, config.tunnel);
-  if (url.startsWith("ws:") && !isLoopback(new URL(url).hostname)) {
+  if (isCleartextRemote(config.edge)) {
+    if (!config.insecure) {
+      throw new GatewayConfigError([
+        `edge "${config.edge}": the gateway token would cross the network unencrypted; use https:// or set insecure`,
+      ]);
+    }
     log("insecure_edge", { edge: config.edge, hint: "the gateway token travels unencrypted; use https://" });
   }
   const client = new TunnelClient({
@@ -81,8 +87,4 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     return stopping;
   };
   return { gatewayId, client, upstreams, stop };
-}
-
-function isLoopback(hostname: string): boolean {
-  return hostname === "localhost" || hostname === "[::1]" || /^127\./.test(hostname);
 }

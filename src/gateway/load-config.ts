@@ -14,6 +14,7 @@ import {
   DEFAULT_DRAIN_TIMEOUT_MS,
   EdgeUrlSchema,
   type GatewayConfig,
+  isCleartextRemote,
   MAX_DRAIN_TIMEOUT_MS,
   type NamedServerConfig,
   parseServerConfig,
@@ -31,6 +32,8 @@ export interface GatewayFlags {
   header?: string[];
   allowPath?: string[];
   drainTimeoutMs?: string;
+  /** Allows an unencrypted (http:// or ws://) edge that is not on this machine. */
+  insecure?: boolean;
 }
 
 export class GatewayConfigError extends Error {
@@ -66,8 +69,13 @@ export function loadGatewayConfig(
   };
 
   const edge = pick("--edge", "TETHER_EDGE", "edge");
+  const insecure = flags.insecure === true || file?.insecure === true;
   if (!edge) problems.push('missing --edge URL (or TETHER_EDGE, or "edge" in the config file)');
-  else check(EdgeUrlSchema, edge, problems);
+  else if (check(EdgeUrlSchema, edge, problems) && !insecure && isCleartextRemote(edge.value)) {
+    problems.push(
+      `${edge.from} "${edge.value}": the gateway token would cross the network unencrypted; use https:// (or wss://), or pass --insecure to allow it on a network you trust`,
+    );
+  }
 
   const token = pick("--token", "TETHER_TOKEN", "token");
   const parsedToken = token ? parseToken(token.value) : null;
@@ -110,7 +118,7 @@ export function loadGatewayConfig(
   }
 
   if (problems.length > 0 || !edge || !tunnel || !token) throw new GatewayConfigError(problems);
-  return { edge: edge.value, tunnel: tunnel.value, token: token.value, servers, drainTimeoutMs };
+  return { edge: edge.value, tunnel: tunnel.value, token: token.value, servers, drainTimeoutMs, insecure };
 }
 
 function readConfigFile(path: string, readFile: (path: string) => string, problems: string[]) {

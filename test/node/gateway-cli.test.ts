@@ -60,6 +60,27 @@ test("bad configuration exits 2 listing every problem, without starting anything
   expect(output).not.toMatch(/connecting/);
 }, 60_000);
 
+test("an unencrypted remote edge exits 2 before dialing; --insecure lets it start, with a warning", async () => {
+  // 192.0.2.1 is TEST-NET-1: documentation only, never this machine.
+  const edgeUrl = "http://192.0.2.1:8787";
+  const refused = await run(NODE, [MAIN, "gateway", "--edge", edgeUrl, "--server", "docs=http://127.0.0.1:9/mcp"], {
+    TETHER_TOKEN: GATEWAY_TOKEN,
+  });
+  expect(refused.code).toBe(2);
+  expect(refused.output).toContain(`--edge "${edgeUrl}": the gateway token would cross the network unencrypted`);
+  expect(refused.output).toContain("--insecure");
+  expect(refused.output).not.toMatch(/starting|connecting/);
+  const allowed = spawnGatewayProcess({
+    edge: edgeUrl,
+    token: GATEWAY_TOKEN,
+    servers: ["docs=http://127.0.0.1:9/mcp"],
+    args: ["--insecure"],
+  });
+  await allowed.waitFor(/ insecure_edge /);
+  await allowed.waitFor(/ starting /);
+  expect((await allowed.stop("SIGTERM", 20_000)).code).toBe(0);
+}, 60_000);
+
 test("bin/tether.mjs runs the CLI, re-running itself under the project's Node 22 when the system node is older", async () => {
   const systemPath = (process.env.PATH ?? "")
     .split(delimiter)

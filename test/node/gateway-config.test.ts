@@ -147,6 +147,42 @@ describe("bad input gets a clear error naming the flag", () => {
     expect(problems({ ...base, tunnel: "Corp!" })[0]).toMatch(/^--tunnel "Corp!": tunnel names are/);
   });
 
+  test("an unencrypted edge on another machine is refused unless --insecure allows it", () => {
+    const cleartext =
+      "the gateway token would cross the network unencrypted; use https:// (or wss://), or pass --insecure to allow it on a network you trust";
+    expect(problems({ ...base, edge: "http://10.1.2.3:8787" })).toEqual([
+      `--edge "http://10.1.2.3:8787": ${cleartext}`,
+    ]);
+    expect(problems({ ...base, edge: "ws://edge.example.com" })).toEqual([
+      `--edge "ws://edge.example.com": ${cleartext}`,
+    ]);
+    expect(problems({ ...base, edge: undefined }, { TETHER_EDGE: "http://127.0.0.1.example.com" })).toEqual([
+      `TETHER_EDGE "http://127.0.0.1.example.com": ${cleartext}`,
+    ]);
+    const file = JSON.stringify({ edge: "http://tether.internal" });
+    expect(problems({ ...base, edge: undefined, config: "gw.json" }, {}, { "gw.json": file })).toEqual([
+      `"edge" in gw.json "http://tether.internal": ${cleartext}`,
+    ]);
+    for (const edge of ["http://10.1.2.3:8787", "ws://edge.example.com"]) {
+      expect(loadGatewayConfig({ ...base, edge, insecure: true }, {}).insecure).toBe(true);
+    }
+    const insecureFile = JSON.stringify({ edge: "http://tether.internal", insecure: true });
+    expect(loadGatewayConfig({ ...base, edge: undefined, config: "gw.json" }, {}, () => insecureFile).edge).toBe(
+      "http://tether.internal",
+    );
+    // TLS, or this machine, needs nothing.
+    for (const edge of [
+      "https://edge.example.com",
+      "wss://edge.example.com",
+      "http://127.0.0.1:8787",
+      "ws://127.0.0.5",
+      "http://localhost:8787",
+      "http://[::1]:8787",
+    ]) {
+      expect(loadGatewayConfig({ ...base, edge }, {}).insecure, edge).toBe(false);
+    }
+  });
+
   test("wrong tokens are explained without echoing them", () => {
     const agent = newToken("ag", "corp");
     const other = newToken("gw", "other");
