@@ -4,7 +4,7 @@
  *  (a) direct to the upstream over HTTP: server-everything (a real process) and a minimal echo
  *      upstream (bench/upstreams/echo-upstream.ts, a real process too);
  *  (b) the edge's own floor: the Worker's trivial route (plain fetch) and a bare WebSocket echo
- *      through the relay Durable Object;
+ *      through a Durable Object (a bench-only Worker beside the edge, bench/workers/ws-echo-worker.ts);
  *  (c) through the tunnel: the edge in-process (Miniflare via test/helpers/edge.ts) + a real
  *      gateway process + the same upstreams.
  * p50/p99 and calls/s at 1, 16 and 64 clients (one SDK session or socket each); 1 KiB, 1 MiB and

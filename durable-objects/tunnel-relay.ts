@@ -17,7 +17,6 @@ import {
 import { checkOrigin, isOriginAllowed, type Route, routeAgentRequest } from "./tunnel-relay/agent-routing.ts";
 import { type CallContext, CallRecords } from "./tunnel-relay/call-records.ts";
 import { allowOrigin } from "./tunnel-relay/cors.ts";
-import { acceptEchoSocket, isEchoRequest } from "./tunnel-relay/echo-socket.ts";
 import { failureEvent } from "./tunnel-relay/failure-event.ts";
 import { CloseCode } from "./tunnel-relay/gateway-connection.ts";
 import { closeFor, handleGatewayMessage } from "./tunnel-relay/gateway-frames.ts";
@@ -215,7 +214,6 @@ export class TunnelRelay extends DurableObject<Env> {
 
   /** The gateway's WebSocket upgrade (the Worker checked the token's shape and scope). */
   override async fetch(request: Request): Promise<Response> {
-    if (isEchoRequest(request)) return acceptEchoSocket(request, this.env.TETHER_ADMIN_TOKEN);
     try {
       if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
         throw new TetherError("bad_request", "expected a WebSocket upgrade");

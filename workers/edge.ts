@@ -5,7 +5,6 @@ import type { Env } from "./env.ts";
 import { adminSandboxesRoutes } from "./routes/admin-sandboxes.ts";
 import { adminTokensRoutes } from "./routes/admin-tokens.ts";
 import { adminTunnelsRoutes } from "./routes/admin-tunnels.ts";
-import { relayEchoRoutes } from "./routes/relay-echo.ts";
 import { sandboxesRoutes } from "./routes/sandboxes.ts";
 import { tunnelsRoutes } from "./routes/tunnels.ts";
 
@@ -22,7 +21,6 @@ app.get("/ping", (c) => c.text("pong"));
 app.route("/admin", adminTunnelsRoutes);
 app.route("/admin", adminSandboxesRoutes);
 app.route("/admin", adminTokensRoutes);
-app.route("/admin", relayEchoRoutes);
 app.route("/t", tunnelsRoutes);
 app.route("/v1/sandboxes", sandboxesRoutes);
 

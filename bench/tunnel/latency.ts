@@ -10,6 +10,7 @@ import { mcpSessions } from "../lib/mcp-calls.ts";
 import { type LoadResult, round } from "../lib/measure.ts";
 import type { Row } from "../lib/report.ts";
 import { openEchoSocket } from "../lib/ws-echo.ts";
+import { echoSocketUrl } from "../workers/ws-echo.ts";
 import { type BenchSetup, TUNNEL } from "./setup.ts";
 
 export const LEVELS: Level[] = [
@@ -26,11 +27,6 @@ export interface LatencyRow {
   result: LoadResult;
   /** CPU milliseconds per completed call, by process role (client, edge, gateway, upstreams). */
   cpuMsPerCall: Record<string, number>;
-}
-
-/** The admin-only WebSocket echo of a tunnel's relay Durable Object. */
-export function relayEchoUrl(edgeUrl: string, tunnel: string): string {
-  return `${edgeUrl.replace(/^http/, "ws")}/admin/tunnels/${tunnel}/echo`;
 }
 
 interface PathSpec {
@@ -59,9 +55,9 @@ export async function measureLatency(setup: BenchSetup): Promise<LatencyRow[]> {
     },
     {
       path: "edge floor",
-      what: "WebSocket echo, relay DO",
+      what: "WebSocket echo, a DO",
       spec: erase({
-        open: () => openEchoSocket(relayEchoUrl(edge.url, TUNNEL), { authorization: `Bearer ${edge.adminToken}` }),
+        open: () => openEchoSocket(echoSocketUrl(edge.url, TUNNEL), {}),
         call: async (socket) => {
           const echoed = await socket.roundTrip(frame);
           if (echoed.byteLength !== frame.byteLength) throw new Error(`echo of ${echoed.byteLength} bytes`);

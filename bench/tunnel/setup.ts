@@ -15,6 +15,7 @@ import {
 } from "../../test/helpers/processes.ts";
 import { descendantsNamed } from "../lib/memory.ts";
 import { type EchoUpstreamProcess, startEchoUpstreamProcess } from "../upstreams/echo-process.ts";
+import { WS_ECHO_WORKER } from "../workers/ws-echo.ts";
 
 export const TUNNEL = "bench";
 
@@ -48,7 +49,11 @@ export async function startSetup(): Promise<BenchSetup> {
     await edge?.close();
   };
   try {
-    const started = await Promise.allSettled([startEdge(), startEverythingHttp(), startEchoUpstreamProcess()]);
+    const started = await Promise.allSettled([
+      startEdge({ workers: [WS_ECHO_WORKER] }),
+      startEverythingHttp(),
+      startEchoUpstreamProcess(),
+    ]);
     const [edgeStart, everythingStart, echoStart] = started;
     if (edgeStart.status === "fulfilled") edge = edgeStart.value;
     if (everythingStart.status === "fulfilled") processes.push(everythingStart.value.process);

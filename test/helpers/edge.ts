@@ -14,11 +14,15 @@
  *   No network at start-up: `request.cf` is Miniflare's placeholder.
  * - Storage lives in a temporary directory Miniflare removes on close. Workers' console output is
  *   dropped unless TETHER_EDGE_LOGS=1 (the edge's own errors reach clients as responses).
+ * - Extra Workers (`workers`) run beside the edge in the same workerd, for what must never ship in
+ *   the edge's bundle (a benchmark's floor, say): each is bundled here with esbuild and answers
+ *   the edge URL's requests that match its Miniflare routes; everything else reaches the edge.
  */
 import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
 import { join, parse } from "node:path";
 import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
 import {
   type createTestHarness,
   type SourcelessWorkerOptions,
@@ -43,10 +47,22 @@ export interface RunningEdge {
   close(): Promise<void>;
 }
 
+/** A Worker run beside the edge (see the module comment). */
+export interface ExtraWorker {
+  name: string;
+  /** Its module (TypeScript or JavaScript); `cloudflare:*` imports stay external. */
+  entry: string;
+  /** Miniflare routes on the edge's URL that reach this Worker, e.g. "*\/bench/echo/*". */
+  routes: string[];
+  /** Durable Object bindings: binding name → class exported by `entry`. */
+  durableObjects?: Record<string, string>;
+}
+
 /** What this helper reads from wrangler's normalised config (wrangler's `Config` type does not resolve here). */
 const WranglerConfigSchema = z.object({
   name: z.string(),
   main: z.string(),
+  compatibility_date: z.string(),
   vars: z.record(z.string(), z.json()),
   durable_objects: z.object({ bindings: z.array(z.object({ name: z.string(), class_name: z.string() })) }),
 });
@@ -64,7 +80,16 @@ interface MiniflareOptions {
   workers: Array<
     | (SourcelessWorkerOptions & { name: string; modulesRoot: string; modules: EdgeModule[] })
     | Unstable_MiniflareWorkerOptions["externalWorkers"][number]
+    | ExtraWorkerOptions
   >;
+}
+interface ExtraWorkerOptions {
+  name: string;
+  modules: true;
+  script: string;
+  compatibilityDate: string;
+  routes: string[];
+  durableObjects: Record<string, string>;
 }
 interface Miniflare {
   readonly ready: Promise<URL>;
@@ -81,7 +106,7 @@ interface MiniflareModule {
   convertV4MiniflareOptions(options: MiniflareOptions): unknown;
 }
 
-export async function startEdge(options: { adminToken?: string } = {}): Promise<RunningEdge> {
+export async function startEdge(options: { adminToken?: string; workers?: ExtraWorker[] } = {}): Promise<RunningEdge> {
   process.env.WRANGLER_SEND_METRICS = "false";
   const adminToken = options.adminToken ?? `adm_${randomBytes(16).toString("hex")}`;
   const configPath = join(ROOT, "wrangler.toml");
@@ -89,6 +114,9 @@ export async function startEdge(options: { adminToken?: string } = {}): Promise<
   const config = WranglerConfigSchema.parse(rawConfig);
   const { workerOptions, externalWorkers } = quietly(() => unstable_getMiniflareWorkerOptions(rawConfig));
   const bundle = await edgeBundle(ROOT, configPath, `${parse(config.main).name}.js`);
+  const extraWorkers = await Promise.all(
+    (options.workers ?? []).map((worker) => extraWorkerOptions(worker, config.compatibility_date)),
+  );
 
   const { Miniflare, convertV4MiniflareOptions } = loadMiniflare();
   const miniflare = new Miniflare(
@@ -113,6 +141,7 @@ export async function startEdge(options: { adminToken?: string } = {}): Promise<
           bindings: { ...config.vars, TETHER_ADMIN_TOKEN: adminToken },
         },
         ...externalWorkers,
+        ...extraWorkers,
       ],
     }),
   );
@@ -136,6 +165,30 @@ export async function startEdge(options: { adminToken?: string } = {}): Promise<
       closed ??= miniflare.dispose();
       return closed;
     },
+  };
+}
+
+/** An extra Worker bundled for Miniflare, on the edge's compatibility date. */
+async function extraWorkerOptions(worker: ExtraWorker, compatibilityDate: string): Promise<ExtraWorkerOptions> {
+  const built = await build({
+    entryPoints: [worker.entry],
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    target: "es2022",
+    external: ["cloudflare:*"],
+    write: false,
+    logLevel: "silent",
+  });
+  const script = built.outputFiles[0]?.text;
+  if (script === undefined) throw new Error(`bundling ${worker.entry} produced nothing`);
+  return {
+    name: worker.name,
+    modules: true,
+    script,
+    compatibilityDate,
+    routes: worker.routes,
+    durableObjects: worker.durableObjects ?? {},
   };
 }
 
