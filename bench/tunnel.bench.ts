@@ -9,16 +9,18 @@
  *      gateway process + the same upstreams.
  * p50/p99 and calls/s at 1, 16 and 64 clients (one SDK session or socket each); 1 KiB, 1 MiB and
  * 16 MiB tool results through the tunnel vs direct (time, peak RSS growth of workerd and of the
- * gateway); the gateway's idle RSS; failover (a second gateway SIGKILLed under load: calls failed,
- * the longest stall). Then the targets, met or not.
+ * gateway); the gateway's idle RSS; forged-token refusals for an existing and a missing tunnel, timed
+ * side by side; failover (a second gateway SIGKILLed under load: calls failed, the longest stall).
+ * Then the targets, met or not.
  */
 import { rssMiB } from "./lib/memory.ts";
 import { printTable, type Row, writeResults } from "./lib/report.ts";
 import { measureFailover } from "./tunnel/failover.ts";
 import { measureIdle } from "./tunnel/idle.ts";
 import { LEVELS, latencyRow, measureLatency } from "./tunnel/latency.ts";
+import { measureRefusals } from "./tunnel/refusals.ts";
 import { measureResults } from "./tunnel/results.ts";
-import { type BenchSetup, startSetup } from "./tunnel/setup.ts";
+import { type BenchSetup, startSetup, TUNNEL } from "./tunnel/setup.ts";
 import { latencyTargets, type Target } from "./tunnel/targets.ts";
 
 export default async function tunnelBench(): Promise<void> {
@@ -34,6 +36,7 @@ export default async function tunnelBench(): Promise<void> {
 
     const latency = await measureLatency(setup);
     const results = await measureResults(setup);
+    const refusals = await measureRefusals(setup.edge.url, TUNNEL);
     const afterLoad = { gatewayMiB: rssMiB(setup.gateway.pid), workerdMiB: rssMiB(setup.workerdPid) };
     // Last: it adds a gateway and kills it (the setup's own gateway survives).
     const failover = await measureFailover(setup);
@@ -41,6 +44,7 @@ export default async function tunnelBench(): Promise<void> {
     const targets: Target[] = [
       ...latencyTargets(latency),
       ...results.targets,
+      ...refusals.targets,
       ...idle.gateways.map(({ kind, mib }) => ({
         target: `idle gateway RSS <= 60 MiB (${kind})`,
         measured: `${mib} MiB`,
@@ -55,6 +59,7 @@ export default async function tunnelBench(): Promise<void> {
       latency.map(latencyRow),
     );
     printTable("Tool results through the tunnel vs direct (echo upstream's blob tool)", results.rows);
+    printTable("Forged-token refusals, one at a time, interleaved (401 in every case)", refusals.rows);
     printTable("Idle memory after connect (RSS)", idle.rows);
     printTable("After the benchmarks (RSS)", [afterLoad]);
     printTable("Failover: 2 gateways, 4 clients opening a session per echo call, one gateway SIGKILLed", [
@@ -69,6 +74,7 @@ export default async function tunnelBench(): Promise<void> {
       levels: LEVELS,
       latency,
       results: results.rows,
+      refusals: refusals.rows,
       idle: idle.rows,
       afterLoad,
       failover: failover.row,

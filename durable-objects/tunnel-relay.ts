@@ -176,7 +176,9 @@ export class TunnelRelay extends DurableObject<Env> {
     let keepAliveMs: number;
     try {
       const tunnel = this.#tunnel.get();
-      const token = tunnel ? this.#tokens.verify(request.tokenHash, "agent") : null;
+      const token = tunnel
+        ? this.#tokens.verify(request.tokenHash, "agent")
+        : this.#tokens.verifyWithoutTunnel(request.tokenHash);
       if (!tunnel || !token) throw invalidToken("agent");
       context = { request, tokenId: token.id, gatewayId: null };
       checkOrigin(request.origin, request.edgeOrigin, tunnel.settings.allowedOrigins);
@@ -222,7 +224,7 @@ export class TunnelRelay extends DurableObject<Env> {
       const token = bearerToken(request.headers);
       const hash = token ? await hashToken(token) : null;
       const tunnel = this.#tunnel.get();
-      const info = tunnel && hash ? this.#tokens.verify(hash, "gateway") : null;
+      const info = hash && (tunnel ? this.#tokens.verify(hash, "gateway") : this.#tokens.verifyWithoutTunnel(hash));
       if (!info) throw invalidToken("gateway");
       const { 0: client, 1: server } = new WebSocketPair();
       this.#pool.accept(server, info.id);
