@@ -158,8 +158,10 @@ export class TunnelRelay extends DurableObject<Env> {
   async relay(request: RelayRequest): Promise<Response> {
     const response = await this.#relay(request);
     if (request.origin === null) return response;
-    // A token refusal (the relay's only 401) is the same whether the tunnel exists or not, so it
-    // is readable by any page alike, as the Worker's own refusals are (workers/routes/tunnels.ts).
+    // A token refusal is the same whether the tunnel exists or not, so it is readable by any page
+    // alike, as the Worker's own refusals are (workers/routes/tunnels.ts). Any other 401 is an
+    // upstream's, relayed only when the Origin is allowed (another gets 403 first), so this widens
+    // nothing.
     const readable = response.status === 401 || this.allowsOrigin(request.origin, request.edgeOrigin);
     return readable ? allowOrigin(response, request.origin) : response;
   }
