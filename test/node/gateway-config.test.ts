@@ -1,6 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { newToken } from "../../src/auth/tokens.ts";
 import { connectUrl, splitCommandLine } from "../../src/gateway/config.ts";
+import { startGateway } from "../../src/gateway/gateway.ts";
 import { GatewayConfigError, type GatewayFlags, loadGatewayConfig } from "../../src/gateway/load-config.ts";
 
 const TOKEN = newToken("gw", "corp");
@@ -181,6 +182,15 @@ describe("bad input gets a clear error naming the flag", () => {
     ]) {
       expect(loadGatewayConfig({ ...base, edge }, {}).insecure, edge).toBe(false);
     }
+  });
+
+  test("a gateway started from code refuses the same edge unless its config says insecure", async () => {
+    const config = { ...loadGatewayConfig(base, {}), edge: "http://10.1.2.3:8787" };
+    const logged: string[] = [];
+    await expect(startGateway(config, { upstreams: [], log: (event) => logged.push(event) })).rejects.toThrow(
+      /the gateway token would cross the network unencrypted/,
+    );
+    expect(logged).toEqual([]);
   });
 
   test("wrong tokens are explained without echoing them", () => {
