@@ -9,7 +9,7 @@
  * `..` afterwards, some decode twice). So a path is judged by its decoded form, and refused when
  * a server could read it in more than one way: an encoded slash or backslash, anything still
  * percent-encoded after one decoding, `.`/`..` segments (also as `..;x`, which some servers treat
- * as `..`), empty segments (`//`), control characters, or a query or fragment.
+ * as `..`), empty segments (`//`), control characters, or a query or fragment (also encoded).
  */
 
 /** The path as the upstream will route it (decoded once), or null when it is unsafe; "" stays "". */
@@ -22,9 +22,10 @@ export function decodedUpstreamPath(path: string): string | null {
   } catch {
     return null; // a malformed escape or invalid UTF-8
   }
-  // "%" left after one decoding means double encoding; "\" could only come from an escape.
+  // "%" left after one decoding means double encoding; "\", "?" and "#" could only come from an
+  // escape (`%3F` is a query to a server that decodes before it splits the URL).
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
-  if (/[%\\\u0000-\u001f\u007f]/.test(decoded)) return null;
+  if (/[%\\?#\u0000-\u001f\u007f]/.test(decoded)) return null;
   const segments = decoded.slice(1).split("/");
   const unsafe = segments.some((segment, i) => {
     const name = segment.split(";")[0];

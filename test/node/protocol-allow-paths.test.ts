@@ -50,6 +50,8 @@ describe("smuggling attempts are refused whatever the allow list", () => {
     "/files/%c3%28",
     "/files/a?x=1",
     "/files/a#x",
+    "/files/a%3Fx=1",
+    "/files/a%23x",
     "files/a",
   ];
   for (const path of attempts) {
