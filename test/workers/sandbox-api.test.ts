@@ -55,7 +55,9 @@ describe("creating sandboxes", () => {
     expect((await call(`/v1/sandboxes/${id}/tokens/${second.token_id}`, ADMIN, { method: "DELETE" })).status).toBe(404);
     expect((await call(`/v1/sandboxes/${id}/tokens/sbt_nope`, third.token, { method: "DELETE" })).status).toBe(404);
     // A token may revoke itself; afterwards it is refused like any revoked one.
-    expect((await call(`/v1/sandboxes/${id}/tokens/${third.token_id}`, third.token, { method: "DELETE" })).status).toBe(204);
+    expect((await call(`/v1/sandboxes/${id}/tokens/${third.token_id}`, third.token, { method: "DELETE" })).status).toBe(
+      204,
+    );
     expect((await call(`/v1/sandboxes/${id}`, third.token)).status).toBe(401);
     expect((await call(`/v1/sandboxes/${id}`, first.token)).status).toBe(200);
   });

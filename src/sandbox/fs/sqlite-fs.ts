@@ -17,15 +17,17 @@
  * other).
  */
 import type { CpOptions, FileContent, FsStat, IFileSystem, MkdirOptions, RmOptions } from "just-bash";
-import { allocateBlob, appendChunks, deleteBlob, readBlob, writeChunks } from "./chunks.ts";
+import { allocateBlob, appendChunks, deleteBlob, readBlob, readBlobRange, writeChunks } from "./chunks.ts";
 import { isDevicePath } from "./devices.ts";
 import { byteLength, type EncodingOption, encodingOf, fromBytes, toBytes } from "./encoding.ts";
 import { fsError } from "./fs-errors.ts";
 import { readStream, type WalkEntry, walk, writeStream } from "./fs-streams.ts";
+import { fileTooLarge, type RangedFs, type Splice, WHOLE_FILE_MAX_BYTES } from "./large-files.ts";
 import { NodeStore } from "./node-store.ts";
 import { dirname, isSameOrDescendant, resolvePath } from "./paths.ts";
 import { addUsage, assertWithinQuota, DEFAULT_QUOTA_BYTES, quotaExceeded, readUsage, type Usage } from "./quota.ts";
 import { type NodeRow, SYMLINK_MODE } from "./schema.ts";
+import { spliceBlob } from "./splice.ts";
 import { TreeWriter } from "./tree-writer.ts";
 
 /** What SqliteFs needs from `ctx.storage`. */
@@ -45,7 +47,7 @@ export type { Usage, WalkEntry };
 
 type DirentEntry = Awaited<ReturnType<NonNullable<IFileSystem["readdirWithFileTypes"]>>>[number];
 
-export class SqliteFs implements IFileSystem {
+export class SqliteFs implements IFileSystem, RangedFs {
   readonly quotaBytes: number;
   private readonly storage: FsStorage;
   private readonly nodes: NodeStore;
@@ -66,10 +68,20 @@ export class SqliteFs implements IFileSystem {
     return fromBytes(await this.readFileBuffer(path), encodingOf(options));
   }
 
+  /** The whole content; a file above WHOLE_FILE_MAX_BYTES is refused (EFBIG): read it by range. */
   async readFileBuffer(path: string): Promise<Uint8Array> {
     const node = this.existing(path, "open");
     if (node.type === "dir") throw fsError("EISDIR", "read", path);
+    if (node.size > WHOLE_FILE_MAX_BYTES) throw fileTooLarge("open", path, node.size);
     return node.blob === null ? new Uint8Array(0) : readBlob(this.nodes.sql, node.blob, node.size);
+  }
+
+  /** Bytes `[offset, offset + length)` of a file (fewer at its end), reading only the chunks they are in. */
+  async readRange(path: string, offset: number, length: number): Promise<Uint8Array> {
+    const node = this.existing(path, "open");
+    if (node.type === "dir") throw fsError("EISDIR", "read", path);
+    if (node.blob === null) return new Uint8Array(0);
+    return readBlobRange(this.nodes.sql, node.blob, node.size, offset, length);
   }
 
   async exists(path: string): Promise<boolean> {
@@ -156,6 +168,39 @@ export class SqliteFs implements IFileSystem {
       const size = old.size + bytes.byteLength;
       this.sqlRun("UPDATE fs_nodes SET size = ?, mtime = ? WHERE path = ?", size, this.now(), target.path);
       addUsage(this.nodes.sql, bytes.byteLength);
+    });
+  }
+
+  /**
+   * Replaces byte ranges of a file, rewriting only the chunk rows that change (splice.ts), in one
+   * transaction with the quota checked: all edits apply or none. Edits must not overlap; they are
+   * applied from the last to the first, so each offset means the content before any of them.
+   */
+  async splice(path: string, edits: readonly Splice[]): Promise<number> {
+    return this.transaction("write", path, () => {
+      const { path: physical, node } = this.nodes.resolve(path, "open");
+      if (!node) throw fsError("ENOENT", "open", path);
+      if (node.type !== "file" || isDevicePath(physical)) throw fsError("EISDIR", "write", path);
+      const ordered = [...edits].sort((a, b) => b.offset - a.offset);
+      let limit = node.size;
+      for (const edit of ordered) {
+        if (edit.offset < 0 || edit.deleteLength < 0 || edit.offset + edit.deleteLength > limit) {
+          throw fsError("EINVAL", "write", path);
+        }
+        limit = edit.offset;
+      }
+      const delta = ordered.reduce((sum, edit) => sum + edit.insert.byteLength - edit.deleteLength, 0);
+      this.precheckQuota(delta, "write", path);
+      let blob = node.blob;
+      if (blob === null) {
+        blob = allocateBlob(this.nodes.sql);
+        this.sqlRun("UPDATE fs_nodes SET blob = ? WHERE path = ?", blob, physical);
+      }
+      let size = node.size;
+      for (const edit of ordered) size = spliceBlob(this.nodes.sql, blob, size, edit);
+      this.sqlRun("UPDATE fs_nodes SET size = ?, mtime = ? WHERE path = ?", size, this.now(), physical);
+      addUsage(this.nodes.sql, delta);
+      return size;
     });
   }
 
