@@ -17,6 +17,7 @@
  */
 import { Bash, type BashOptions, type CustomCommand, type IFileSystem } from "just-bash";
 import { GNU_COMMANDS } from "./commands/gnu-commands.ts";
+import { withLargeFileCommands } from "./large-files/stream-commands.ts";
 import { capOutput, DEFAULT_OUTPUT_CAP } from "./output-cap.ts";
 import { classifyFailure, type RunFailure } from "./run-failure.ts";
 import {
@@ -155,7 +156,11 @@ export class BashSession {
       cwd,
       env: { ...state.env, PWD: cwd },
       executionLimits: { ...DEFAULT_LIMITS, ...this.options.executionLimits, maxExecutionTimeMs: timeoutMs },
-      customCommands: [...GNU_COMMANDS, ...(this.options.customCommands ?? []), ...carrier.commands],
+      customCommands: withLargeFileCommands(this.fs, [
+        ...GNU_COMMANDS,
+        ...(this.options.customCommands ?? []),
+        ...carrier.commands,
+      ]),
     });
     bash.registerTransformPlugin(carrier.plugin);
 

@@ -15,14 +15,16 @@ export const WHOLE_FILE_MAX_BYTES = 16 * 1024 * 1024;
 /** How much a ranged reader asks for at a time. */
 export const RANGE_READ_BYTES = 1024 * 1024;
 
-export function fileTooLarge(op: string, path: string, size: number): FsError {
-  return fsError(
-    "EFBIG",
-    op,
-    path,
+/** Why a file of `size` bytes is not read whole, and what reads it in parts. */
+export function tooLargeReason(size: number): string {
+  return (
     `file too large to load whole (${formatBytes(size)}; the limit is ${formatBytes(WHOLE_FILE_MAX_BYTES)}): ` +
-      "read part of it with head, tail, sed -n 'FROM,TOp', wc -l, or the read tool's view_range",
+    "read part of it with head, tail, sed -n 'FROM,TOp', wc, or the read tool's view_range; search it with the grep tool"
   );
+}
+
+export function fileTooLarge(op: string, path: string, size: number): FsError {
+  return fsError("EFBIG", op, path, tooLargeReason(size));
 }
 
 /** One replaced byte range: `deleteLength` bytes at `offset` give way to `insert`. */
