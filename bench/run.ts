@@ -7,6 +7,7 @@ export {}; // A module, so top-level await is allowed.
 const suites: Record<string, () => Promise<{ default: () => Promise<void> }>> = {
   tunnel: () => import("./tunnel.bench.ts"),
   sandbox: () => import("./sandbox.bench.ts"),
+  "sandbox-large-file": () => import("./sandbox-large-file.bench.ts"),
 };
 
 const wanted = process.argv.slice(2);
