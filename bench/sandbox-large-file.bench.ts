@@ -5,8 +5,9 @@
  * (VmHWM) read after it. A sandbox Durable Object has 128 MB in production, so what matters is
  * that no operation's peak grows with the file: each reads a chunk (1 MiB) at a time.
  */
-import { startEdge } from "../test/helpers/edge.ts";
+
 import { largeFile, RARE_TEXT } from "../test/fixtures/large-file.ts";
+import { startEdge } from "../test/helpers/edge.ts";
 import { round } from "./lib/measure.ts";
 import { anonMiB, descendantsNamed, hwmMiB, peakRss } from "./lib/memory.ts";
 import { printTable, type Row, writeResults } from "./lib/report.ts";

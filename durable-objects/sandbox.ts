@@ -298,7 +298,7 @@ export class Sandbox extends DurableObject<Env> {
   }
 
   #open(meta: SandboxMeta): SandboxRuntime {
-    this.#runtime ??= openRuntime(this.ctx, this.env, meta);
+    this.#runtime ??= openRuntime(this.ctx, this.env, meta, () => this.#trace.storedBytes());
     return this.#runtime;
   }
 

@@ -138,6 +138,12 @@ export class SqlShellStateStore implements ShellStateStore {
     return this.stored.state;
   }
 
+  /** Bytes of the stored row (counted toward the sandbox's quota). */
+  storedBytes(): number {
+    this.load();
+    return this.stored?.json ? byteLength(this.stored.json) : 0;
+  }
+
   save(state: ShellState): void {
     const fitted = fitShellState({ ...state, just_bash: JUST_BASH_VERSION }).state;
     const json = JSON.stringify(fitted);

@@ -18,7 +18,7 @@ import {
   segments,
   validatePath,
 } from "./paths.ts";
-import { addUsage } from "./quota.ts";
+import { addUsage, NODE_OVERHEAD_SQL, nodeOverhead, recountUsage } from "./quota.ts";
 import {
   DEFAULT_DIRS,
   DIR_MODE,
@@ -62,6 +62,8 @@ export class NodeStore {
     this.sql = sql;
     if (!hasCurrentSchema(sql)) {
       ensureSchema(sql, SCHEMA);
+      // Trees from before entries were charged for their rows and names get their counters recomputed.
+      recountUsage(sql);
       run(sql, "INSERT OR REPLACE INTO fs_meta (key, value) VALUES ('schema_version', ?)", FS_SCHEMA_VERSION);
     }
     this.ensureDefaultDirs(now);
@@ -81,14 +83,16 @@ export class NodeStore {
     );
     if (present?.n === DEFAULT_DIRS.length) return;
     for (const path of DEFAULT_DIRS) {
-      run(
+      const parent = path === "/" ? "" : dirname(path);
+      const added = run(
         this.sql,
         "INSERT OR IGNORE INTO fs_nodes (path, parent, type, mode, mtime) VALUES (?, ?, 'dir', ?, ?)",
         path,
-        path === "/" ? "" : dirname(path),
+        parent,
         DIR_MODE,
         now,
       );
+      if (added > 0) addUsage(this.sql, 0, 0, nodeOverhead(path, parent));
     }
   }
 
@@ -162,8 +166,10 @@ export class NodeStore {
     return first(this.sql, "SELECT 1 FROM fs_nodes WHERE parent = ? LIMIT 1", dir) !== undefined;
   }
 
+  /** Adds an entry and charges its row (nodeOverhead); content is charged by the caller. */
   insert(path: string, node: NewNode): void {
     if (node.type === "symlink") this.symlinks = true;
+    addUsage(this.sql, 0, 0, nodeOverhead(path, dirname(path)));
     run(
       this.sql,
       "INSERT INTO fs_nodes (path, parent, type, mode, mtime, size, target, blob) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -194,9 +200,10 @@ export class NodeStore {
   deleteSubtree(path: string): void {
     const { from, to } = descendantRange(path);
     const where = "(path = ? OR (path >= ? AND path < ?)) AND path != '/'";
-    const gone = first<{ bytes: number | null; files: number | null }>(
+    const gone = first<{ bytes: number | null; files: number | null; overhead: number | null }>(
       this.sql,
-      `SELECT SUM(CASE WHEN type != 'dir' THEN size ELSE 0 END) AS bytes, SUM(type = 'file') AS files FROM fs_nodes WHERE ${where}`,
+      `SELECT SUM(CASE WHEN type != 'dir' THEN size ELSE 0 END) AS bytes, SUM(type = 'file') AS files,
+         SUM(${NODE_OVERHEAD_SQL}) AS overhead FROM fs_nodes WHERE ${where}`,
       path,
       from,
       to,
@@ -212,7 +219,7 @@ export class NodeStore {
     }
     run(this.sql, `DELETE FROM fs_nodes WHERE ${where}`, path, from, to);
     this.symlinks = undefined;
-    addUsage(this.sql, -(gone?.bytes ?? 0), -(gone?.files ?? 0));
+    addUsage(this.sql, -(gone?.bytes ?? 0), -(gone?.files ?? 0), -(gone?.overhead ?? 0));
   }
 
   /** Renames a node and its whole subtree (content stays where it is: blobs are keyed by id). */
@@ -220,6 +227,15 @@ export class NodeStore {
     this.symlinks = undefined;
     const range = descendantRange(from);
     const cut = from.length + 1;
+    const overhead = () =>
+      first<{ n: number | null }>(
+        this.sql,
+        `SELECT SUM(${NODE_OVERHEAD_SQL}) AS n FROM fs_nodes WHERE path = ? OR (path >= ? AND path < ?)`,
+        from,
+        range.from,
+        range.to,
+      )?.n ?? 0;
+    const before = overhead();
     run(
       this.sql,
       `UPDATE fs_nodes SET
@@ -236,6 +252,17 @@ export class NodeStore {
       range.from,
       range.to,
     );
+    // The names changed length: charge the difference.
+    const moved = descendantRange(to);
+    const after =
+      first<{ n: number | null }>(
+        this.sql,
+        `SELECT SUM(${NODE_OVERHEAD_SQL}) AS n FROM fs_nodes WHERE path = ? OR (path >= ? AND path < ?)`,
+        to,
+        moved.from,
+        moved.to,
+      )?.n ?? 0;
+    addUsage(this.sql, 0, 0, after - before);
   }
 
   allPaths(): string[] {

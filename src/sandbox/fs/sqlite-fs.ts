@@ -25,7 +25,7 @@ import { readStream, type WalkEntry, walk, writeStream } from "./fs-streams.ts";
 import { fileTooLarge, type RangedFs, type Splice, WHOLE_FILE_MAX_BYTES } from "./large-files.ts";
 import { NodeStore } from "./node-store.ts";
 import { dirname, isSameOrDescendant, resolvePath } from "./paths.ts";
-import { addUsage, assertWithinQuota, DEFAULT_QUOTA_BYTES, quotaExceeded, readUsage, type Usage } from "./quota.ts";
+import { addUsage, DEFAULT_QUOTA_BYTES, quotaExceeded, readUsage, treeBytes, type Usage } from "./quota.ts";
 import { type NodeRow, SYMLINK_MODE } from "./schema.ts";
 import { spliceBlob } from "./splice.ts";
 import { TreeWriter } from "./tree-writer.ts";
@@ -37,8 +37,10 @@ export interface FsStorage {
 }
 
 export interface SqliteFsOptions {
-  /** Stored bytes allowed (file contents and symlink targets). Default 256 MiB. */
+  /** Stored bytes allowed (see quota.ts for what counts). Default 256 MiB. */
   quotaBytes?: number;
+  /** Bytes the sandbox stores outside the tree (shell state, trace), counted toward the quota. */
+  externalBytes?: () => number;
   /** Clock for mtimes (tests). */
   now?: () => number;
 }
@@ -53,10 +55,12 @@ export class SqliteFs implements IFileSystem, RangedFs {
   private readonly nodes: NodeStore;
   private readonly writer: TreeWriter;
   private readonly now: () => number;
+  private readonly externalBytes: () => number;
 
   constructor(storage: FsStorage, options: SqliteFsOptions = {}) {
     this.storage = storage;
     this.quotaBytes = options.quotaBytes ?? DEFAULT_QUOTA_BYTES;
+    this.externalBytes = options.externalBytes ?? (() => 0);
     this.now = options.now ?? Date.now;
     this.nodes = new NodeStore(storage.sql, this.now());
     this.writer = new TreeWriter(this.nodes, this.now);
@@ -247,7 +251,6 @@ export class SqliteFs implements IFileSystem, RangedFs {
       } else {
         this.writer.copyEntry(from.node, dest);
       }
-      assertWithinQuota(this.nodes.sql, this.quotaBytes, "cp", dest);
     });
   }
 
@@ -296,7 +299,6 @@ export class SqliteFs implements IFileSystem, RangedFs {
       const size = byteLength(target);
       this.nodes.insert(physical, { type: "symlink", mode: SYMLINK_MODE, mtime: this.now(), size, target });
       addUsage(this.nodes.sql, size);
-      assertWithinQuota(this.nodes.sql, this.quotaBytes, "symlink", linkPath);
     });
   }
 
@@ -308,7 +310,6 @@ export class SqliteFs implements IFileSystem, RangedFs {
       const to = this.nodes.resolve(newPath, "link", false);
       if (to.node) throw fsError("EEXIST", "link", newPath);
       this.writer.copyEntry(from, newPath);
-      assertWithinQuota(this.nodes.sql, this.quotaBytes, "link", newPath);
     });
   }
 
@@ -316,6 +317,11 @@ export class SqliteFs implements IFileSystem, RangedFs {
 
   usage(): Usage {
     return readUsage(this.nodes.sql);
+  }
+
+  /** Every byte counted toward the quota: contents, entries (rows and names) and what is stored beside the tree. */
+  storedBytes(): number {
+    return treeBytes(this.nodes.sql) + this.externalBytes();
   }
 
   /** Every entry below `/`, parents before children (for tar export). */
@@ -339,7 +345,7 @@ export class SqliteFs implements IFileSystem, RangedFs {
     return writeStream(body, {
       sql: this.nodes.sql,
       quotaBytes: this.quotaBytes,
-      headroom: () => this.quotaBytes - this.usage().bytes + (this.nodes.resolve(path, "open").node?.size ?? 0),
+      headroom: () => this.quotaBytes - this.storedBytes() + (this.nodes.resolve(path, "open").node?.size ?? 0),
       exceeded: (needed) => quotaExceeded("write", path, this.quotaBytes, needed),
       commit: (blob, size) =>
         this.transaction("open", path, () => {
@@ -363,10 +369,20 @@ export class SqliteFs implements IFileSystem, RangedFs {
 
   // ---- internals ----
 
+  /**
+   * Runs a change in one transaction, refusing (rolling back) one that grows the stored total past
+   * the quota. A change that does not grow it (a delete, a rename to a shorter name) always goes
+   * through, so a sandbox over its quota can always be cleaned up.
+   */
   private transaction<T>(op: string, path: string, change: () => T): T {
     return this.storage.transactionSync(() => {
+      const before = treeBytes(this.nodes.sql);
       const result = change();
-      assertWithinQuota(this.nodes.sql, this.quotaBytes, op === "open" ? "write" : op, path);
+      const after = treeBytes(this.nodes.sql);
+      const total = after + this.externalBytes();
+      if (after > before && total > this.quotaBytes) {
+        throw quotaExceeded(op === "open" ? "write" : op, path, this.quotaBytes, total);
+      }
       return result;
     });
   }
@@ -378,7 +394,7 @@ export class SqliteFs implements IFileSystem, RangedFs {
   }
 
   private precheckQuota(growth: number, op: string, path: string): void {
-    const used = this.usage().bytes;
+    const used = this.storedBytes();
     if (growth > 0 && used + growth > this.quotaBytes) throw quotaExceeded(op, path, this.quotaBytes, used + growth);
   }
 
