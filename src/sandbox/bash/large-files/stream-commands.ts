@@ -17,6 +17,7 @@ import {
   type CustomCommand,
   defineCommand,
   type ExecResult,
+  getCommandNames,
   type IFileSystem,
 } from "just-bash";
 import {
@@ -45,7 +46,9 @@ type Streamed = (args: string[], ctx: CommandContext, fs: IFileSystem & RangedFs
 export function withLargeFileCommands(fs: IFileSystem, commands: readonly CustomCommand[]): CustomCommand[] {
   if (!isRangedFs(fs)) return [...commands];
   const streamed: Record<string, Streamed> = { head: streamHead, tail: streamTail, wc: streamWc, sed: streamSed };
-  for (const name of WHOLE_FILE_COMMANDS) streamed[name] ??= refuseLarge(name);
+  // Only commands that exist (just-bash's or ours): wrapping a missing one would make it exist.
+  const known = new Set([...getCommandNames(), ...commands.map((command) => command.name)]);
+  for (const name of WHOLE_FILE_COMMANDS) if (known.has(name)) streamed[name] ??= refuseLarge(name);
   const wrapped = Object.entries(streamed).map(([name, stream]) => {
     const inner = commands.find((command): command is Command => command.name === name && "execute" in command);
     return defineCommand(name, async (args, ctx) => {
