@@ -53,11 +53,14 @@ export interface ByteSource {
 }
 
 /**
- * Random access to `path`: by range where the filesystem supports it, otherwise (in-memory
- * filesystems in tests, which hold the bytes anyway) over the whole content read once.
+ * Random access to `path`: by range where the filesystem supports it and the file is larger than
+ * one read; otherwise (a small file, or an in-memory filesystem in tests, which holds the bytes
+ * anyway) over the whole content read once.
  */
 export async function openByteSource(fs: IFileSystem, path: string, size: number): Promise<ByteSource> {
-  if (isRangedFs(fs)) return { size, read: (offset, length) => fs.readRange(path, offset, length) };
+  if (isRangedFs(fs) && size > RANGE_READ_BYTES) {
+    return { size, read: (offset, length) => fs.readRange(path, offset, length) };
+  }
   const bytes = await fs.readFileBuffer(path);
   return { size: bytes.byteLength, read: async (offset, length) => bytes.subarray(offset, offset + length) };
 }
