@@ -118,8 +118,8 @@ const SCHEMA = ["CREATE TABLE IF NOT EXISTS shell_state (id INTEGER PRIMARY KEY 
  */
 export class SqlShellStateStore implements ShellStateStore {
   private readonly sql: SqlStorage;
-  /** The stored row's JSON and its parsed state; undefined until first read. */
-  private stored: { json: string | null; state: ShellState | null } | undefined;
+  /** The stored row's JSON, its parsed state and (once asked) its size; undefined until first read. */
+  private stored: { json: string | null; state: ShellState | null; bytes?: number } | undefined;
 
   constructor(sql: SqlStorage) {
     this.sql = sql;
@@ -138,10 +138,11 @@ export class SqlShellStateStore implements ShellStateStore {
     return this.stored.state;
   }
 
-  /** Bytes of the stored row (counted toward the sandbox's quota). */
+  /** Bytes of the stored row (counted toward the sandbox's quota; asked on every file write). */
   storedBytes(): number {
     this.load();
-    return this.stored?.json ? byteLength(this.stored.json) : 0;
+    if (this.stored && this.stored.bytes === undefined) this.stored.bytes = byteLength(this.stored.json ?? "");
+    return this.stored?.bytes ?? 0;
   }
 
   save(state: ShellState): void {
