@@ -44,6 +44,21 @@ describe("quota counts every stored byte", () => {
     expect((await bash(sandbox, `rm ${prefix}_* && touch again && ls`)).text).toBe("again\n");
   }, 120_000);
 
+  test("the shell state counts too: a large exported variable leaves less room for files", async () => {
+    const sandbox = await createSandbox({ id: uniqueId("state"), quota_bytes: QUOTA });
+    const text = "x".repeat(600 * 1024);
+    const put = (name: string) =>
+      call(`/v1/sandboxes/${sandbox.id}/files/workspace/${name}`, sandbox.token, { method: "PUT", body: text });
+    expect((await put("a.txt")).status).toBe(201);
+    expect((await bash(sandbox, 'export BIG="$(cat a.txt)"; rm a.txt; echo ${#BIG}')).text).toBe(`${text.length}\n`);
+    const refused = await put("b.txt");
+    expect(refused.status).toBe(507);
+    expect(await refused.text()).toContain("quota");
+    // Dropping the variable gives the room back.
+    expect((await bash(sandbox, "unset BIG; echo done")).text).toBe("done\n");
+    expect((await put("b.txt")).status).toBe(201);
+  });
+
   test("names over 255 bytes and paths over 4,095 bytes are refused with ENAMETOOLONG; nothing is created", async () => {
     const sandbox = await createSandbox({ id: uniqueId("names") });
     const long = "n".repeat(256);
