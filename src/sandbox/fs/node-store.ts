@@ -7,6 +7,7 @@ import { all, ensureSchema, first, run } from "../../storage/sql.ts";
 import { deleteBlob } from "./chunks.ts";
 import { deviceNames, deviceRow, isDevicePath } from "./devices.ts";
 import { fsError } from "./fs-errors.ts";
+import { WHOLE_FILE_MAX_BYTES } from "./large-files.ts";
 import {
   basename,
   descendantRange,
@@ -150,7 +151,26 @@ export class NodeStore {
     return parent;
   }
 
+  /**
+   * The entries of a directory, sorted. A directory whose names alone pass WHOLE_FILE_MAX_BYTES
+   * (hundreds of thousands of entries) is refused rather than listed: the list would not fit in the
+   * object's memory. It can still be removed whole (`rm -r`), which works on the index, not a list.
+   */
   children(dir: string): { name: string; type: NodeType }[] {
+    const size = first<{ n: number; bytes: number | null }>(
+      this.sql,
+      "SELECT count(*) AS n, SUM(length(CAST(path AS BLOB))) AS bytes FROM fs_nodes WHERE parent = ?",
+      dir,
+    );
+    // Each entry is held as its path and name (UTF-16) plus an object: several times its bytes.
+    if (size && (size.bytes ?? 0) + size.n * 64 > WHOLE_FILE_MAX_BYTES) {
+      throw fsError(
+        "EFBIG",
+        "scandir",
+        dir,
+        `directory too large to list at once (${size.n} entries); remove it whole with rm -r, or use paths you know`,
+      );
+    }
     const rows = all<{ path: string; type: NodeType }>(
       this.sql,
       "SELECT path, type FROM fs_nodes WHERE parent = ?",

@@ -6,12 +6,13 @@ import { LineReader } from "../../src/sandbox/fs/line-reader.ts";
 import { CHUNK_SIZE } from "../../src/sandbox/fs/schema.ts";
 import { SqliteFs } from "../../src/sandbox/fs/sqlite-fs.ts";
 
-// Range reads and in-place splices of SqliteFs, checked byte for byte against the same edits made
-// on an array, across chunk boundaries, growing and shrinking.
-function inFs<T>(body: (fs: SqliteFs) => Promise<T>, quotaBytes?: number): Promise<T> {
-  const stub = env.REGISTRY.get(env.REGISTRY.idFromName(`splice-${crypto.randomUUID()}`));
+// SqliteFs within bounded memory: range reads and in-place splices (checked byte for byte against
+// the same edits on an array, across chunk boundaries, growing and shrinking), the whole-file
+// limit, the chunked line reader, and directories too large to list.
+function inFs<T>(body: (fs: SqliteFs, sql: SqlStorage) => Promise<T>, quotaBytes?: number): Promise<T> {
+  const stub = env.REGISTRY.get(env.REGISTRY.idFromName(`fs-bounds-${crypto.randomUUID()}`));
   return runInDurableObject(stub, (_instance, state) =>
-    body(new SqliteFs(state.storage, quotaBytes ? { quotaBytes } : {})),
+    body(new SqliteFs(state.storage, quotaBytes ? { quotaBytes } : {}), state.storage.sql),
   );
 }
 
@@ -124,5 +125,23 @@ describe("SqliteFs ranges", { timeout: 60_000 }, () => {
       const counter = new LineReader({ size, read: (offset, length) => fs.readRange("/t", offset, length) });
       await counter.next();
       expect(2 + (await counter.countRest())).toBe(6);
+    }));
+});
+
+describe("a directory too large to list", { timeout: 60_000 }, () => {
+  test("is refused by name instead of listed, and can still be removed whole", () =>
+    inFs(async (fs, sql) => {
+      await fs.mkdir("/workspace/huge");
+      // 70,000 entries with 240-byte names, inserted by SQLite itself (a shell loop would take minutes).
+      sql.exec(
+        `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 70000)
+         INSERT INTO fs_nodes (path, parent, type, mode, mtime) SELECT '/workspace/huge/' || printf('%0240d', i), '/workspace/huge', 'file', 420, 0 FROM n`,
+      );
+      await expect(fs.readdir("/workspace/huge")).rejects.toThrow(
+        /^EFBIG: directory too large to list at once \(70000 entries\); remove it whole with rm -r/,
+      );
+      await fs.rm("/workspace/huge", { recursive: true });
+      expect(await fs.exists("/workspace/huge")).toBe(false);
+      expect(await fs.readdir("/workspace")).toEqual([]);
     }));
 });
