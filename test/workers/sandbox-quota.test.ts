@@ -50,7 +50,9 @@ describe("quota counts every stored byte", () => {
     const put = (name: string) =>
       call(`/v1/sandboxes/${sandbox.id}/files/workspace/${name}`, sandbox.token, { method: "PUT", body: text });
     expect((await put("a.txt")).status).toBe(201);
-    expect((await bash(sandbox, 'export BIG="$(cat a.txt)"; rm a.txt; echo ${#BIG}')).text).toBe(`${text.length}\n`);
+    expect((await bash(sandbox, 'export BIG="$(cat a.txt)"; rm a.txt; printf %s "$BIG" | wc -c')).text).toBe(
+      `${text.length}\n`,
+    );
     const refused = await put("b.txt");
     expect(refused.status).toBe(507);
     expect(await refused.text()).toContain("quota");
