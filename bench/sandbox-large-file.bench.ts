@@ -1,6 +1,6 @@
 /**
- * A 300 MiB file in a sandbox: how much memory workerd needs while the tools and the shell work on
- * it. The edge runs in workerd, a child process of this benchmark (test/helpers/edge.ts); its
+ * A 300 MiB file in a sandbox (TETHER_BENCH_LARGE_MIB to change it): how much memory workerd needs
+ * while the tools and the shell work on it. The edge runs in workerd, a child process of this benchmark (test/helpers/edge.ts); its
  * resident memory is sampled every 20 ms during each operation (peak_rss_mib) and its kernel peak
  * (VmHWM) read after it. A sandbox Durable Object has 128 MB in production, so what matters is
  * that no operation's peak grows with the file: each reads a chunk (1 MiB) at a time.
@@ -12,7 +12,10 @@ import { round } from "./lib/measure.ts";
 import { anonMiB, descendantsNamed, hwmMiB, peakRss } from "./lib/memory.ts";
 import { printTable, type Row, writeResults } from "./lib/report.ts";
 
-const FILE = largeFile((300 * 1024 * 1024) / 100, 2_000_000);
+/** File size in MiB (default 300); a smaller one shows whether memory follows the file's size. */
+const MIB = Number(process.env.TETHER_BENCH_LARGE_MIB ?? 300);
+const LINES = Math.floor((MIB * 1024 * 1024) / 100);
+const FILE = largeFile(LINES, Math.floor(LINES * 0.6));
 const PATH = "/workspace/big.txt";
 
 export default async function largeFileBench(): Promise<void> {
@@ -56,7 +59,7 @@ export default async function largeFileBench(): Promise<void> {
       });
     };
 
-    await step("PUT 300 MiB (files API, streamed)", async () => {
+    await step(`PUT ${MIB} MiB (files API, streamed)`, async () => {
       const res = await fetch(`${edge.url}/v1/sandboxes/bench-large/files${PATH}`, {
         method: "PUT",
         headers: auth,
@@ -66,7 +69,8 @@ export default async function largeFileBench(): Promise<void> {
       return `${res.status} ${await res.text()}`;
     });
     await step("read first lines", () => tool("read", { file_path: PATH, view_range: [1, 20] }));
-    await step("read a middle range", () => tool("read", { file_path: PATH, view_range: [1_500_000, 1_500_020] }));
+    const middle = Math.floor(FILE.lines / 2);
+    await step("read a middle range", () => tool("read", { file_path: PATH, view_range: [middle, middle + 20] }));
     await step("read the end", () => tool("read", { file_path: PATH, view_range: [FILE.lines - 20, -1] }));
     await step("read whole (capped at 256 KiB)", () => tool("read", { file_path: PATH }));
     await step("grep tool: one rare line", () => tool("grep", { pattern: RARE_TEXT, path: PATH }));
@@ -79,14 +83,14 @@ export default async function largeFileBench(): Promise<void> {
     await step("bash wc -l", () => tool("bash", { command: "wc -l big.txt" }));
     await step("bash head -n 20", () => tool("bash", { command: "head -n 20 big.txt" }));
     await step("bash tail -n 20", () => tool("bash", { command: "tail -n 20 big.txt" }));
-    await step("bash sed -n range", () => tool("bash", { command: "sed -n '1500000,1500020p' big.txt" }));
+    await step("bash sed -n range", () => tool("bash", { command: `sed -n '${middle},${middle + 20}p' big.txt` }));
     await step("bash cat (refused)", () => tool("bash", { command: "cat big.txt" }));
     await step("bash grep (refused)", () => tool("bash", { command: `grep ${RARE_TEXT} big.txt` }));
 
-    printTable("Sandbox with a 300 MiB file: workerd memory per operation", rows);
+    printTable(`Sandbox with a ${MIB} MiB file: workerd memory per operation`, rows);
     const peak = Math.max(...rows.slice(1).map((row) => row.peak_rss_mib as number));
     console.log(`\nworkerd peak RSS over the tool and shell operations: ${peak} MiB`);
-    console.log(`wrote ${writeResults("sandbox-large-file", { rows, toolPeakRssMiB: peak })}`);
+    console.log(`wrote ${writeResults("sandbox-large-file", { fileMiB: MIB, rows, toolPeakRssMiB: peak })}`);
   } finally {
     await edge.close();
   }
