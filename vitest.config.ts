@@ -16,10 +16,25 @@ export default defineConfig({
             miniflare: { bindings: { TETHER_ADMIN_TOKEN: "test-admin-token" } },
           }),
         ],
-        test: { name: "workers", include: ["test/workers/**/*.test.ts"], sequence: { groupOrder: 0 } },
+        test: {
+          name: "workers",
+          include: ["test/workers/**/*.test.ts"],
+          // Bounds against hangs, not speed checks: on a loaded 2-core machine the first request to
+          // a fresh workerd module can take seconds (vitest's default of 5 s was seen to trip).
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          sequence: { groupOrder: 0 },
+        },
       },
       {
-        test: { name: "node", include: ["test/node/**/*.test.ts"], environment: "node", sequence: { groupOrder: 1 } },
+        test: {
+          name: "node",
+          include: ["test/node/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          sequence: { groupOrder: 1 },
+        },
       },
       {
         test: {

@@ -9,10 +9,12 @@
  *      gateway process + the same upstreams.
  * p50/p99 and calls/s at 1, 16 and 64 clients (one SDK session or socket each); 1 KiB, 1 MiB and
  * 16 MiB tool results through the tunnel vs direct (time, peak RSS growth of workerd and of the
- * gateway); the gateway's idle RSS. Then the targets, met or not.
+ * gateway); the gateway's idle RSS; failover (a second gateway SIGKILLed under load: calls failed,
+ * the longest stall). Then the targets, met or not.
  */
 import { rssMiB } from "./lib/memory.ts";
 import { printTable, type Row, writeResults } from "./lib/report.ts";
+import { measureFailover } from "./tunnel/failover.ts";
 import { measureIdle } from "./tunnel/idle.ts";
 import { LEVELS, latencyRow, measureLatency } from "./tunnel/latency.ts";
 import { measureResults } from "./tunnel/results.ts";
@@ -33,6 +35,8 @@ export default async function tunnelBench(): Promise<void> {
     const latency = await measureLatency(setup);
     const results = await measureResults(setup);
     const afterLoad = { gatewayMiB: rssMiB(setup.gateway.pid), workerdMiB: rssMiB(setup.workerdPid) };
+    // Last: it adds a gateway and kills it (the setup's own gateway survives).
+    const failover = await measureFailover(setup);
 
     const targets: Target[] = [
       ...latencyTargets(latency),
@@ -42,6 +46,7 @@ export default async function tunnelBench(): Promise<void> {
         measured: `${mib} MiB`,
         met: mib <= 60,
       })),
+      failover.target,
     ];
 
     printTable(
@@ -52,6 +57,9 @@ export default async function tunnelBench(): Promise<void> {
     printTable("Tool results through the tunnel vs direct (echo upstream's blob tool)", results.rows);
     printTable("Idle memory after connect (RSS)", idle.rows);
     printTable("After the benchmarks (RSS)", [afterLoad]);
+    printTable("Failover: 2 gateways, 4 clients opening a session per echo call, one gateway SIGKILLed", [
+      failover.row,
+    ]);
     printTable(
       "Targets",
       targets.map((t): Row => ({ ...t })),
@@ -63,6 +71,7 @@ export default async function tunnelBench(): Promise<void> {
       results: results.rows,
       idle: idle.rows,
       afterLoad,
+      failover: failover.row,
       targets,
     });
     console.log(`\nwrote ${path}`);

@@ -23,6 +23,8 @@ export async function createUpstream({ name, server }: NamedServerConfig, log: L
         cwd: server.cwd,
         idleTimeoutMs: server.idleTimeoutMs,
         maxChildren: server.maxChildren,
+        replayMaxEvents: server.replayMaxEvents,
+        replayMaxBytes: server.replayMaxBytes,
         log: (line) => log("stdio", { server: name, line }),
       });
     }

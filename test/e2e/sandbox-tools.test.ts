@@ -131,11 +131,12 @@ describe("runaway code is stopped and the sandbox keeps working", () => {
     expect(stuck.meta.error_kind).toBe("limit");
     expect(stuck.text).toMatch(/limit/i);
     expect((await sb.bash(sandbox, "echo alive")).text).toBe("alive\n");
-    // With a short timeout, the timeout does, and says so.
+    // With a short timeout it is stopped too: by the clock where it moves, by the work limit where
+    // it does not (as in production); which comes first depends on the machine, both say so.
     const timed = await sb.run(sandbox, "bash", { command: "while true; do :; done", timeout_ms: 1_000 });
     expect(timed.isError).toBe(true);
-    expect(timed.meta.error_kind).toBe("timeout");
-    expect(timed.text).toMatch(/timed out|timeout/i);
+    expect(timed.meta.error_kind).toMatch(/^(timeout|limit)$/);
+    expect(timed.text).toMatch(timed.meta.error_kind === "timeout" ? /timed out|timeout/i : /limit/i);
     expect((await sb.bash(sandbox, "echo still alive")).text).toBe("still alive\n");
   }, 120_000); // a million loop iterations take ~9 s on an idle machine here, far more on a busy one
 

@@ -7,7 +7,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import { type RunningEdge, startEdge } from "../helpers/edge.ts";
-import { connectMcp, createTunnel, type McpSession, mcpUrl, type TunnelTokens } from "../helpers/mcp-client.ts";
+import {
+  type ConnectOptions,
+  connectMcp,
+  createTunnel,
+  type McpSession,
+  mcpUrl,
+  type TunnelTokens,
+} from "../helpers/mcp-client.ts";
 import {
   EVERYTHING_STDIO,
   FILESYSTEM,
@@ -16,6 +23,8 @@ import {
   startGateway,
   stopAll,
 } from "../helpers/processes.ts";
+import { progressOf, responsesTo, sseCutter } from "../helpers/sse-cut.ts";
+import { within } from "../helpers/stdio-fixtures.ts";
 
 let edge: RunningEdge;
 let tunnel: TunnelTokens;
@@ -45,8 +54,8 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-async function connect(server: string): Promise<McpSession> {
-  const session = await connectMcp(mcpUrl(edge, "stdio", server), tunnel.agentToken);
+async function connect(server: string, options: ConnectOptions = {}): Promise<McpSession> {
+  const session = await connectMcp(mcpUrl(edge, "stdio", server), tunnel.agentToken, options);
   sessions.push(session);
   return session;
 }
@@ -85,4 +94,32 @@ test("each MCP session gets its own child; sessions stay apart", async () => {
   ]);
   expect([ra.content, rb.content]).toEqual([[{ type: "text", text: "Echo: a" }], [{ type: "text", text: "Echo: b" }]]);
   expect(gateway.output()).not.toMatch(/upstream_failed/);
+});
+
+test("a call whose SSE stream is cut after its first progress event resumes with Last-Event-ID: nothing lost, nothing twice", async () => {
+  const isProgress = (message: { method?: string }) => message.method === "notifications/progress";
+  const cutter = sseCutter((message) => "method" in message && isProgress(message));
+  const { client } = await connect("everything", { fetch: cutter.fetch });
+  const seen: number[] = [];
+  const result = await within(
+    client.callTool({ name: "trigger-long-running-operation", arguments: { duration: 1.5, steps: 5 } }, undefined, {
+      onprogress: (progress) => seen.push(progress.progress),
+    }),
+    30_000,
+    "the resumed call",
+  );
+  expect(JSON.stringify(result.content)).toContain("Long running operation completed");
+  // One cut, one resume through the edge, and every event exactly once.
+  expect(cutter.cuts).toBe(1);
+  expect(cutter.resumes).toHaveLength(1);
+  expect(seen).toEqual([1, 2, 3, 4, 5]);
+  const first = cutter.delivered.find((entry) => "method" in entry.message && isProgress(entry.message));
+  const token = first && "params" in first.message ? first.message.params?.progressToken : undefined;
+  expect(typeof token).toBe("number");
+  expect(progressOf(cutter.delivered, token as number)).toEqual([1, 2, 3, 4, 5]);
+  expect(responsesTo(cutter.delivered, token as number)).toHaveLength(1);
+  // The session carries on.
+  expect((await client.callTool({ name: "echo", arguments: { message: "after" } })).content).toEqual([
+    { type: "text", text: "Echo: after" },
+  ]);
 });

@@ -61,6 +61,8 @@ export interface ConnectOptions {
   /** Send the token in X-Tether-Token rather than Authorization. */
   tetherHeader?: boolean;
   connectMs?: number;
+  /** The transport's fetch (e.g. one that cuts streams, ./sse-cut.ts). */
+  fetch?: typeof fetch;
 }
 
 /**
@@ -88,7 +90,7 @@ export async function connectMcp(url: string, agentToken: string, options: Conne
   const headers: Record<string, string> = options.tetherHeader
     ? { "x-tether-token": agentToken }
     : { authorization: `Bearer ${agentToken}` };
-  const transport = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } });
+  const transport = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers }, fetch: options.fetch });
   const client = new Client({ name: "tether-e2e", version: "1.0.0" }, { capabilities: options.capabilities ?? {} });
   options.setup?.(client);
   try {

@@ -32,7 +32,11 @@ export interface Fixture {
   /** Every line the adapter logged (child stderr and diagnostics). */
   logs: string[];
   /** Connects an SDK client; `setup` registers its handlers before initialize. */
-  connect(options?: { capabilities?: ClientCapabilities; setup?: (client: Client) => void }): Promise<Connected>;
+  connect(options?: {
+    capabilities?: ClientCapabilities;
+    setup?: (client: Client) => void;
+    fetch?: typeof fetch;
+  }): Promise<Connected>;
   /** PIDs of every child this fixture's upstream has run (seen while alive). */
   pids(): number[];
   stop(): Promise<void>;
@@ -72,10 +76,10 @@ export async function startFixture(
     url,
     crossings,
     logs,
-    async connect({ capabilities, setup } = {}) {
+    async connect({ capabilities, setup, fetch } = {}) {
       const client = new Client({ name: "tether-test", version: "1.0.0" }, { capabilities: capabilities ?? {} });
       setup?.(client);
-      const transport = new StreamableHTTPClientTransport(new URL(url));
+      const transport = new StreamableHTTPClientTransport(new URL(url), { fetch });
       clients.push(client);
       await within(client.connect(transport), 20_000, "client.connect");
       for (const session of upstream.sessions()) seenPids.add(session.pid);

@@ -65,12 +65,16 @@ test("to an edge that takes inline bodies: the OpenBody's body reaches the upstr
 
 test("a large answer, or one still streaming, goes as Head, DATA…, END within credit even to such an edge", async () => {
   const big = "x".repeat(3 * MAX_INLINE_BODY);
+  // The slow answer ends only once the edge has seen its head: it cannot be complete by then.
+  let sendRest = () => {};
+  const restReleased = new Promise<void>((resolve) => {
+    sendRest = resolve;
+  });
   const docs = await upstream((req, res) => {
     if (req.url?.endsWith("?slow")) {
-      // The end comes later than the first bytes: the answer is not complete when its head is.
       res.writeHead(200, { "content-type": "application/json" });
       res.write('{"part":1,');
-      setTimeout(() => res.end('"part2":2}'), 50);
+      void restReleased.then(() => res.end('"part2":2}'));
       return;
     }
     res.writeHead(200, { "content-type": "application/octet-stream" });
@@ -85,6 +89,8 @@ test("a large answer, or one still streaming, goes as Head, DATA…, END within 
   expect(edge.streamFrames(1)[0]?.type).toBe(FrameType.Head);
 
   edge.openBody(3, post({ query: "?slow" }), text("{}"));
+  expect((await edge.head(3)).status).toBe(200);
+  sendRest();
   const slow = await edge.readBody(3);
   expect(decode(slow.body)).toBe('{"part":1,"part2":2}');
   expect(edge.streamFrames(3)[0]?.type).toBe(FrameType.Head);

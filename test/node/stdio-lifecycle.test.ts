@@ -109,14 +109,22 @@ describe("stdio adapter: failures and lifecycle", { timeout: 60_000 }, () => {
     fx = await everythingFixture({ idleTimeoutMs: 600 });
     const { client, sessionId } = await fx.connect();
     const pid = fx.upstream.sessions()[0]?.pid ?? 0;
-    // A call in flight keeps the child, however long it takes.
+    // A call in flight keeps the child, however long it takes. The server sleeps 0.5 s before each
+    // progress step, so at step 2 at least 1 s (beyond the idle timeout) has passed since the call
+    // began, on any machine: the session must still be there then. (After the call ends the idle
+    // timer runs again, so checking afterwards would race it.)
+    const alive: boolean[] = [];
     const result = await within(
-      client.callTool({ name: "trigger-long-running-operation", arguments: { duration: 1.5, steps: 3 } }),
+      client.callTool({ name: "trigger-long-running-operation", arguments: { duration: 1.5, steps: 3 } }, undefined, {
+        onprogress: ({ progress }) => {
+          if (progress >= 2) alive.push(fx?.upstream.sessions().some((s) => s.id === sessionId) ?? false);
+        },
+      }),
       15_000,
       "a call longer than the idle timeout",
     );
     expect(JSON.stringify(result)).toContain("completed");
-    expect(fx.upstream.sessions().map((s) => s.id)).toEqual([sessionId]);
+    expect(alive).toEqual([true, true]);
 
     await until(() => fx?.upstream.sessions().length === 0, 10_000, "the idle session to be reaped");
     await until(() => !isAlive(pid), 5_000, "the idle child to exit");

@@ -4,19 +4,24 @@
  *
  * State (memory only): the child process, the transport (its request → stream table), the message
  * router (client requests in flight, progress tokens, the server's pending requests), the
- * standalone GET stream with its queue, and an idle timer that runs only while nothing is in flight.
+ * standalone GET stream with its queue, the replay buffer of recent events (bounded; a client that
+ * lost a stream resumes it with `Last-Event-ID`), and an idle timer that runs only while nothing is
+ * in flight.
  *
  * Lifecycle: `start` spawns the child → the first request (initialize) opens the transport → ...
  * → `end(reason)` once: the child exited or died, the client sent DELETE, the session idled out,
  * or the upstream closed. Ending answers every request still in flight with a JSON-RPC error
- * naming the reason, closes all streams, removes the session (later requests get 404) and stops
- * the child and its process group.
+ * naming the reason, closes all streams, removes the session (later requests get 404), frees
+ * the replay buffer and stops the child and its process group.
  */
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import type { JSONRPCMessage, RequestId } from "@modelcontextprotocol/sdk/types.js";
+import { jsonRpcErrorResponse } from "../../errors/error-response.ts";
 import { TetherError } from "../../errors/tether-error.ts";
+import { LAST_EVENT_ID, MCP_SESSION_ID, SSE_CONTENT_TYPE } from "../../mcp/headers.ts";
 import { type ChildSpec, MAX_MESSAGE_BYTES, StdioChild } from "./child-process.ts";
 import { MessageRouter } from "./message-router.ts";
+import { type ReplayBounds, ReplayBuffer } from "./replay-buffer.ts";
 import { StandaloneStream } from "./standalone-stream.ts";
 
 export type MessageDirection = "client-to-server" | "server-to-client";
@@ -25,6 +30,7 @@ export interface ChildSessionOptions extends ChildSpec {
   id: string;
   idleTimeoutMs: number;
   killGraceMs: number;
+  replay: ReplayBounds;
   log: (line: string) => void;
   /** Sees every message that crosses (for traces and debugging). */
   onMessage?: (sessionId: string, direction: MessageDirection, message: JSONRPCMessage) => void;
@@ -38,7 +44,13 @@ export interface ChildSessionInfo {
   startedAt: number;
   lastActiveAt: number;
   inFlight: number;
+  /** Events (and their bytes) kept for clients that resume a broken stream. */
+  replay: { events: number; bytes: number };
 }
+
+/** The SDK transport's name for the standalone GET stream (the stream id its event ids belong to). */
+const STANDALONE_STREAM_ID = "_GET_stream";
+const encoder = new TextEncoder();
 
 export class ChildSession {
   readonly id: string;
@@ -47,6 +59,7 @@ export class ChildSession {
   readonly #child: StdioChild;
   readonly #transport: WebStandardStreamableHTTPServerTransport;
   readonly #router = new MessageRouter();
+  readonly #replay: ReplayBuffer;
   readonly #standalone: StandaloneStream;
   /** Messages from the child, delivered one after another so their order survives async sends. */
   #outbound: Promise<void> = Promise.resolve();
@@ -59,9 +72,11 @@ export class ChildSession {
     this.id = options.id;
     this.#options = options;
     this.#child = child;
+    this.#replay = new ReplayBuffer(options.replay);
     this.#transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => options.id,
       maxRequestBodySize: MAX_MESSAGE_BYTES,
+      eventStore: this.#replay,
     });
     this.#transport.onmessage = (message) => this.#fromClient(message);
     // DELETE closes the transport; every other close comes from `end`, which is idempotent.
@@ -98,6 +113,7 @@ export class ChildSession {
       startedAt: this.startedAt,
       lastActiveAt: this.#lastActiveAt,
       inFlight: this.#router.inFlightCount,
+      replay: this.#replay.size,
     };
   }
 
@@ -128,10 +144,13 @@ export class ChildSession {
     await this.#outbound;
     await Promise.allSettled(this.#router.inFlightIds().map((id) => this.#sendError(id, error)));
     await this.#transport.close();
+    this.#replay.clear();
     await this.#child.stop(this.#options.killGraceMs, reason);
   }
 
   async #handleGet(request: Request): Promise<Response> {
+    const lastEventId = request.headers.get(LAST_EVENT_ID);
+    if (lastEventId !== null) return this.#resume(request, lastEventId);
     let response = await this.#transport.handleRequest(request);
     if (response.status === 409) {
       // The only reason the transport refuses a valid GET: another GET stream is open. The newer wins.
@@ -140,6 +159,50 @@ export class ChildSession {
       response = await this.#transport.handleRequest(request);
     }
     return response.ok ? this.#standalone.attach(response) : response;
+  }
+
+  /**
+   * A reconnect with `Last-Event-ID`: replays what was sent after that event on the stream it
+   * belongs to, and only that stream. A stream still in progress carries on live after the replay
+   * (the transport re-attaches it); one whose response is already kept ends after the replay.
+   * The spec leaves replay optional and forbids mixing streams, so a cursor this session no longer
+   * keeps is refused (400) rather than answered with a stream that would silently skip messages.
+   */
+  async #resume(request: Request, lastEventId: string): Promise<Response> {
+    const cursor = this.#replay.cursor(lastEventId);
+    if (!cursor) {
+      const { maxEvents, maxBytes } = this.#options.replay;
+      return jsonRpcErrorResponse(
+        new TetherError(
+          "bad_request",
+          `cannot resume from event ${JSON.stringify(lastEventId.slice(0, 40))}: stdio server '${this.#options.name}' ` +
+            `no longer keeps it (a session keeps its last ${maxEvents} events, at most ${maxBytes} bytes)`,
+        ),
+      );
+    }
+    if (cursor.complete && request.headers.get("accept")?.includes(SSE_CONTENT_TYPE)) {
+      return this.#replayed(lastEventId);
+    }
+    const response = await this.#transport.handleRequest(request);
+    if (!response.ok) return response;
+    if (cursor.streamId === STANDALONE_STREAM_ID) return this.#standalone.attach(response);
+    // The call may have finished while the transport replayed; its stream would then stay open
+    // with nothing left to say. Nobody has read it yet: serve the finished stream whole instead.
+    if (this.#replay.cursor(lastEventId)?.complete) {
+      await response.body?.cancel();
+      return this.#replayed(lastEventId);
+    }
+    return response;
+  }
+
+  /** A finished stream's missed events (its response last), as a complete SSE response. */
+  #replayed(lastEventId: string): Response {
+    const events = this.#replay
+      .eventsAfter(lastEventId)
+      .map(({ eventId, message }) => `event: message\nid: ${eventId}\ndata: ${JSON.stringify(message)}\n\n`);
+    return new Response(encoder.encode(events.join("")), {
+      headers: { "content-type": SSE_CONTENT_TYPE, "cache-control": "no-cache", [MCP_SESSION_ID]: this.id },
+    });
   }
 
   #fromClient(message: JSONRPCMessage): void {

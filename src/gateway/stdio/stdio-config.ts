@@ -19,6 +19,10 @@ export const StdioServerConfigSchema = z.strictObject({
   idleTimeoutMs: z._default(z.int().check(z.positive()), DEFAULT_IDLE_TIMEOUT_MS),
   /** Concurrent sessions (= children); one more initialize gets 503. */
   maxChildren: z._default(z.int().check(z.positive()), DEFAULT_MAX_CHILDREN),
+  /** Events per session kept for clients resuming a broken stream with Last-Event-ID (default 1,000). */
+  replayMaxEvents: z.optional(z.int().check(z.positive())),
+  /** Bytes (JSON of the kept messages) per session kept for resuming clients (default 4 MiB). */
+  replayMaxBytes: z.optional(z.int().check(z.positive())),
 });
 
 export type StdioServerConfig = z.input<typeof StdioServerConfigSchema>;

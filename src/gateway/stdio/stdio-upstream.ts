@@ -23,6 +23,7 @@ import { type ErrorCode, TetherError } from "../../errors/tether-error.ts";
 import type { Upstream } from "../upstream.ts";
 import { MAX_MESSAGE_BYTES } from "./child-process.ts";
 import { ChildSession, type ChildSessionInfo, type MessageDirection } from "./child-session.ts";
+import { DEFAULT_REPLAY_BOUNDS } from "./replay-buffer.ts";
 import {
   DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_KILL_GRACE_MS,
@@ -126,6 +127,10 @@ export class StdioUpstream implements Upstream {
       cwd: this.#options.cwd,
       idleTimeoutMs: this.#options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
       killGraceMs: this.#options.killGraceMs ?? DEFAULT_KILL_GRACE_MS,
+      replay: {
+        maxEvents: this.#options.replayMaxEvents ?? DEFAULT_REPLAY_BOUNDS.maxEvents,
+        maxBytes: this.#options.replayMaxBytes ?? DEFAULT_REPLAY_BOUNDS.maxBytes,
+      },
       log: this.#options.log ?? ((line) => console.error(line)),
       onMessage: this.#options.onMessage,
       onEnd: (ended) => {

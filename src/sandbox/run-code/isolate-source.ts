@@ -95,7 +95,7 @@ function createGuard(timeoutMs, maxCalls) {
     var now = clock();
     calls += interval;
     if (now >= deadline) reason = "run_code timed out after " + timeoutMs + " ms: stopped by the deadline guard";
-    else if (calls >= maxCalls) reason = "run_code timed out: stopped after " + calls + " guard checks, the iteration bound for a " + timeoutMs + " ms timeout";
+    else if (calls >= maxCalls) reason = "run_code timed out after " + timeoutMs + " ms: stopped at the iteration bound for that timeout (" + calls + " guard checks)";
     if (reason !== null) { left = 0; throw new RunStopped(reason); }
     interval = now - lastRead < 1 ? Math.min(interval * 2, MAX_INTERVAL) : now - lastRead > 4 ? 1 : interval;
     lastRead = now;
