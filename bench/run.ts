@@ -1,5 +1,5 @@
 /**
- * `npm run bench [tunnel|sandbox|workerd]`: runs the benchmark suites (all by default), each printing its
+ * `npm run bench [tunnel|sandbox|workerd|sandbox-large-file]`: runs the benchmark suites (all by default), each printing its
  * tables and writing JSON under bench/results/. Every load is bounded in count and time.
  */
 export {}; // A module, so top-level await is allowed.
@@ -8,6 +8,7 @@ const suites: Record<string, () => Promise<{ default: () => Promise<void> }>> = 
   tunnel: () => import("./tunnel.bench.ts"),
   sandbox: () => import("./sandbox.bench.ts"),
   workerd: () => import("./workerd.bench.ts"),
+  "sandbox-large-file": () => import("./sandbox-large-file.bench.ts"),
 };
 
 const wanted = process.argv.slice(2);

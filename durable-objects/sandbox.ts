@@ -15,7 +15,7 @@ import type { Env } from "../workers/env.ts";
 import { type Caller, noSuchSandbox } from "./sandbox/caller.ts";
 import { EventChannel } from "./sandbox/event-channel.ts";
 import { handleMcpRequest } from "./sandbox/mcp-face.ts";
-import { MetaStore, type SandboxMeta } from "./sandbox/meta-store.ts";
+import { MetaStore, type SandboxMeta, type SandboxTokenInfo, sandboxTokenId } from "./sandbox/meta-store.ts";
 import type { SandboxSettings } from "./sandbox/options.ts";
 import { SerialQueue } from "./sandbox/queue.ts";
 import { RegistryLink } from "./sandbox/registry-link.ts";
@@ -28,6 +28,8 @@ export interface CreateOutcome {
   created: boolean;
   /** A new sandbox token (only its hash is kept). */
   token: string;
+  /** Its public id, to list and revoke it by (`DELETE /v1/sandboxes/ID/tokens/TOKEN_ID`). */
+  tokenId: string;
   ttlSeconds: number;
 }
 
@@ -36,7 +38,7 @@ export interface CreateOutcome {
  * sandbox id. The edge calls it through the RPC methods below after resolving the caller's token.
  *
  * Storage (this object's SQLite database, plus its alarm):
- *   sandbox_meta, sandbox_tokens   the sandbox's record and its token hashes (sandbox/meta-store.ts)
+ *   sandbox_meta, sandbox_tokens   the sandbox's record and its live token hashes (sandbox/meta-store.ts)
  *   sandbox_trace                  the last finished tool calls, for operators (sandbox/trace.ts)
  *   fs_nodes, fs_chunks, fs_meta, fs_pending   the filesystem (src/sandbox/fs/schema.ts)
  *   shell_state                    cwd, exported variables, functions (src/sandbox/bash/shell-state.ts)
@@ -83,7 +85,8 @@ export class Sandbox extends DurableObject<Env> {
 
   /**
    * Creates the sandbox, or, when it exists and the caller may use it, mints one more token for it
-   * (idempotent: initial env and files are applied on first creation only).
+   * (idempotent: initial env and files are applied on first creation only; earlier tokens stay
+   * valid until revoked, see `listTokens` / `revokeToken`).
    */
   create(caller: Caller, settings: SandboxSettings): Promise<RpcResult<CreateOutcome>> {
     // Settled inside: an exception escaping blockConcurrencyWhile would reset the whole object.
@@ -101,6 +104,25 @@ export class Sandbox extends DurableObject<Env> {
     return settle(async () => {
       this.#admit(caller);
       await this.#wipe();
+    });
+  }
+
+  /** The sandbox's live tokens (ids and creation times). */
+  listTokens(caller: Caller): Promise<RpcResult<SandboxTokenInfo[]>> {
+    return settle(() => {
+      this.#admit(caller);
+      return this.#meta.listTokens();
+    });
+  }
+
+  /**
+   * Revokes one token: every later request with it gets 401. Any caller that may use the sandbox may
+   * revoke (a token may revoke itself); an unknown id is 404.
+   */
+  revokeToken(caller: Caller, tokenId: string): Promise<RpcResult<void>> {
+    return settle(() => {
+      this.#admit(caller);
+      if (!this.#meta.revokeToken(tokenId)) throw new TetherError("not_found", `no token ${tokenId} in this sandbox`);
     });
   }
 
@@ -233,7 +255,7 @@ export class Sandbox extends DurableObject<Env> {
       if (!this.#permits(caller, existing)) throw new TetherError("conflict", `sandbox id "${settings.id}" is taken`);
       this.#meta.touch(now);
       this.#meta.addToken(tokenHash, now);
-      return { created: false, token, ttlSeconds: existing.ttlSeconds };
+      return { created: false, token, tokenId: sandboxTokenId(tokenHash), ttlSeconds: existing.ttlSeconds };
     }
     if (caller.kind === "sandbox") throw unauthorized("a sandbox token cannot create sandboxes");
     const meta = this.#meta.create(settings, caller.kind === "api" ? caller.tokenId : null, now);
@@ -248,7 +270,7 @@ export class Sandbox extends DurableObject<Env> {
     this.#meta.addToken(tokenHash, now);
     await this.ctx.storage.setAlarm(now + meta.ttlSeconds * 1000);
     this.#registry.add(meta.id);
-    return { created: true, token, ttlSeconds: meta.ttlSeconds };
+    return { created: true, token, tokenId: sandboxTokenId(tokenHash), ttlSeconds: meta.ttlSeconds };
   }
 
   /** The sandbox's record when it exists and `caller` may use it; the same 404 otherwise. */
@@ -276,7 +298,7 @@ export class Sandbox extends DurableObject<Env> {
   }
 
   #open(meta: SandboxMeta): SandboxRuntime {
-    this.#runtime ??= openRuntime(this.ctx, this.env, meta);
+    this.#runtime ??= openRuntime(this.ctx, this.env, meta, () => this.#trace.storedBytes());
     return this.#runtime;
   }
 

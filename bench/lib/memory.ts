@@ -5,8 +5,22 @@
 import { readdirSync, readFileSync } from "node:fs";
 
 export function rssMiB(pid: number): number {
+  return statusMiB(pid, "VmRSS");
+}
+
+/** The highest resident memory the process has had since it started (the kernel's own peak). */
+export function hwmMiB(pid: number): number {
+  return statusMiB(pid, "VmHWM");
+}
+
+/** Resident anonymous memory (heaps: the JavaScript heap, SQLite's cache), without mapped files. */
+export function anonMiB(pid: number): number {
+  return statusMiB(pid, "RssAnon");
+}
+
+function statusMiB(pid: number, field: "VmRSS" | "VmHWM" | "RssAnon"): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const kb = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? Number.NaN);
+  const kb = Number(new RegExp(`^${field}:\\s+(\\d+)`, "m").exec(status)?.[1] ?? Number.NaN);
   return Math.round((kb / 1024) * 10) / 10;
 }
 

@@ -11,7 +11,9 @@ import type { SandboxSettings } from "./options.ts";
  *     every fresh shell starts with (also after `restart`); `creator` is the API token id that
  *     created the sandbox (null for the admin token).
  *   sandbox_tokens(hash, created_at) — SHA-256 of every sandbox token issued (each create call on an
- *     existing id mints one more; all stay valid until the sandbox is destroyed).
+ *     existing id mints one more). A token's public id is the first TOKEN_ID_CHARS hex digits of its
+ *     hash (`sbt_…`): enough to list and revoke it, nothing to derive the secret from. A token is
+ *     valid until it is revoked or the sandbox is destroyed.
  *
  * The schema is created by `create` only: asking about a sandbox that does not exist must not leave
  * empty tables behind in an object nobody created.
@@ -48,6 +50,19 @@ interface MetaRow {
   network_allow: string;
   env: string;
   creator: string | null;
+}
+
+/** Hex digits of a token's hash that make its public id (64 bits: no collisions among one sandbox's tokens). */
+const TOKEN_ID_CHARS = 16;
+
+export interface SandboxTokenInfo {
+  id: string;
+  createdAt: number;
+}
+
+/** The public id of a sandbox token, from its hash. */
+export function sandboxTokenId(hash: string): string {
+  return `sbt_${hash.slice(0, TOKEN_ID_CHARS)}`;
 }
 
 /** Activity is recorded to the second (the TTL is counted in seconds, not milliseconds). */
@@ -119,6 +134,25 @@ export class MetaStore implements BufferedWrites {
   addToken(hash: string, now: number): void {
     run(this.#sql, "INSERT OR IGNORE INTO sandbox_tokens VALUES (?, ?)", hash, now);
     this.#tokens?.add(hash);
+  }
+
+  /** Every live token, oldest first (ids and dates only: the hashes stay inside). */
+  listTokens(): SandboxTokenInfo[] {
+    return all<{ hash: string; created_at: number }>(
+      this.#sql,
+      "SELECT hash, created_at FROM sandbox_tokens ORDER BY created_at, hash",
+    ).map((row) => ({ id: sandboxTokenId(row.hash), createdAt: row.created_at }));
+  }
+
+  /** Revokes the token with public id `id`; false when there is none. */
+  revokeToken(id: string): boolean {
+    const row = all<{ hash: string }>(this.#sql, "SELECT hash FROM sandbox_tokens").find(
+      (candidate) => sandboxTokenId(candidate.hash) === id,
+    );
+    if (!row) return false;
+    run(this.#sql, "DELETE FROM sandbox_tokens WHERE hash = ?", row.hash);
+    this.#tokens?.delete(row.hash);
+    return true;
   }
 
   hasToken(hash: string): boolean {

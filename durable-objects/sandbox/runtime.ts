@@ -11,7 +11,8 @@ import type { SandboxMeta } from "./meta-store.ts";
 /**
  * The live parts of a sandbox, built from its storage when the object wakes (and rebuilt after
  * eviction, which keeps everything that matters in SQLite):
- *   - SqliteFs over `ctx.storage.sql` (tables fs_*), with the sandbox's quota (default 256 MiB);
+ *   - SqliteFs over `ctx.storage.sql` (tables fs_*), with the sandbox's quota (default 256 MiB),
+ *     which also counts the shell state and the tool-call trace;
  *   - BashSession over that filesystem, its cwd/exported variables/functions in shell_state, every
  *     fresh shell starting with the sandbox's initial env;
  *   - run_code in a fresh Dynamic Worker isolate (env.LOADER), the sandbox's files reachable
@@ -25,9 +26,17 @@ export interface SandboxRuntime {
   tree: TarTree;
 }
 
-export function openRuntime(ctx: DurableObjectState, env: Env, meta: SandboxMeta): SandboxRuntime {
-  const fs = new SqliteFs(ctx.storage, { quotaBytes: meta.quotaBytes });
-  const bash = new BashSession(fs, new SqlShellStateStore(ctx.storage.sql), { env: meta.env });
+export function openRuntime(
+  ctx: DurableObjectState,
+  env: Env,
+  meta: SandboxMeta,
+  traceBytes: () => number,
+): SandboxRuntime {
+  const shellState = new SqlShellStateStore(ctx.storage.sql);
+  // The quota counts what the sandbox keeps beside its files too: shell state and tool-call trace.
+  const externalBytes = () => shellState.storedBytes() + traceBytes();
+  const fs = new SqliteFs(ctx.storage, { quotaBytes: meta.quotaBytes, externalBytes });
+  const bash = new BashSession(fs, shellState, { env: meta.env });
   // The files binding run_code's isolate calls back into: the same filesystem the shell sees.
   const files = sandboxFilesFromFs(fs);
   const allowHosts = meta.networkAllow;

@@ -38,7 +38,7 @@ export async function putFile(
   const target = fs.resolvePath("/", path);
   try {
     const existing = await fs.stat(target).catch(() => null);
-    const used = fs.usage().bytes;
+    const used = fs.storedBytes();
     const headroom = fs.quotaBytes - used + (existing?.isFile ? existing.size : 0);
     if (length !== null && length > headroom) {
       await body.cancel().catch(() => {});

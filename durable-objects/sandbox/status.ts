@@ -12,7 +12,10 @@ export interface SandboxSummary {
   last_activity: string;
   expires_at: string;
   ttl_seconds: number;
+  /** File contents and symlink targets. */
   size_bytes: number;
+  /** Everything counted toward the quota: contents, entries (rows and names), shell state, trace. */
+  stored_bytes: number;
   file_count: number;
   quota_bytes: number;
   network: { allow: string[] };
@@ -42,6 +45,7 @@ export function sandboxSummary(meta: SandboxMeta, runtime: SandboxRuntime): Sand
     expires_at: iso(meta.lastActivity + meta.ttlSeconds * 1000),
     ttl_seconds: meta.ttlSeconds,
     size_bytes: usage.bytes,
+    stored_bytes: runtime.fs.storedBytes(),
     file_count: usage.files,
     quota_bytes: runtime.fs.quotaBytes,
     network: { allow: meta.networkAllow },

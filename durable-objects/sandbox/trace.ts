@@ -1,4 +1,4 @@
-import { all, ensureSchema, run } from "../../src/storage/sql.ts";
+import { all, ensureSchema, first, run } from "../../src/storage/sql.ts";
 import type { BufferedWrites, WriteBehind } from "../../src/storage/write-behind.ts";
 
 /**
@@ -14,6 +14,9 @@ import type { BufferedWrites, WriteBehind } from "../../src/storage/write-behind
  * the buffer in, so operators see every call at once; an eviction loses at most the last second.
  */
 export const TRACE_RETENTION = 200;
+
+/** What a trace row costs besides its text: its integers and B-tree cell. */
+const TRACE_ROW_BYTES = 64;
 
 /** A buffer this full is written at once instead of waiting for the timer. */
 const FLUSH_ROWS = 100;
@@ -40,6 +43,8 @@ export class TraceLog implements BufferedWrites {
   readonly #writes: WriteBehind;
   /** Entries not yet written, oldest first. */
   #pending: TraceEntry[] = [];
+  /** Bytes of the stored rows (TRACE_ROW_BYTES each plus their text), read once after each flush. */
+  #storedBytes: number | undefined;
 
   constructor(sql: SqlStorage, writes: WriteBehind) {
     this.#sql = sql;
@@ -84,6 +89,26 @@ export class TraceLog implements BufferedWrites {
 
   clearPending(): void {
     this.#pending = [];
+    this.#storedBytes = undefined;
+  }
+
+  /** What the trace stores, written and pending (counted toward the sandbox's quota). */
+  storedBytes(): number {
+    if (this.#storedBytes === undefined) {
+      const table = first(this.#sql, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sandbox_trace'");
+      this.#storedBytes = table
+        ? (first<{ n: number | null }>(
+            this.#sql,
+            `SELECT SUM(${TRACE_ROW_BYTES} + length(CAST(tool_use_id AS BLOB)) + length(CAST(tool AS BLOB))
+               + COALESCE(length(CAST(error AS BLOB)), 0)) AS n FROM sandbox_trace`,
+          )?.n ?? 0)
+        : 0;
+    }
+    let pending = 0;
+    for (const entry of this.#pending) {
+      pending += TRACE_ROW_BYTES + entry.toolUseId.length + entry.tool.length + (entry.error?.length ?? 0);
+    }
+    return this.#storedBytes + pending;
   }
 
   /** Newest first, buffered entries included. */

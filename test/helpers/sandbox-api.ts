@@ -7,6 +7,7 @@
 export interface Created {
   id: string;
   token: string;
+  token_id: string;
   created: boolean;
   ttl_seconds: number;
   endpoints: Record<string, string>;

@@ -58,6 +58,19 @@ describe("glob", () => {
     expect(lines[200]).toBe("[showing the first 200 of 250 matches; narrow the pattern or path]");
   });
 
+  it("keeps only the first 200 in sort order however many match, whatever order the walk finds them in", async () => {
+    const files: Record<string, string> = {};
+    // Reverse-numbered names across directories whose walk order is not path order ("d/x" after "d0").
+    for (let i = 0; i < 1500; i++)
+      files[`/workspace/big/d${i % 3 === 0 ? "" : i % 3}/f${String(1499 - i).padStart(4, "0")}.txt`] = "";
+    const ctx = testToolContext(files);
+    const out = await callTool("glob", { pattern: "big/**/*.txt" }, ctx);
+    const lines = out.text.split("\n");
+    const expected = Object.keys(files).sort().slice(0, 200);
+    expect(lines.slice(0, 200)).toEqual(expected);
+    expect(lines[200]).toBe("[showing the first 200 of 1500 matches; narrow the pattern or path]");
+  });
+
   it("refuses a missing or non-directory path and invalid input", async () => {
     const ctx = testToolContext(TREE);
     expect(await callTool("glob", { pattern: "*", path: "/nowhere" }, ctx)).toEqual({

@@ -29,6 +29,39 @@ describe("creating sandboxes", () => {
     expect((await call(`/v1/sandboxes/${id}`, second.token)).status).toBe(200);
   });
 
+  test("tokens are listed by id and a revoked one gets 401 while the others keep working", async () => {
+    const id = uniqueId("revoke");
+    const first = await createSandbox({ id });
+    const second = await createSandbox({ id });
+    const third = await createSandbox({ id });
+    expect(new Set([first.token_id, second.token_id, third.token_id]).size).toBe(3);
+    const listed = await call(`/v1/sandboxes/${id}/tokens`, first.token);
+    expect(listed.status).toBe(200);
+    const { tokens } = (await listed.json()) as { tokens: { id: string; created_at: number }[] };
+    expect(tokens.map((t) => t.id).sort()).toEqual([first.token_id, second.token_id, third.token_id].sort());
+    expect(JSON.stringify(tokens)).not.toContain(first.token.split(".").at(-1));
+
+    const revoked = await call(`/v1/sandboxes/${id}/tokens/${second.token_id}`, first.token, { method: "DELETE" });
+    expect(revoked.status).toBe(204);
+    const refused = await call(`/v1/sandboxes/${id}`, second.token);
+    expect(refused.status).toBe(401);
+    await expect(bash(second, "echo no")).rejects.toThrow(/tool-calls failed: 401/);
+    expect((await call(`/v1/sandboxes/${id}`, first.token)).status).toBe(200);
+    expect((await bash(third, "echo still")).text).toBe("still\n");
+    const after = (await (await call(`/v1/sandboxes/${id}/tokens`, ADMIN)).json()) as { tokens: { id: string }[] };
+    expect(after.tokens.map((t) => t.id).sort()).toEqual([first.token_id, third.token_id].sort());
+
+    // Revoking again, or an id that never existed, is 404 and changes nothing.
+    expect((await call(`/v1/sandboxes/${id}/tokens/${second.token_id}`, ADMIN, { method: "DELETE" })).status).toBe(404);
+    expect((await call(`/v1/sandboxes/${id}/tokens/sbt_nope`, third.token, { method: "DELETE" })).status).toBe(404);
+    // A token may revoke itself; afterwards it is refused like any revoked one.
+    expect((await call(`/v1/sandboxes/${id}/tokens/${third.token_id}`, third.token, { method: "DELETE" })).status).toBe(
+      204,
+    );
+    expect((await call(`/v1/sandboxes/${id}`, third.token)).status).toBe(401);
+    expect((await call(`/v1/sandboxes/${id}`, first.token)).status).toBe(200);
+  });
+
   test("invalid create bodies are 400 naming the field; nothing is created", async () => {
     const id = uniqueId("bad");
     const res = await call("/v1/sandboxes", ADMIN, {

@@ -36,6 +36,7 @@ sandboxesRoutes.post("/", async (c) => {
     {
       id: settings.id,
       token: outcome.token,
+      token_id: outcome.tokenId,
       created: outcome.created,
       ttl_seconds: outcome.ttlSeconds,
       endpoints: endpoints(c, settings.id),
@@ -53,6 +54,18 @@ sandboxesRoutes.get("/:id", async (c) => {
 sandboxesRoutes.delete("/:id", async (c) => {
   const { caller, sandbox } = await target(c);
   unwrap(await sandbox.destroy(caller));
+  return c.body(null, 204);
+});
+
+sandboxesRoutes.get("/:id/tokens", async (c) => {
+  const { caller, sandbox } = await target(c);
+  const tokens = unwrap(await sandbox.listTokens(caller));
+  return c.json({ tokens: tokens.map((token) => ({ id: token.id, created_at: token.createdAt })) });
+});
+
+sandboxesRoutes.delete("/:id/tokens/:tokenId", async (c) => {
+  const { caller, sandbox } = await target(c);
+  unwrap(await sandbox.revokeToken(caller, c.req.param("tokenId")));
   return c.body(null, 204);
 });
 

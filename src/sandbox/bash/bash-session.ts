@@ -17,9 +17,16 @@
  */
 import { Bash, type BashOptions, type CustomCommand, type IFileSystem } from "just-bash";
 import { GNU_COMMANDS } from "./commands/gnu-commands.ts";
+import { withLargeFileCommands } from "./large-files/stream-commands.ts";
 import { capOutput, DEFAULT_OUTPUT_CAP } from "./output-cap.ts";
 import { classifyFailure, type RunFailure } from "./run-failure.ts";
-import { fitShellState, initialShellState, type ShellState, type ShellStateStore } from "./shell-state.ts";
+import {
+  adoptShellState,
+  fitShellState,
+  initialShellState,
+  type ShellState,
+  type ShellStateStore,
+} from "./shell-state.ts";
 import { StateCarrier, stripHiddenTrace } from "./state-carrier.ts";
 
 type ExecutionLimits = NonNullable<BashOptions["executionLimits"]>;
@@ -115,7 +122,7 @@ export class BashSession {
   }
 
   describe(): ShellDescription {
-    const state = this.state();
+    const state = adoptShellState(this.state()).state;
     return {
       cwd: state.cwd,
       variableNames: Object.keys(state.env).sort(),
@@ -135,7 +142,8 @@ export class BashSession {
   private async runNow(input: BashRunInput, onOutput?: OutputListener): Promise<BashRunResult> {
     if (input.restart) this.restart();
     if (input.command.trim() === "") return { stdout: "", stderr: "", exitCode: 0, truncated: false };
-    const state = this.state();
+    const adopted = adoptShellState(this.state());
+    const state = adopted.state;
     const cwd = await this.usableCwd(state.cwd);
     const timeoutMs = Math.min(
       Math.max(1, input.timeout_ms ?? this.options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS),
@@ -148,7 +156,11 @@ export class BashSession {
       cwd,
       env: { ...state.env, PWD: cwd },
       executionLimits: { ...DEFAULT_LIMITS, ...this.options.executionLimits, maxExecutionTimeMs: timeoutMs },
-      customCommands: [...GNU_COMMANDS, ...(this.options.customCommands ?? []), ...carrier.commands],
+      customCommands: withLargeFileCommands(this.fs, [
+        ...GNU_COMMANDS,
+        ...(this.options.customCommands ?? []),
+        ...carrier.commands,
+      ]),
     });
     bash.registerTransformPlugin(carrier.plugin);
 
@@ -174,7 +186,7 @@ export class BashSession {
     }
 
     const captured = carrier.captured;
-    const notes: string[] = [];
+    const notes: string[] = adopted.note ? [adopted.note] : [];
     let exitCode = result.exitCode;
     if (captured) {
       exitCode = captured.empty ? 0 : captured.exitCode;

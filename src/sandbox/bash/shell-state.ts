@@ -9,12 +9,22 @@
  * before that command, apart from `$?`.
  *
  * Storage (SqlShellStateStore): one row `shell_state(id = 1, state TEXT)`, the state as JSON.
+ *
+ * Upgrades: the syntax trees are just-bash's internal format, so each state records the just-bash
+ * version that wrote it (`just_bash`; package.json pins just-bash exactly, and a test keeps
+ * JUST_BASH_VERSION equal to the installed one). A state written by another version (or before
+ * versions were recorded) keeps its cwd, variables and `$?`, and drops its functions with a note
+ * naming them: a tree replayed by an interpreter that reads it differently could run something
+ * other than what was defined.
  */
 import { z } from "zod";
 import { ensureSchema, first, run } from "../../storage/sql.ts";
 import { byteLength } from "../fs/encoding.ts";
 
 export const SHELL_STATE_VERSION = 1;
+
+/** The just-bash release this build runs (pinned in package.json); stamped on every saved state. */
+export const JUST_BASH_VERSION = "3.4.2";
 
 /** Largest state kept (JSON bytes); SQLite rows cap at 2 MB. Past it, functions are dropped first. */
 export const MAX_STATE_BYTES = 1024 * 1024;
@@ -27,6 +37,8 @@ export const ShellStateSchema = z.object({
   /** Function name → its definition (a just-bash FunctionDef node). */
   functions: z.record(z.string(), z.unknown()),
   lastExitCode: z.number().int(),
+  /** The just-bash version that wrote `functions`; absent in states saved before it was recorded. */
+  just_bash: z.string().optional(),
 });
 
 export type ShellState = z.infer<typeof ShellStateSchema>;
@@ -37,7 +49,33 @@ export interface ShellStateStore {
 }
 
 export function initialShellState(cwd: string, env: Record<string, string>): ShellState {
-  return { version: SHELL_STATE_VERSION, cwd, env: { ...env }, functions: {}, lastExitCode: 0 };
+  return {
+    version: SHELL_STATE_VERSION,
+    cwd,
+    env: { ...env },
+    functions: {},
+    lastExitCode: 0,
+    just_bash: JUST_BASH_VERSION,
+  };
+}
+
+/**
+ * The state as this build may replay it: from the current just-bash version, unchanged; from any
+ * other, without its functions, and a note saying which were dropped and why.
+ */
+export function adoptShellState(state: ShellState): { state: ShellState; note?: string } {
+  if (state.just_bash === JUST_BASH_VERSION) return { state };
+  const adopted = { ...state, functions: {}, just_bash: JUST_BASH_VERSION };
+  const names = Object.keys(state.functions).sort();
+  if (names.length === 0) return { state: adopted };
+  const writer = state.just_bash ? `just-bash ${state.just_bash}` : "an earlier Tether release";
+  return {
+    state: adopted,
+    note:
+      `note: shell function${names.length === 1 ? "" : "s"} ${names.join(", ")} ` +
+      `${names.length === 1 ? "was" : "were"} saved by ${writer} and ${names.length === 1 ? "is" : "are"} not kept ` +
+      `after the upgrade to just-bash ${JUST_BASH_VERSION}; define ${names.length === 1 ? "it" : "them"} again`,
+  };
 }
 
 /** Parses stored JSON; anything unreadable (or from another version) counts as no state. */
@@ -80,8 +118,8 @@ const SCHEMA = ["CREATE TABLE IF NOT EXISTS shell_state (id INTEGER PRIMARY KEY 
  */
 export class SqlShellStateStore implements ShellStateStore {
   private readonly sql: SqlStorage;
-  /** The stored row's JSON and its parsed state; undefined until first read. */
-  private stored: { json: string | null; state: ShellState | null } | undefined;
+  /** The stored row's JSON, its parsed state and (once asked) its size; undefined until first read. */
+  private stored: { json: string | null; state: ShellState | null; bytes?: number } | undefined;
 
   constructor(sql: SqlStorage) {
     this.sql = sql;
@@ -100,8 +138,15 @@ export class SqlShellStateStore implements ShellStateStore {
     return this.stored.state;
   }
 
+  /** Bytes of the stored row (counted toward the sandbox's quota; asked on every file write). */
+  storedBytes(): number {
+    this.load();
+    if (this.stored && this.stored.bytes === undefined) this.stored.bytes = byteLength(this.stored.json ?? "");
+    return this.stored?.bytes ?? 0;
+  }
+
   save(state: ShellState): void {
-    const fitted = fitShellState(state).state;
+    const fitted = fitShellState({ ...state, just_bash: JUST_BASH_VERSION }).state;
     const json = JSON.stringify(fitted);
     if (json === this.stored?.json) return;
     run(this.sql, "INSERT OR REPLACE INTO shell_state (id, state) VALUES (1, ?)", json);
@@ -118,6 +163,6 @@ export class MemoryShellStateStore implements ShellStateStore {
   }
 
   save(state: ShellState): void {
-    this.json = JSON.stringify(fitShellState(state).state);
+    this.json = JSON.stringify(fitShellState({ ...state, just_bash: JUST_BASH_VERSION }).state);
   }
 }

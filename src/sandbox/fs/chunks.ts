@@ -77,3 +77,24 @@ export function copyBlob(sql: SqlStorage, from: number): number {
 export function deleteBlob(sql: SqlStorage, blob: number | null): void {
   if (blob !== null) run(sql, "DELETE FROM fs_chunks WHERE blob = ?", blob);
 }
+
+/** Bytes `[offset, offset + length)` of a blob whose content is `size` bytes long (clipped to it). */
+export function readBlobRange(sql: SqlStorage, blob: number, size: number, offset: number, length: number): Uint8Array {
+  const end = Math.min(size, offset + length);
+  if (end <= offset) return new Uint8Array(0);
+  const out = new Uint8Array(end - offset);
+  for (const row of all<{ seq: number; data: ArrayBuffer }>(
+    sql,
+    "SELECT seq, data FROM fs_chunks WHERE blob = ? AND seq BETWEEN ? AND ? ORDER BY seq",
+    blob,
+    Math.floor(offset / CHUNK_SIZE),
+    Math.floor((end - 1) / CHUNK_SIZE),
+  )) {
+    const chunkStart = row.seq * CHUNK_SIZE;
+    const chunk = new Uint8Array(row.data);
+    const from = Math.max(offset, chunkStart);
+    const to = Math.min(end, chunkStart + chunk.byteLength);
+    if (to > from) out.set(chunk.subarray(from - chunkStart, to - chunkStart), from - offset);
+  }
+  return out;
+}

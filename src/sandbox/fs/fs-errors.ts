@@ -12,7 +12,9 @@ export type FsErrorCode =
   | "EINVAL"
   | "ELOOP"
   | "EPERM"
-  | "ENOSPC";
+  | "ENOSPC"
+  | "EFBIG"
+  | "ENAMETOOLONG";
 
 const DESCRIPTIONS: Record<FsErrorCode, string> = {
   ENOENT: "no such file or directory",
@@ -24,6 +26,8 @@ const DESCRIPTIONS: Record<FsErrorCode, string> = {
   ELOOP: "too many levels of symbolic links",
   EPERM: "operation not permitted",
   ENOSPC: "no space left on device",
+  EFBIG: "file too large",
+  ENAMETOOLONG: "file name too long",
 };
 
 export interface FsError extends Error {

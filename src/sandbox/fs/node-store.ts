@@ -7,6 +7,7 @@ import { all, ensureSchema, first, run } from "../../storage/sql.ts";
 import { deleteBlob } from "./chunks.ts";
 import { deviceNames, deviceRow, isDevicePath } from "./devices.ts";
 import { fsError } from "./fs-errors.ts";
+import { WHOLE_FILE_MAX_BYTES } from "./large-files.ts";
 import {
   basename,
   descendantRange,
@@ -18,7 +19,7 @@ import {
   segments,
   validatePath,
 } from "./paths.ts";
-import { addUsage } from "./quota.ts";
+import { addUsage, NODE_OVERHEAD_SQL, nodeOverhead, recountUsage } from "./quota.ts";
 import {
   DEFAULT_DIRS,
   DIR_MODE,
@@ -62,6 +63,8 @@ export class NodeStore {
     this.sql = sql;
     if (!hasCurrentSchema(sql)) {
       ensureSchema(sql, SCHEMA);
+      // Trees from before entries were charged for their rows and names get their counters recomputed.
+      recountUsage(sql);
       run(sql, "INSERT OR REPLACE INTO fs_meta (key, value) VALUES ('schema_version', ?)", FS_SCHEMA_VERSION);
     }
     this.ensureDefaultDirs(now);
@@ -81,14 +84,16 @@ export class NodeStore {
     );
     if (present?.n === DEFAULT_DIRS.length) return;
     for (const path of DEFAULT_DIRS) {
-      run(
+      const parent = path === "/" ? "" : dirname(path);
+      const added = run(
         this.sql,
         "INSERT OR IGNORE INTO fs_nodes (path, parent, type, mode, mtime) VALUES (?, ?, 'dir', ?, ?)",
         path,
-        path === "/" ? "" : dirname(path),
+        parent,
         DIR_MODE,
         now,
       );
+      if (added > 0) addUsage(this.sql, 0, 0, nodeOverhead(path, parent));
     }
   }
 
@@ -146,7 +151,26 @@ export class NodeStore {
     return parent;
   }
 
+  /**
+   * The entries of a directory, sorted. A directory whose names alone pass WHOLE_FILE_MAX_BYTES
+   * (hundreds of thousands of entries) is refused rather than listed: the list would not fit in the
+   * object's memory. It can still be removed whole (`rm -r`), which works on the index, not a list.
+   */
   children(dir: string): { name: string; type: NodeType }[] {
+    const size = first<{ n: number; bytes: number | null }>(
+      this.sql,
+      "SELECT count(*) AS n, SUM(length(CAST(path AS BLOB))) AS bytes FROM fs_nodes WHERE parent = ?",
+      dir,
+    );
+    // Each entry is held as its path and name (UTF-16) plus an object: several times its bytes.
+    if (size && (size.bytes ?? 0) + size.n * 64 > WHOLE_FILE_MAX_BYTES) {
+      throw fsError(
+        "EFBIG",
+        "scandir",
+        dir,
+        `directory too large to list at once (${size.n} entries); remove it whole with rm -r, or use paths you know`,
+      );
+    }
     const rows = all<{ path: string; type: NodeType }>(
       this.sql,
       "SELECT path, type FROM fs_nodes WHERE parent = ?",
@@ -162,8 +186,10 @@ export class NodeStore {
     return first(this.sql, "SELECT 1 FROM fs_nodes WHERE parent = ? LIMIT 1", dir) !== undefined;
   }
 
+  /** Adds an entry and charges its row (nodeOverhead); content is charged by the caller. */
   insert(path: string, node: NewNode): void {
     if (node.type === "symlink") this.symlinks = true;
+    addUsage(this.sql, 0, 0, nodeOverhead(path, dirname(path)));
     run(
       this.sql,
       "INSERT INTO fs_nodes (path, parent, type, mode, mtime, size, target, blob) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -194,9 +220,10 @@ export class NodeStore {
   deleteSubtree(path: string): void {
     const { from, to } = descendantRange(path);
     const where = "(path = ? OR (path >= ? AND path < ?)) AND path != '/'";
-    const gone = first<{ bytes: number | null; files: number | null }>(
+    const gone = first<{ bytes: number | null; files: number | null; overhead: number | null }>(
       this.sql,
-      `SELECT SUM(CASE WHEN type != 'dir' THEN size ELSE 0 END) AS bytes, SUM(type = 'file') AS files FROM fs_nodes WHERE ${where}`,
+      `SELECT SUM(CASE WHEN type != 'dir' THEN size ELSE 0 END) AS bytes, SUM(type = 'file') AS files,
+         SUM(${NODE_OVERHEAD_SQL}) AS overhead FROM fs_nodes WHERE ${where}`,
       path,
       from,
       to,
@@ -212,7 +239,7 @@ export class NodeStore {
     }
     run(this.sql, `DELETE FROM fs_nodes WHERE ${where}`, path, from, to);
     this.symlinks = undefined;
-    addUsage(this.sql, -(gone?.bytes ?? 0), -(gone?.files ?? 0));
+    addUsage(this.sql, -(gone?.bytes ?? 0), -(gone?.files ?? 0), -(gone?.overhead ?? 0));
   }
 
   /** Renames a node and its whole subtree (content stays where it is: blobs are keyed by id). */
@@ -220,6 +247,15 @@ export class NodeStore {
     this.symlinks = undefined;
     const range = descendantRange(from);
     const cut = from.length + 1;
+    const overhead = () =>
+      first<{ n: number | null }>(
+        this.sql,
+        `SELECT SUM(${NODE_OVERHEAD_SQL}) AS n FROM fs_nodes WHERE path = ? OR (path >= ? AND path < ?)`,
+        from,
+        range.from,
+        range.to,
+      )?.n ?? 0;
+    const before = overhead();
     run(
       this.sql,
       `UPDATE fs_nodes SET
@@ -236,6 +272,17 @@ export class NodeStore {
       range.from,
       range.to,
     );
+    // The names changed length: charge the difference.
+    const moved = descendantRange(to);
+    const after =
+      first<{ n: number | null }>(
+        this.sql,
+        `SELECT SUM(${NODE_OVERHEAD_SQL}) AS n FROM fs_nodes WHERE path = ? OR (path >= ? AND path < ?)`,
+        to,
+        moved.from,
+        moved.to,
+      )?.n ?? 0;
+    addUsage(this.sql, 0, 0, after - before);
   }
 
   allPaths(): string[] {

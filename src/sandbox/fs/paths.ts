@@ -4,6 +4,7 @@
  * root stays at the root, so no spelling of a path can name anything above the sandbox's own `/`.
  * The rules match just-bash's own path utilities, so both sides agree on what a path means.
  */
+import { byteLength } from "./encoding.ts";
 import { fsError } from "./fs-errors.ts";
 
 /** Most symlinks followed while resolving one path; one more is ELOOP (Linux uses 40 too). */
@@ -53,9 +54,27 @@ export function segments(path: string): string[] {
   return path === "/" ? [] : path.slice(1).split("/");
 }
 
-/** Rejects NUL bytes, which could cut a name short in layers below. */
+/** Longest name of one entry, in UTF-8 bytes (Linux's NAME_MAX). */
+export const MAX_NAME_BYTES = 255;
+/** Longest path, in UTF-8 bytes (Linux's PATH_MAX, less its terminating NUL). */
+export const MAX_PATH_BYTES = 4095;
+
+/**
+ * Rejects NUL bytes, which could cut a name short in layers below, and names and paths longer than
+ * Linux allows (ENAMETOOLONG): every stored name costs quota, and none can be longer than a real
+ * filesystem would keep.
+ */
 export function validatePath(path: string, op: string): void {
   if (path.includes("\0")) throw fsError("ENOENT", op, path, "path contains null byte");
+  if (path.length <= MAX_NAME_BYTES / 3) return; // no segment (nor the path) can be too long
+  const shown = path.length > 200 ? `${path.slice(0, 100)}…${path.slice(-60)}` : path;
+  if (byteLength(path) > MAX_PATH_BYTES)
+    throw fsError("ENAMETOOLONG", op, shown, `path longer than ${MAX_PATH_BYTES} bytes`);
+  for (const segment of path.split("/")) {
+    if (byteLength(segment) > MAX_NAME_BYTES) {
+      throw fsError("ENAMETOOLONG", op, shown, `file name longer than ${MAX_NAME_BYTES} bytes`);
+    }
+  }
 }
 
 /**

@@ -7,7 +7,7 @@
  *              rename rewrites paths only, never content.
  *   fs_chunks  a file's content as rows of at most CHUNK_SIZE bytes (SQLite rows cap at 2 MB),
  *              numbered 0.. by `seq`.
- *   fs_meta    counters: stored bytes, file count, the next blob id; and `schema_version`
+ *   fs_meta    counters: stored bytes, file count, entry overhead (quota.ts), the next blob id; and `schema_version`
  *              (FS_SCHEMA_VERSION once the tables below are set up, so a wake can tell by reading).
  *   fs_pending blobs being filled by a stream that has not committed yet; whatever a stream left
  *              there when the object was evicted mid-upload is deleted on the next wake.
@@ -17,8 +17,11 @@
  */
 export const CHUNK_SIZE = 1024 * 1024;
 
-/** Bump when SCHEMA changes, so existing sandboxes run the (idempotent) set-up again on wake. */
-export const FS_SCHEMA_VERSION = 1;
+/**
+ * Bump when SCHEMA or the accounting changes, so existing sandboxes run the (idempotent) set-up
+ * again on wake, which also recounts usage. 2: entries are charged for their rows and names.
+ */
+export const FS_SCHEMA_VERSION = 2;
 
 export const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS fs_nodes (

@@ -17,15 +17,17 @@
  * other).
  */
 import type { CpOptions, FileContent, FsStat, IFileSystem, MkdirOptions, RmOptions } from "just-bash";
-import { allocateBlob, appendChunks, deleteBlob, readBlob, writeChunks } from "./chunks.ts";
+import { allocateBlob, appendChunks, deleteBlob, readBlob, readBlobRange, writeChunks } from "./chunks.ts";
 import { isDevicePath } from "./devices.ts";
 import { byteLength, type EncodingOption, encodingOf, fromBytes, toBytes } from "./encoding.ts";
 import { fsError } from "./fs-errors.ts";
 import { readStream, type WalkEntry, walk, writeStream } from "./fs-streams.ts";
+import { fileTooLarge, type RangedFs, type Splice, WHOLE_FILE_MAX_BYTES } from "./large-files.ts";
 import { NodeStore } from "./node-store.ts";
 import { dirname, isSameOrDescendant, resolvePath } from "./paths.ts";
-import { addUsage, assertWithinQuota, DEFAULT_QUOTA_BYTES, quotaExceeded, readUsage, type Usage } from "./quota.ts";
+import { addUsage, DEFAULT_QUOTA_BYTES, quotaExceeded, readUsage, treeBytes, type Usage } from "./quota.ts";
 import { type NodeRow, SYMLINK_MODE } from "./schema.ts";
+import { spliceBlob } from "./splice.ts";
 import { TreeWriter } from "./tree-writer.ts";
 
 /** What SqliteFs needs from `ctx.storage`. */
@@ -35,8 +37,10 @@ export interface FsStorage {
 }
 
 export interface SqliteFsOptions {
-  /** Stored bytes allowed (file contents and symlink targets). Default 256 MiB. */
+  /** Stored bytes allowed (see quota.ts for what counts). Default 256 MiB. */
   quotaBytes?: number;
+  /** Bytes the sandbox stores outside the tree (shell state, trace), counted toward the quota. */
+  externalBytes?: () => number;
   /** Clock for mtimes (tests). */
   now?: () => number;
 }
@@ -45,16 +49,18 @@ export type { Usage, WalkEntry };
 
 type DirentEntry = Awaited<ReturnType<NonNullable<IFileSystem["readdirWithFileTypes"]>>>[number];
 
-export class SqliteFs implements IFileSystem {
+export class SqliteFs implements IFileSystem, RangedFs {
   readonly quotaBytes: number;
   private readonly storage: FsStorage;
   private readonly nodes: NodeStore;
   private readonly writer: TreeWriter;
   private readonly now: () => number;
+  private readonly externalBytes: () => number;
 
   constructor(storage: FsStorage, options: SqliteFsOptions = {}) {
     this.storage = storage;
     this.quotaBytes = options.quotaBytes ?? DEFAULT_QUOTA_BYTES;
+    this.externalBytes = options.externalBytes ?? (() => 0);
     this.now = options.now ?? Date.now;
     this.nodes = new NodeStore(storage.sql, this.now());
     this.writer = new TreeWriter(this.nodes, this.now);
@@ -66,10 +72,20 @@ export class SqliteFs implements IFileSystem {
     return fromBytes(await this.readFileBuffer(path), encodingOf(options));
   }
 
+  /** The whole content; a file above WHOLE_FILE_MAX_BYTES is refused (EFBIG): read it by range. */
   async readFileBuffer(path: string): Promise<Uint8Array> {
     const node = this.existing(path, "open");
     if (node.type === "dir") throw fsError("EISDIR", "read", path);
+    if (node.size > WHOLE_FILE_MAX_BYTES) throw fileTooLarge("open", path, node.size);
     return node.blob === null ? new Uint8Array(0) : readBlob(this.nodes.sql, node.blob, node.size);
+  }
+
+  /** Bytes `[offset, offset + length)` of a file (fewer at its end), reading only the chunks they are in. */
+  async readRange(path: string, offset: number, length: number): Promise<Uint8Array> {
+    const node = this.existing(path, "open");
+    if (node.type === "dir") throw fsError("EISDIR", "read", path);
+    if (node.blob === null) return new Uint8Array(0);
+    return readBlobRange(this.nodes.sql, node.blob, node.size, offset, length);
   }
 
   async exists(path: string): Promise<boolean> {
@@ -159,6 +175,39 @@ export class SqliteFs implements IFileSystem {
     });
   }
 
+  /**
+   * Replaces byte ranges of a file, rewriting only the chunk rows that change (splice.ts), in one
+   * transaction with the quota checked: all edits apply or none. Edits must not overlap; they are
+   * applied from the last to the first, so each offset means the content before any of them.
+   */
+  async splice(path: string, edits: readonly Splice[]): Promise<number> {
+    return this.transaction("write", path, () => {
+      const { path: physical, node } = this.nodes.resolve(path, "open");
+      if (!node) throw fsError("ENOENT", "open", path);
+      if (node.type !== "file" || isDevicePath(physical)) throw fsError("EISDIR", "write", path);
+      const ordered = [...edits].sort((a, b) => b.offset - a.offset);
+      let limit = node.size;
+      for (const edit of ordered) {
+        if (edit.offset < 0 || edit.deleteLength < 0 || edit.offset + edit.deleteLength > limit) {
+          throw fsError("EINVAL", "write", path);
+        }
+        limit = edit.offset;
+      }
+      const delta = ordered.reduce((sum, edit) => sum + edit.insert.byteLength - edit.deleteLength, 0);
+      this.precheckQuota(delta, "write", path);
+      let blob = node.blob;
+      if (blob === null) {
+        blob = allocateBlob(this.nodes.sql);
+        this.sqlRun("UPDATE fs_nodes SET blob = ? WHERE path = ?", blob, physical);
+      }
+      let size = node.size;
+      for (const edit of ordered) size = spliceBlob(this.nodes.sql, blob, size, edit);
+      this.sqlRun("UPDATE fs_nodes SET size = ?, mtime = ? WHERE path = ?", size, this.now(), physical);
+      addUsage(this.nodes.sql, delta);
+      return size;
+    });
+  }
+
   async mkdir(path: string, options?: MkdirOptions): Promise<void> {
     this.transaction("mkdir", path, () => {
       if (!options?.recursive) {
@@ -202,7 +251,6 @@ export class SqliteFs implements IFileSystem {
       } else {
         this.writer.copyEntry(from.node, dest);
       }
-      assertWithinQuota(this.nodes.sql, this.quotaBytes, "cp", dest);
     });
   }
 
@@ -251,7 +299,6 @@ export class SqliteFs implements IFileSystem {
       const size = byteLength(target);
       this.nodes.insert(physical, { type: "symlink", mode: SYMLINK_MODE, mtime: this.now(), size, target });
       addUsage(this.nodes.sql, size);
-      assertWithinQuota(this.nodes.sql, this.quotaBytes, "symlink", linkPath);
     });
   }
 
@@ -263,7 +310,6 @@ export class SqliteFs implements IFileSystem {
       const to = this.nodes.resolve(newPath, "link", false);
       if (to.node) throw fsError("EEXIST", "link", newPath);
       this.writer.copyEntry(from, newPath);
-      assertWithinQuota(this.nodes.sql, this.quotaBytes, "link", newPath);
     });
   }
 
@@ -271,6 +317,11 @@ export class SqliteFs implements IFileSystem {
 
   usage(): Usage {
     return readUsage(this.nodes.sql);
+  }
+
+  /** Every byte counted toward the quota: contents, entries (rows and names) and what is stored beside the tree. */
+  storedBytes(): number {
+    return treeBytes(this.nodes.sql) + this.externalBytes();
   }
 
   /** Every entry below `/`, parents before children (for tar export). */
@@ -294,7 +345,7 @@ export class SqliteFs implements IFileSystem {
     return writeStream(body, {
       sql: this.nodes.sql,
       quotaBytes: this.quotaBytes,
-      headroom: () => this.quotaBytes - this.usage().bytes + (this.nodes.resolve(path, "open").node?.size ?? 0),
+      headroom: () => this.quotaBytes - this.storedBytes() + (this.nodes.resolve(path, "open").node?.size ?? 0),
       exceeded: (needed) => quotaExceeded("write", path, this.quotaBytes, needed),
       commit: (blob, size) =>
         this.transaction("open", path, () => {
@@ -318,10 +369,20 @@ export class SqliteFs implements IFileSystem {
 
   // ---- internals ----
 
+  /**
+   * Runs a change in one transaction, refusing (rolling back) one that grows the stored total past
+   * the quota. A change that does not grow it (a delete, a rename to a shorter name) always goes
+   * through, so a sandbox over its quota can always be cleaned up.
+   */
   private transaction<T>(op: string, path: string, change: () => T): T {
     return this.storage.transactionSync(() => {
+      const before = treeBytes(this.nodes.sql);
       const result = change();
-      assertWithinQuota(this.nodes.sql, this.quotaBytes, op === "open" ? "write" : op, path);
+      const after = treeBytes(this.nodes.sql);
+      const total = after + this.externalBytes();
+      if (after > before && total > this.quotaBytes) {
+        throw quotaExceeded(op === "open" ? "write" : op, path, this.quotaBytes, total);
+      }
       return result;
     });
   }
@@ -333,7 +394,7 @@ export class SqliteFs implements IFileSystem {
   }
 
   private precheckQuota(growth: number, op: string, path: string): void {
-    const used = this.usage().bytes;
+    const used = this.storedBytes();
     if (growth > 0 && used + growth > this.quotaBytes) throw quotaExceeded(op, path, this.quotaBytes, used + growth);
   }
 

@@ -27,12 +27,11 @@ export const globTool = defineTool({
     const rootStat = await statOrNull(ctx.fs, root);
     if (!rootStat) throw new TetherError("not_found", `directory not found: ${root}`);
     if (!rootStat.isDirectory) throw new TetherError("bad_request", `${root} is not a directory`);
-    const found = (await matchFiles(ctx.fs, root, input.pattern)).sort();
-    if (found.length === 0) return { text: `No files found matching ${input.pattern} in ${root}` };
-    if (found.length <= GLOB_MAX_RESULTS) return { text: found.join("\n") };
-    const shown = found.slice(0, GLOB_MAX_RESULTS).join("\n");
+    const { first, total } = await matchFiles(ctx.fs, root, input.pattern);
+    if (total === 0) return { text: `No files found matching ${input.pattern} in ${root}` };
+    if (total <= GLOB_MAX_RESULTS) return { text: first.join("\n") };
     return {
-      text: `${shown}\n[showing the first ${GLOB_MAX_RESULTS} of ${found.length} matches; narrow the pattern or path]`,
+      text: `${first.join("\n")}\n[showing the first ${GLOB_MAX_RESULTS} of ${total} matches; narrow the pattern or path]`,
       truncated: true,
     };
   },
@@ -43,18 +42,23 @@ export const globTool = defineTool({
  * a glob part. The walk starts at the base and, without a globstar, stops at the glob's depth, so a
  * narrow pattern never walks the whole tree.
  */
-async function matchFiles(fs: IFileSystem, root: string, pattern: string): Promise<string[]> {
+async function matchFiles(fs: IFileSystem, root: string, pattern: string): Promise<{ first: string[]; total: number }> {
   const { base, glob, isGlob } = picomatch.scan(pattern);
   const start = base ? resolveToolPath(fs, base.startsWith("/") ? base : `${root}/${base}`) : root;
   const startStat = await statOrNull(fs, start);
-  if (!isGlob) return startStat?.isFile ? [start] : [];
-  if (!startStat?.isDirectory) return [];
+  if (!isGlob) return startStat?.isFile ? { first: [start], total: 1 } : { first: [], total: 0 };
+  if (!startStat?.isDirectory) return { first: [], total: 0 };
   const isMatch = picomatch(glob, { dot: true });
   const depth = glob.includes("**") ? Number.POSITIVE_INFINITY : glob.split("/").length;
   const prefix = start === "/" ? 1 : start.length + 1;
-  const found: string[] = [];
+  // Only the first GLOB_MAX_RESULTS in sort order are kept (a tree may hold a million files).
+  let kept: string[] = [];
+  let total = 0;
   for await (const entry of walk(fs, start, depth)) {
-    if (!entry.isDirectory && isMatch(entry.path.slice(prefix))) found.push(entry.path);
+    if (entry.isDirectory || !isMatch(entry.path.slice(prefix))) continue;
+    total++;
+    kept.push(entry.path);
+    if (kept.length >= 2 * GLOB_MAX_RESULTS) kept = kept.sort().slice(0, GLOB_MAX_RESULTS);
   }
-  return found;
+  return { first: kept.sort().slice(0, GLOB_MAX_RESULTS), total };
 }

@@ -1,9 +1,10 @@
 import type { IFileSystem } from "just-bash";
 import { z } from "zod";
 import { TetherError } from "../../errors/tether-error.ts";
+import { openByteSource } from "../fs/large-files.ts";
+import { LineReader, looksBinarySource } from "../fs/line-reader.ts";
 import { WORKDIR } from "./context.ts";
-import { looksBinary, PathSchema, resolveToolPath, statOrNull } from "./files.ts";
-import { splitLines } from "./line-view.ts";
+import { PathSchema, resolveToolPath, statOrNull } from "./files.ts";
 import { defineTool } from "./tool.ts";
 import { byteLength, formatBytes, KIB } from "./truncate.ts";
 import { walk } from "./walk.ts";
@@ -30,10 +31,11 @@ export const grepTool = defineTool({
   name: "grep",
   description:
     "Search file contents with a regular expression. Prints `path:line:text` for each matching line, " +
-    "recursing into directories and skipping binary files; output is capped at 100 KiB.",
+    "recursing into directories and skipping binary files; output is capped at 100 KiB. Files are read a " +
+    "chunk at a time; a line over 1 MiB is matched on its first MiB.",
   inputSchema: GrepInputSchema,
   async run(input, ctx) {
-    const regex = new RegExp(input.pattern);
+    const regex = compilePattern(input.pattern);
     const root = resolveToolPath(ctx.fs, input.path ?? WORKDIR);
     const rootStat = await statOrNull(ctx.fs, root);
     if (!rootStat) throw new TetherError("not_found", `path not found: ${root}`);
@@ -41,22 +43,26 @@ export const grepTool = defineTool({
     const out: string[] = [];
     let bytes = 0;
     for await (const file of filesUnder(ctx.fs, root, rootStat.isDirectory)) {
-      const text = await ctx.fs.readFile(file);
-      if (looksBinary(text)) continue;
-      const lines = splitLines(text);
-      for (let i = 0; i < lines.length; i++) {
-        const line = lines[i] ?? "";
-        if (!regex.test(line)) continue;
-        const entry = `${file}:${i + 1}:${clip(line)}`;
-        const cost = byteLength(entry) + 1;
-        if (bytes + cost > GREP_MAX_BYTES) {
-          out.push(
-            `[output truncated at ${formatBytes(GREP_MAX_BYTES)}; more matches not shown, narrow the pattern or path]`,
-          );
-          return { text: out.join("\n"), truncated: true };
+      // Read a chunk at a time: a file of any size costs one chunk of memory.
+      const source = await openByteSource(ctx.fs, file, (await ctx.fs.stat(file)).size);
+      if (await looksBinarySource(source)) continue;
+      const reader = new LineReader(source);
+      let lineNumber = 0;
+      for (let batch = await reader.next(); batch; batch = await reader.next()) {
+        for (const line of batch) {
+          lineNumber++;
+          if (!regex.test(line)) continue;
+          const entry = `${file}:${lineNumber}:${clip(line)}`;
+          const cost = byteLength(entry) + 1;
+          if (bytes + cost > GREP_MAX_BYTES) {
+            out.push(
+              `[output truncated at ${formatBytes(GREP_MAX_BYTES)}; more matches not shown, narrow the pattern or path]`,
+            );
+            return { text: out.join("\n"), truncated: true };
+          }
+          out.push(entry);
+          bytes += cost;
         }
-        out.push(entry);
-        bytes += cost;
       }
     }
     if (out.length === 0) return { text: `No matches for /${input.pattern}/ in ${root}` };
@@ -64,10 +70,15 @@ export const grepTool = defineTool({
   },
 });
 
+/** The one place a pattern becomes a matcher (validation and search both go through it). */
+function compilePattern(pattern: string): RegExp {
+  return new RegExp(pattern);
+}
+
 /** The engine's complaint about a pattern, or undefined when it compiles. */
 function regexProblem(pattern: string): string | undefined {
   try {
-    new RegExp(pattern);
+    compilePattern(pattern);
     return undefined;
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
