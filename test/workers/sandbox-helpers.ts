@@ -12,7 +12,7 @@ export const ADMIN = "test-admin-token";
 export const call: EdgeCall = (path, token, init = {}) =>
   exports.default.fetch(`http://edge${path}`, { ...init, headers: withBearer(init, token) });
 
-export const { create: createSandbox, toolCalls, bash } = sandboxApi(call, () => ADMIN);
+export const { create: createSandbox, toolCalls, bash, run } = sandboxApi(call, () => ADMIN);
 
 /** The sandbox's Durable Object, for runInDurableObject and evictDurableObject. */
 export function sandboxStub(id: string) {

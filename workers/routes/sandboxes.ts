@@ -12,6 +12,7 @@ import { unwrap } from "../../src/errors/rpc-result.ts";
 import { TetherError } from "../../src/errors/tether-error.ts";
 import { readJsonBody } from "../../src/http/read-bounded-body.ts";
 import { parseToolCallBody, TOOL_CALL_BODY_LIMIT } from "../../src/sandbox/tool-calls/request-body.ts";
+import { cutOffResponse, guardStream } from "../../src/sandbox/tool-calls/cut-off.ts";
 import { negotiateToolCallsFormat } from "../../src/sandbox/tool-calls/respond.ts";
 import { parseInput } from "../../src/validation/parse-input.ts";
 import type { Env } from "../env.ts";
@@ -92,7 +93,10 @@ sandboxesRoutes.post("/:id/tool-calls", async (c) => {
   const { caller, sandbox } = await target(c);
   const blocks = parseToolCallBody(await readJsonBody(c.req.raw, TOOL_CALL_BODY_LIMIT, "tool-calls body"));
   const format = negotiateToolCallsFormat(c.req.header("accept") ?? null);
-  return unwrap(await sandbox.toolCalls(caller, blocks, format));
+  // The object answers refusals as values; a throw here is the platform cutting the call off.
+  const answer = await sandbox.toolCalls(caller, blocks, format).catch((error: unknown) => error as Error);
+  if (answer instanceof Error) return cutOffResponse(blocks, format, answer);
+  return guardStream(unwrap(answer), blocks, format);
 });
 
 sandboxesRoutes.all("/:id/mcp", async (c) => {

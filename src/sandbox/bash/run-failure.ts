@@ -1,10 +1,20 @@
 /**
- * Tells apart the two ways just-bash stops a command before it ends on its own: the timeout (our
- * AbortSignal or its wall-clock deadline, whichever notices first: exit 124, "execution aborted" /
- * "exceeded (its) execution deadline", or simply the time being up) and an execution limit (exit
- * 126 and a message naming the limit). Only consulted when the command did not reach its
- * epilogue, so a user's own `exit 124` or `timeout 1 …` is not taken for either.
+ * Tells apart the ways just-bash stops a command before it ends on its own:
+ *
+ *  - out of time: our AbortSignal or its wall-clock deadline (exit 124, "execution aborted" /
+ *    "exceeded (its) execution deadline", or simply the time being up), or one of the work limits
+ *    scaled to the timeout (work-budget.ts: commands, loop iterations, awk/sed/jq steps). Those
+ *    stand for time where the clock does not advance during pure computation (a Worker), and
+ *    which of the two notices first depends on the machine's speed, so both are reported in one
+ *    wording: the agent learns the same thing, and may retry with a larger timeout_ms;
+ *  - an execution limit about space (output, string length, call depth: exit 126 and a message
+ *    naming the limit).
+ *
+ * Only consulted when the command did not reach its epilogue, so a user's own `exit 124` or
+ * `timeout 1 …` is not taken for either.
  */
+import { WORK_LIMIT_MESSAGE } from "./work-budget.ts";
+
 export interface RunFailure {
   kind: "timeout" | "limit";
   message: string;
@@ -20,9 +30,8 @@ export function classifyFailure(
   const { timeoutMs } = time;
   const lastLine = result.stderr.trimEnd().split("\n").at(-1) ?? "";
   const deadline = result.exitCode === 124 && (TIMEOUT_MESSAGE.test(lastLine) || time.elapsedMs >= timeoutMs);
-  if (time.aborted || deadline) {
-    return { kind: "timeout", message: `timeout: the command was stopped after ${formatDuration(timeoutMs)}` };
-  }
+  const outOfWork = result.exitCode === 126 && WORK_LIMIT_MESSAGE.test(lastLine);
+  if (time.aborted || deadline || outOfWork) return { kind: "timeout", message: timeoutMessage(timeoutMs) };
   if (result.exitCode === 126 && LIMIT_MESSAGE.test(lastLine)) {
     return {
       kind: "limit",
@@ -32,6 +41,26 @@ export function classifyFailure(
   return undefined;
 }
 
+/** One wording for every stop that stands for time (see above). */
+export function timeoutMessage(timeoutMs: number): string {
+  return (
+    `timeout: the command was stopped at its ${formatDuration(timeoutMs)} timeout ` +
+    "(the time, or the work budgeted for that time, ran out; a larger timeout_ms allows more)"
+  );
+}
+
 function formatDuration(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}
+
+/**
+ * stderr without just-bash's own last line about the stop (its wording differs by which limit
+ * fired, and names its internal options), when the failure message says it instead.
+ */
+export function withoutStopLine(stderr: string, failure: RunFailure | undefined): string {
+  if (failure?.kind !== "timeout") return stderr;
+  const trimmed = stderr.trimEnd();
+  const cut = trimmed.lastIndexOf("\n") + 1;
+  const last = trimmed.slice(cut);
+  return TIMEOUT_MESSAGE.test(last) || WORK_LIMIT_MESSAGE.test(last) ? trimmed.slice(0, cut) : stderr;
 }

@@ -1,6 +1,7 @@
 import type { IFileSystem } from "just-bash";
 import { z } from "zod";
 import { TetherError } from "../../errors/tether-error.ts";
+import { compileLinearRegex, type LinearRegex, linearRegexProblem } from "../regex/linear-regex.ts";
 import { WORKDIR } from "./context.ts";
 import { looksBinary, PathSchema, resolveToolPath, statOrNull } from "./files.ts";
 import { splitLines } from "./line-view.ts";
@@ -18,10 +19,12 @@ export const GrepInputSchema = z.object({
     .string()
     .min(1, "must not be empty")
     .superRefine((pattern, ctx) => {
-      const problem = regexProblem(pattern);
+      const problem = linearRegexProblem(pattern);
       if (problem) ctx.addIssue({ code: "custom", message: problem });
     })
-    .describe("JavaScript regular expression"),
+    .describe(
+      "Regular expression (JavaScript syntax, run on a linear-time engine: no backreferences or lookaround)",
+    ),
   path: PathSchema.optional().describe("File or directory to search (default /workspace)"),
 });
 export type GrepInput = z.infer<typeof GrepInputSchema>;
@@ -33,7 +36,7 @@ export const grepTool = defineTool({
     "recursing into directories and skipping binary files; output is capped at 100 KiB.",
   inputSchema: GrepInputSchema,
   async run(input, ctx) {
-    const regex = new RegExp(input.pattern);
+    const regex: LinearRegex = compileLinearRegex(input.pattern);
     const root = resolveToolPath(ctx.fs, input.path ?? WORKDIR);
     const rootStat = await statOrNull(ctx.fs, root);
     if (!rootStat) throw new TetherError("not_found", `path not found: ${root}`);
@@ -63,16 +66,6 @@ export const grepTool = defineTool({
     return { text: out.join("\n") };
   },
 });
-
-/** The engine's complaint about a pattern, or undefined when it compiles. */
-function regexProblem(pattern: string): string | undefined {
-  try {
-    new RegExp(pattern);
-    return undefined;
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  }
-}
 
 async function* filesUnder(fs: IFileSystem, root: string, isDirectory: boolean): AsyncGenerator<string> {
   if (!isDirectory) {

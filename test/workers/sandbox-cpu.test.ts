@@ -1,0 +1,178 @@
+/**
+ * CPU-bound work cannot take a sandbox down: catastrophic regular expressions run on a
+ * linear-time engine, busy loops are stopped by work limits in proportion to the timeout (the
+ * clock may stand still during pure computation), and a call the platform cuts off still answers
+ * with an `is_error` result. After each, a file written before is still there.
+ *
+ * No assertion depends on which stop fires first or on the machine's speed: a stop says one thing
+ * whether the timeout or the work budget noticed (how long each takes: bench/sandbox-cpu.bench.ts).
+ */
+import { runInDurableObject } from "cloudflare:test";
+import { beforeAll, describe, expect, test } from "vitest";
+import {
+  bash,
+  type Created,
+  createSandbox,
+  readRest,
+  run,
+  sandboxStub,
+  type ToolResultJson,
+  toolCalls,
+  warmUp,
+} from "./sandbox-helpers.ts";
+
+/** 40 `a`s and a `!`: `(a+)+$` takes 2^40 steps on a backtracking engine. */
+const EVIL_LINE = `${"a".repeat(40)}!`;
+const STOPPED = /^timeout: the command was stopped at its 2 s timeout \(the time, or the work budgeted for that time, ran out; a larger timeout_ms allows more\)$/m;
+
+beforeAll(warmUp, 60_000);
+
+/** A sandbox holding /workspace/keep.txt and /workspace/evil.txt. */
+async function prepared(): Promise<Created> {
+  const sandbox = await createSandbox();
+  const setup = await bash(sandbox, `echo kept > keep.txt && printf '%s\\n' '${EVIL_LINE}' > evil.txt`);
+  expect(setup.isError).toBe(false);
+  return sandbox;
+}
+
+async function expectIntact(sandbox: Created): Promise<void> {
+  const after = await bash(sandbox, "cat keep.txt");
+  expect(after).toMatchObject({ text: "kept\n", isError: false });
+}
+
+describe("catastrophic regular expressions run in linear time", () => {
+  test("grep tool: (a+)+$ against 40 a's and a ! finds nothing and returns", async () => {
+    const sandbox = await prepared();
+    const result = await run(sandbox, "grep", { pattern: "(a+)+$", path: "/workspace/evil.txt" });
+    expect(result).toMatchObject({ isError: false, text: "No matches for /(a+)+$/ in /workspace/evil.txt" });
+    const found = await run(sandbox, "grep", { pattern: "(a+)+!$", path: "/workspace/evil.txt" });
+    expect(found.text).toBe(`/workspace/evil.txt:1:${EVIL_LINE}`);
+    await expectIntact(sandbox);
+  });
+
+  test("grep tool: backreferences and lookaround are refused, naming the construct", async () => {
+    const sandbox = await prepared();
+    const cases: Array<[string, string]> = [
+      ["(a)\\1", "the backreference \\1"],
+      ["(?<x>a)\\k<x>", "the named backreference \\k<…>"],
+      ["a(?=b)", "lookahead (?=…)"],
+      ["a(?!b)", "negative lookahead (?!…)"],
+      ["(?<=a)b", "lookbehind (?<=…)"],
+      ["(?<!a)b", "negative lookbehind (?<!…)"],
+    ];
+    for (const [pattern, construct] of cases) {
+      const result = await run(sandbox, "grep", { pattern, path: "/workspace/evil.txt" });
+      expect(result.isError).toBe(true);
+      expect(result.meta.error_kind).toBe("invalid_input");
+      expect(result.text).toContain(`${construct} is not supported: patterns run on a linear-time engine (RE2 syntax)`);
+    }
+    // Inside a class or escaped, the same characters are plain text and allowed.
+    const literal = await run(sandbox, "grep", { pattern: "[(?=]\\(\\?!", path: "/workspace/evil.txt" });
+    expect(literal.isError).toBe(false);
+    const invalid = await run(sandbox, "grep", { pattern: "a[", path: "/workspace/evil.txt" });
+    expect(invalid.text).toContain("invalid regular expression: missing closing ]");
+    await expectIntact(sandbox);
+  });
+
+  test("bash grep, sed and awk: (a+)+$ on the same line finishes with the right answer", async () => {
+    const sandbox = await prepared();
+    const commands = [
+      "grep -E '(a+)+$' evil.txt; echo grep-E=$?",
+      "grep '\\(a\\+\\)\\+$' evil.txt; echo grep-G=$?",
+      "sed -E 's/(a+)+$/X/' evil.txt",
+      "sed -n '/\\(a*\\)*b/p' evil.txt; echo sed-n=$?",
+      "awk '/(a+)+$/ { print \"match\" } END { print \"awk done\" }' evil.txt",
+      "awk '{ n = gsub(/(a+)+$/, \"X\"); print n }' evil.txt",
+      "x=$(cat evil.txt); [[ $x =~ (a+)+$ ]] && echo m || echo no-match",
+    ];
+    const result = await bash(sandbox, commands.join("; "));
+    expect(result.isError).toBe(false);
+    expect(result.text).toBe(
+      ["grep-E=1", "grep-G=1", EVIL_LINE, "sed-n=0", "awk done", "0", "no-match", ""].join("\n"),
+    );
+    await expectIntact(sandbox);
+  });
+});
+
+describe("busy loops are stopped by work in proportion to the timeout", () => {
+  const loops: Array<[string, string]> = [
+    ["awk's endless for loop", "awk 'BEGIN{for(;;)x++}'"],
+    [
+      "a shell loop with heavy arithmetic each iteration",
+      "for ((i = 0; ; i++)); do x=$(( (i*i*i*i*i*i*i*i + i*7 - i/3 + i%5) ^ (i<<2) | (i>>1) & 255 )); done",
+    ],
+    ["a shell while loop", "i=0; while :; do i=$((i + 1)); done"],
+    ["sed's endless branch", "echo x | sed ':a;s/x/x/;ba'"],
+  ];
+  for (const [name, command] of loops) {
+    test(`${name}: is_error, one clear wording, and the sandbox goes on`, async () => {
+      const sandbox = await prepared();
+      const stopped = await run(sandbox, "bash", { command, timeout_ms: 2_000 });
+      expect(stopped.isError).toBe(true);
+      expect(stopped.meta.error_kind).toBe("timeout");
+      expect(stopped.text).toMatch(STOPPED);
+      // just-bash's own wording (which differs by limit and names its options) is not passed on.
+      expect(stopped.text).not.toMatch(/executionLimits|maximum iterations|too many/);
+      await expectIntact(sandbox);
+    }, 120_000);
+  }
+});
+
+describe("a call the platform cuts off still answers", () => {
+  const blocks = [
+    { type: "tool_use", id: "tu_before", name: "bash", input: { command: "echo before > before.txt; echo ran" } },
+    { type: "tool_use", id: "tu_cut", name: "bash", input: { command: "echo never > cut.txt" } },
+    { type: "tool_use", id: "tu_after", name: "bash", input: { command: "echo never either" } },
+  ];
+
+  async function cutAt(sandbox: Created, id: string): Promise<void> {
+    await runInDurableObject(sandboxStub(sandbox.id), (instance: { cutOffAtForTest?: string }) => {
+      instance.cutOffAtForTest = id;
+    });
+  }
+
+  test("JSON: every block gets a result, the cut ones is_error saying so; the next call works", async () => {
+    const sandbox = await prepared();
+    await cutAt(sandbox, "tu_cut");
+    const res = await toolCalls(sandbox, blocks);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as ToolResultJson;
+    expect(body.content.map((c) => [c.tool_use_id, c.is_error])).toEqual([
+      ["tu_before", true],
+      ["tu_cut", true],
+      ["tu_after", true],
+    ]);
+    expect(body.meta.map((m) => m.error_kind)).toEqual(["interrupted", "interrupted", "interrupted"]);
+    expect(body.content[1]!.content[0]!.text).toMatch(
+      /^interrupted: the sandbox was stopped by the platform during this call \(.+\)\. Files and shell state from earlier calls are kept/,
+    );
+    await expectIntact(sandbox);
+    expect((await bash(sandbox, "test -e cut.txt; echo $?")).text).toBe("1\n");
+  });
+
+  for (const [format, accept] of [
+    ["SSE", "text/event-stream"],
+    ["NDJSON", "application/x-ndjson"],
+  ] as const) {
+    test(`${format}: results already sent stand, the open blocks get is_error results, then done`, async () => {
+      const sandbox = await prepared();
+      await cutAt(sandbox, "tu_cut");
+      const res = await toolCalls(sandbox, blocks, accept);
+      expect(res.status).toBe(200);
+      const text = await readRest(res.body!.pipeThrough(new TextDecoderStream()).getReader());
+      const events = text
+        .split("\n")
+        .map((line) => (line.startsWith("data: ") ? line.slice(6) : line))
+        .filter((line) => line.startsWith("{"))
+        .map((line) => JSON.parse(line) as { event: string; tool_use_id?: string; result?: { is_error: boolean } });
+      const results = events.filter((e) => e.event === "result");
+      expect(results.map((e) => [e.tool_use_id, e.result?.is_error])).toEqual([
+        ["tu_before", false],
+        ["tu_cut", true],
+        ["tu_after", true],
+      ]);
+      expect(events.at(-1)?.event).toBe("done");
+      expect((await bash(sandbox, "cat before.txt keep.txt")).text).toBe("before\nkept\n");
+    });
+  }
+});
