@@ -198,13 +198,11 @@ export class BashSession {
       this.store.save({ ...state, lastExitCode: exitCode });
     }
 
-    const failure = captured
-      ? undefined
-      : classifyFailure(result, {
-          aborted: controller?.signal.aborted ?? false,
-          elapsedMs: Date.now() - started,
-          timeoutMs,
-        });
+    const failure = classifyFailure(
+      { stderr: result.stderr, exitCode },
+      { aborted: controller?.signal.aborted ?? false, elapsedMs: Date.now() - started, timeoutMs },
+      captured !== null,
+    );
     const stderr = withoutStopLine(stripHiddenTrace(result.stderr), failure) + notes.map((note) => `${note}\n`).join("");
     const output = capOutput(result.stdout, stderr, this.options.outputCapBytes ?? DEFAULT_OUTPUT_CAP);
     if (onOutput) {

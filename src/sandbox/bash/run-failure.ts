@@ -10,8 +10,9 @@
  *  - an execution limit about space (output, string length, call depth: exit 126 and a message
  *    naming the limit).
  *
- * Only consulted when the command did not reach its epilogue, so a user's own `exit 124` or
- * `timeout 1 …` is not taken for either.
+ * When the script ran to its end, only a last command stopped by its work budget counts (awk, sed
+ * and jq stop alone and the shell goes on, as `awk 'BEGIN{for(;;)x++}'` does), so a user's own
+ * `exit 124` or `timeout 1 …` is not taken for a stop.
  */
 import { WORK_LIMIT_MESSAGE } from "./work-budget.ts";
 
@@ -26,9 +27,15 @@ const LIMIT_MESSAGE = /limit|too many|maximum|exceeded/i;
 export function classifyFailure(
   result: { stderr: string; exitCode: number },
   time: { aborted: boolean; elapsedMs: number; timeoutMs: number },
+  /** The script reached its end (the state carrier's epilogue ran). */
+  finished: boolean,
 ): RunFailure | undefined {
   const { timeoutMs } = time;
   const lastLine = result.stderr.trimEnd().split("\n").at(-1) ?? "";
+  if (finished) {
+    const outOfWork = result.exitCode === 126 && WORK_LIMIT_MESSAGE.test(lastLine);
+    return outOfWork ? { kind: "timeout", message: timeoutMessage(timeoutMs) } : undefined;
+  }
   const deadline = result.exitCode === 124 && (TIMEOUT_MESSAGE.test(lastLine) || time.elapsedMs >= timeoutMs);
   const outOfWork = result.exitCode === 126 && WORK_LIMIT_MESSAGE.test(lastLine);
   if (time.aborted || deadline || outOfWork) return { kind: "timeout", message: timeoutMessage(timeoutMs) };
