@@ -32,7 +32,7 @@ export function compileLinearRegex(pattern: string): LinearRegex {
   try {
     return RE2JS.compile(RE2JS.translateRegExp(pattern));
   } catch (error) {
-    const detail = error instanceof Error ? error.message.replace(/^error parsing regexp: /, "") : String(error);
+    const detail = error instanceof Error ? error.message.replace(/^error parsing regexp: /i, "") : String(error);
     throw new RegexSyntaxError(`invalid regular expression: ${detail}`);
   }
 }
