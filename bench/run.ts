@@ -1,5 +1,5 @@
 /**
- * `npm run bench [tunnel|sandbox]`: runs the benchmark suites (all by default), each printing its
+ * `npm run bench [tunnel|sandbox|sandbox-cpu]`: runs the benchmark suites (all by default), each printing its
  * tables and writing JSON under bench/results/. Every load is bounded in count and time.
  */
 export {}; // A module, so top-level await is allowed.
@@ -7,6 +7,7 @@ export {}; // A module, so top-level await is allowed.
 const suites: Record<string, () => Promise<{ default: () => Promise<void> }>> = {
   tunnel: () => import("./tunnel.bench.ts"),
   sandbox: () => import("./sandbox.bench.ts"),
+  "sandbox-cpu": () => import("./sandbox-cpu.bench.ts"),
 };
 
 const wanted = process.argv.slice(2);
