@@ -30,6 +30,7 @@ import {
   type StatementNode,
   type TransformPlugin,
 } from "just-bash";
+import { ArithSubstitutions } from "./arith-substitution.ts";
 
 type FunctionDef = Extract<CommandNode, { type: "FunctionDef" }>;
 
@@ -95,10 +96,12 @@ export class StateCarrier {
   private readonly definitions: FunctionDef[] = [];
   /** The definition of each name that ran most recently. */
   private readonly defined = new Map<string, FunctionDef>();
+  private readonly arith = new ArithSubstitutions(() => this.inForce());
 
   constructor(carriedIn: CarriedIn) {
     this.carriedIn = carriedIn;
     this.commands = [
+      ...this.arith.commands,
       defineCommand(STATUS, async (args) => ({ ...OK, exitCode: Number(args[0]) || 0 })),
       defineCommand(DEFINED, async (args) => {
         const definition = this.definitions[Number(args[0])];
@@ -119,7 +122,12 @@ export class StateCarrier {
         return OK;
       }),
     ];
-    this.plugin = { name: "tether-state", transform: ({ ast }) => ({ ast: this.armed ? this.wrap(ast) : ast }) };
+    // Nested scripts run as written, except command substitutions inside arithmetic, which get
+    // the calling shell's state (arith-substitution.ts).
+    this.plugin = {
+      name: "tether-state",
+      transform: ({ ast }) => ({ ast: this.armed ? this.wrap(ast) : this.arith.restore(ast) }),
+    };
   }
 
   /** Functions to keep: every name still defined, with the body of its latest definition. */
@@ -134,6 +142,13 @@ export class StateCarrier {
     return { kept, unknown };
   }
 
+  /** The definitions in force now: those carried in, replaced by any that ran since. */
+  private inForce(): FunctionDef[] {
+    const byName = new Map(Object.entries(this.carriedIn.functions) as Array<[string, FunctionDef]>);
+    for (const [name, definition] of this.defined) byName.set(name, definition);
+    return [...byName.values()];
+  }
+
   private wrap(ast: ScriptNode): ScriptNode {
     this.armed = false; // only the top-level script; nested shells run as written
     this.userStatements = ast.statements.length;
@@ -146,6 +161,9 @@ export class StateCarrier {
     });
     const lastExitCode = this.carriedIn.lastExitCode;
     for (const statement of ast.statements) this.markDefinitions(statement, seen);
+    // After the markers: the definitions kept for later calls are copies taken before this.
+    this.arith.rewrite(carried);
+    this.arith.rewrite(ast.statements);
     return {
       ...ast,
       statements: [
