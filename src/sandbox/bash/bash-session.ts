@@ -175,6 +175,12 @@ export class BashSession {
     } finally {
       clearTimeout(timer);
     }
+    // An EXIT trap set by a script that ended early (`exit`, `set -e`) runs now, as bash runs it.
+    const exitTrap = carrier.traps.takeExit();
+    if (exitTrap !== undefined) {
+      const trapped = await bash.exec(exitTrap, { rawScript: true }).catch(() => ({ stdout: "", stderr: "" }));
+      result = { ...result, stdout: result.stdout + trapped.stdout, stderr: result.stderr + trapped.stderr };
+    }
 
     const captured = carrier.captured;
     const notes: string[] = [];

@@ -31,6 +31,7 @@ import {
   type TransformPlugin,
 } from "just-bash";
 import { ArithSubstitutions } from "./arith-substitution.ts";
+import { EXIT_TRAP, ExitTraps } from "./exit-trap.ts";
 
 type FunctionDef = Extract<CommandNode, { type: "FunctionDef" }>;
 
@@ -59,7 +60,9 @@ const OK = { stdout: "", stderr: "", exitCode: 0 };
  * The hidden statements, parsed once per isolate. just-bash's browser build (the one a Worker
  * gets) does not export its parser, but every Bash instance can parse; this one has no commands.
  */
-let templates: { status: StatementNode; defined: StatementNode; capture: StatementNode } | undefined;
+let templates:
+  | { status: StatementNode; defined: StatementNode; capture: StatementNode; exitTrap: StatementNode }
+  | undefined;
 
 function hidden(): NonNullable<typeof templates> {
   if (!templates) {
@@ -69,6 +72,7 @@ function hidden(): NonNullable<typeof templates> {
       status: parse(`${STATUS} 0`),
       defined: parse(`${DEFINED} 0`),
       capture: parse(`${CAPTURE} "$?" "$(declare -F)"`),
+      exitTrap: parse(`eval "$(${EXIT_TRAP})"`),
     };
   }
   return templates;
@@ -97,11 +101,13 @@ export class StateCarrier {
   /** The definition of each name that ran most recently. */
   private readonly defined = new Map<string, FunctionDef>();
   private readonly arith = new ArithSubstitutions(() => this.inForce());
+  readonly traps = new ExitTraps();
 
   constructor(carriedIn: CarriedIn) {
     this.carriedIn = carriedIn;
     this.commands = [
       ...this.arith.commands,
+      ...this.traps.commands,
       defineCommand(STATUS, async (args) => ({ ...OK, exitCode: Number(args[0]) || 0 })),
       defineCommand(DEFINED, async (args) => {
         const definition = this.definitions[Number(args[0])];
@@ -152,7 +158,7 @@ export class StateCarrier {
   private wrap(ast: ScriptNode): ScriptNode {
     this.armed = false; // only the top-level script; nested shells run as written
     this.userStatements = ast.statements.length;
-    const { status, capture } = hidden();
+    const { status, capture, exitTrap } = hidden();
     const seen = new WeakSet<object>();
     const carried = Object.values(this.carriedIn.functions).map((stored) => {
       const definition = structuredClone(stored) as FunctionDef;
@@ -171,6 +177,8 @@ export class StateCarrier {
         ...(lastExitCode !== 0 ? [withArgument(status, lastExitCode)] : []),
         ...ast.statements,
         structuredClone(capture),
+        // Only where `trap` may run: each hidden statement costs a command dispatch.
+        ...(JSON.stringify([ast.statements, carried]).includes('"value":"trap"') ? [structuredClone(exitTrap)] : []),
       ],
     };
   }
