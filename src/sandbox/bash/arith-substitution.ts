@@ -140,16 +140,49 @@ export class ArithSubstitutions {
     if (found.length === 0) return false;
     const site = ++this.sites;
     const marker = `${MARKER} ${site}\n`;
-    for (const substitution of found) substitution.command = marker + substitution.command;
-    // just-bash re-parses the expression from its text when the text names a `$variable`.
     const node = expression as { originalText?: unknown };
-    if (typeof node.originalText === "string") node.originalText = node.originalText.replace(/\$\((?!\()/g, `$(${marker}`);
+    const text = typeof node.originalText === "string" ? node.originalText : undefined;
+    // just-bash's arithmetic parser drops the quotes inside a substitution (`$(wc -l < "$f")`
+    // becomes `wc -l < $f`): take each one's text from the expression's text instead, and then
+    // evaluate the tree (just-bash re-parses the text, dropping them again, when it names a
+    // `$variable`).
+    const written = text === undefined ? [] : substitutionTexts(text);
+    const quoted = written.length === found.length && written.some((w, i) => w !== found[i]?.command);
+    for (const [i, substitution] of found.entries())
+      substitution.command = marker + (quoted ? (written[i] as string) : substitution.command);
+    if (quoted) node.originalText = undefined;
+    else if (text !== undefined) node.originalText = text.replace(/\$\((?!\()/g, `$(${marker}`);
     return true;
   }
 
   private snapshotStatement(site: number): StatementNode {
     return parse(`${SNAPSHOT} ${site}`)[0] as StatementNode;
   }
+}
+
+/** The text of each top-level `$(…)` in an arithmetic expression's text, in order (not `$((`). */
+function substitutionTexts(text: string): string[] {
+  const found: string[] = [];
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] !== "$" || text[i + 1] !== "(" || text[i + 2] === "(") continue;
+    let depth = 0;
+    let quote = "";
+    for (let j = i + 1; j < text.length; j++) {
+      const char = text[j] as string;
+      if (quote) {
+        if (char === "\\" && quote === '"') j++;
+        else if (char === quote) quote = "";
+      } else if (char === "'" || char === '"') quote = char;
+      else if (char === "\\") j++;
+      else if (char === "(") depth++;
+      else if (char === ")" && --depth === 0) {
+        found.push(text.slice(i + 2, j));
+        i = j;
+        break;
+      }
+    }
+  }
+  return found;
 }
 
 function statementOf(command: CommandNode): StatementNode {

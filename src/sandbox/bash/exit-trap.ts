@@ -20,13 +20,16 @@ export class ExitTraps {
   readonly commands: Command[];
   private readonly handlers = new Map<string, string>();
 
-  constructor() {
+  /** `status()` is the script's exit status when the epilogue runs the handler (its `$?`). */
+  constructor(status: () => number) {
     this.commands = [
       defineCommand("trap", async (args) => this.trap(args)),
       // Prints the EXIT handler for the epilogue's `eval`, once: it must not run twice.
       defineCommand(EXIT_TRAP, async () => {
         const handler = this.takeExit();
-        return { stdout: handler ?? "", stderr: "", exitCode: 0 };
+        // `$?` in the handler is the script's status, as in bash.
+        const stdout = handler === undefined ? "" : `(exit ${status()})\n${handler}`;
+        return { stdout, stderr: "", exitCode: 0 };
       }),
     ];
   }

@@ -101,7 +101,7 @@ export class StateCarrier {
   /** The definition of each name that ran most recently. */
   private readonly defined = new Map<string, FunctionDef>();
   private readonly arith = new ArithSubstitutions(() => this.inForce());
-  readonly traps = new ExitTraps();
+  readonly traps = new ExitTraps(() => this.captured?.exitCode ?? 0);
 
   constructor(carriedIn: CarriedIn) {
     this.carriedIn = carriedIn;

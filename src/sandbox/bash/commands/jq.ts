@@ -1,7 +1,9 @@
 /**
  * `jq` filters whose output just-bash's jq gives differently from jq 1.7: `group_by` and `unique`
  * keep first-appearance order there (jq sorts), and `@csv` leaves strings unquoted. The filter is
- * rewritten to call definitions with jq's behaviour, prepended to it; names inside string
+ * rewritten: `group_by(f)` sorts by `f` first, the others call definitions with jq's behaviour,
+ * prepended to it (just-bash's jq cannot redefine a builtin, and evaluates a definition's filter
+ * argument in the wrong context, so `group_by` is rewritten in place). Names inside string
  * literals and field names (`.unique`) are left alone. Everything else is just-bash's jq.
  */
 import { type Command, defineCommand } from "just-bash";
@@ -11,7 +13,6 @@ const PREFIX = "_tether_";
 
 /** Replacements: a builtin's name (or format) → a definition with jq's own output. */
 const DEFINITIONS: Record<string, { name: string; def: string }> = {
-  group_by: { name: `${PREFIX}group_by`, def: `def ${PREFIX}group_by(f): sort_by(f) | group_by(f);` },
   unique: { name: `${PREFIX}unique`, def: `def ${PREFIX}unique: sort | unique;` },
   "@csv": {
     name: `${PREFIX}csv`,
@@ -43,6 +44,31 @@ function filterIndex(args: readonly string[]): number {
 
 /** The filter with the covered builtins renamed outside string literals, and their definitions. */
 export function rewriteFilter(filter: string): string {
+  const { text, used } = rewriteNames(filter);
+  if (used.size === 0 && text === filter) return filter;
+  return [...[...used].map((word) => DEFINITIONS[word]?.def), text].join(" ").trim();
+}
+
+/** The end of a string literal starting at `start` (the index after its closing quote). */
+function stringEnd(filter: string, start: number): number {
+  let j = start + 1;
+  while (j < filter.length && filter[j] !== '"') j += filter[j] === "\\" ? 2 : 1;
+  return j + 1;
+}
+
+/** The index of the parenthesis closing the one at `open`, or -1. */
+function closing(filter: string, open: number): number {
+  let depth = 0;
+  for (let j = open; j < filter.length; j++) {
+    const char = filter[j];
+    if (char === '"') j = stringEnd(filter, j) - 1;
+    else if (char === "(") depth++;
+    else if (char === ")" && --depth === 0) return j;
+  }
+  return -1;
+}
+
+function rewriteNames(filter: string): { text: string; used: Set<string> } {
   const used = new Set<string>();
   let out = "";
   let i = 0;
@@ -50,10 +76,9 @@ export function rewriteFilter(filter: string): string {
     const char = filter[i] as string;
     if (char === '"') {
       // A string literal, with escapes (interpolations inside stay as written).
-      let j = i + 1;
-      while (j < filter.length && filter[j] !== '"') j += filter[j] === "\\" ? 2 : 1;
-      out += filter.slice(i, j + 1);
-      i = j + 1;
+      const end = stringEnd(filter, i);
+      out += filter.slice(i, end);
+      i = end;
       continue;
     }
     if (char === "#") {
@@ -65,8 +90,17 @@ export function rewriteFilter(filter: string): string {
     const word = /^@?[A-Za-z_][A-Za-z0-9_]*/.exec(filter.slice(i))?.[0];
     if (word) {
       const before = filter[i - 1] ?? "";
+      const standalone = !/[.$A-Za-z0-9_]/.test(before);
+      const close = filter[i + word.length] === "(" ? closing(filter, i + word.length) : -1;
+      if (word === "group_by" && standalone && close > 0) {
+        const inner = rewriteNames(filter.slice(i + word.length + 1, close));
+        for (const name of inner.used) used.add(name);
+        out += `(sort_by(${inner.text}) | group_by(${inner.text}))`;
+        i = close + 1;
+        continue;
+      }
       const replacement = DEFINITIONS[word];
-      if (replacement && !/[.$A-Za-z0-9_]/.test(before)) {
+      if (replacement && standalone) {
         used.add(word);
         out += replacement.name;
       } else out += word;
@@ -76,8 +110,7 @@ export function rewriteFilter(filter: string): string {
     out += char;
     i++;
   }
-  if (used.size === 0) return filter;
-  return `${[...used].map((word) => DEFINITIONS[word]?.def).join(" ")} ${out}`;
+  return { text: out, used };
 }
 
 export const jqCommand: Command = defineCommand("jq", async (args, ctx) => {

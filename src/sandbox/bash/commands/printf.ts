@@ -1,7 +1,8 @@
 /**
- * `printf` rounding `%.Nf` as GNU bash does: bash formats the number's exact binary value with the
- * C library, which rounds an exact tie to even (`printf '%.0f' 0.5 2.5` prints `0 2`, and
- * `%.1f` of 0.25 is `0.2`); just-bash rounds ties away from zero. Each argument an `f`/`F`
+ * `printf` rounding `%.Nf` as GNU bash does: bash reads the number as a `long double` and the C
+ * library rounds its exact binary value, an exact tie to even (`printf '%.0f' 0.5 2.5` prints
+ * `0 2`, `%.1f` of 0.25 is `0.2`, `%.3f` of 1.0005 is `1.001`); just-bash rounds ties away from
+ * zero, from a double. Each argument an `f`/`F`
  * conversion takes is handed to just-bash's printf already rounded; everything else is as given.
  */
 import { type Command, defineCommand } from "just-bash";
@@ -9,34 +10,52 @@ import { original } from "./command-io.ts";
 
 const CONVERSION = /%(?:%|[-+ #0']*(\*|\d+)?(?:\.(\*|\d*))?[hlLqjzt]*([a-zA-Z]))/g;
 
-/** `x` with `digits` decimals, an exact tie rounded to even; undefined when toFixed is already right. */
-export function roundHalfEven(x: number, digits: number): string | undefined {
-  if (!Number.isFinite(x) || Math.abs(x) >= 1e21 || digits > 100) return undefined;
-  if (!isExactTie(Math.abs(x), digits)) return undefined;
-  const fixed = Math.abs(x).toFixed(digits); // the tie rounded up
-  const scaled = BigInt(fixed.replace(".", ""));
-  const even = scaled % 2n === 0n ? scaled : scaled - 1n;
-  const text = even.toString().padStart(digits + 1, "0");
-  const body = digits === 0 ? text : `${text.slice(0, -digits)}.${text.slice(-digits)}`;
-  return (x < 0 || Object.is(x, -0) ? "-" : "") + body;
+/**
+ * A decimal number's text with `digits` decimals, as bash's printf prints it: bash reads the
+ * number as a C `long double` (x86: a 64-bit mantissa), and the C library rounds that exact
+ * binary value, an exact tie to even. Both steps are done here in exact integer arithmetic.
+ * Undefined for text that is not a plain decimal number.
+ */
+export function roundLikeBash(text: string, digits: number): string | undefined {
+  const match = /^\s*([-+]?)(\d*)(?:\.(\d*))?(?:[eE]([-+]?\d+))?\s*$/.exec(text);
+  if (!match || digits > 100) return undefined;
+  const [, sign = "", whole = "", fraction = "", exponentText = "0"] = match;
+  if (whole === "" && fraction === "") return undefined;
+  const exponent = Number(exponentText) - fraction.length;
+  if (Math.abs(exponent) > 400) return undefined;
+  // value = numerator / denominator exactly
+  let numerator = BigInt(`${whole}${fraction}` || "0");
+  let denominator = 1n;
+  if (exponent >= 0) numerator *= 10n ** BigInt(exponent);
+  else denominator = 10n ** BigInt(-exponent);
+  const negative = sign === "-";
+  if (numerator === 0n) return formatScaled(0n, digits, negative);
+  // Round to a 64-bit mantissa: value ≈ mantissa · 2^-shift with 2^63 ≤ mantissa < 2^64.
+  let shift = 63 - (numerator.toString(2).length - denominator.toString(2).length);
+  const scaled = (s: number) => (s >= 0 ? [numerator << BigInt(s), denominator] : [numerator, denominator << BigInt(-s)]);
+  let [top, bottom] = scaled(shift) as [bigint, bigint];
+  if (top / bottom >= 1n << 64n) [top, bottom] = scaled(--shift) as [bigint, bigint];
+  else if (top / bottom < 1n << 63n) [top, bottom] = scaled(++shift) as [bigint, bigint];
+  const mantissa = divideHalfEven(top, bottom);
+  // Then to `digits` decimals: mantissa · 10^digits / 2^shift, a tie to even.
+  const [outTop, outBottom] =
+    shift >= 0
+      ? [mantissa * 10n ** BigInt(digits), 1n << BigInt(shift)]
+      : [(mantissa << BigInt(-shift)) * 10n ** BigInt(digits), 1n];
+  return formatScaled(divideHalfEven(outTop, outBottom), digits, negative);
 }
 
-/** True when x·10^digits lies exactly halfway between two integers (x ≥ 0, finite). */
-function isExactTie(x: number, digits: number): boolean {
-  if (x === 0) return false;
-  // x = mantissa · 2^exponent exactly, from the IEEE 754 bits.
-  const view = new DataView(new ArrayBuffer(8));
-  view.setFloat64(0, x);
-  const bits = view.getBigUint64(0);
-  const biased = Number((bits >> 52n) & 0x7ffn);
-  const fraction = bits & ((1n << 52n) - 1n);
-  const mantissa = biased === 0 ? fraction : fraction | (1n << 52n);
-  const exponent = (biased === 0 ? 1 : biased) - 1075;
-  if (exponent >= 0) return false; // an integer: no fractional part at all
-  // 2 · x · 10^digits = 2 · mantissa · 10^digits / 2^-exponent must be an odd integer.
-  const numerator = 2n * mantissa * 10n ** BigInt(digits);
-  const denominator = 1n << BigInt(-exponent);
-  return numerator % denominator === 0n && (numerator / denominator) % 2n === 1n;
+function divideHalfEven(top: bigint, bottom: bigint): bigint {
+  const quotient = top / bottom;
+  const twice = 2n * (top % bottom);
+  if (twice > bottom || (twice === bottom && quotient % 2n === 1n)) return quotient + 1n;
+  return quotient;
+}
+
+function formatScaled(value: bigint, digits: number, negative: boolean): string {
+  const text = value.toString().padStart(digits + 1, "0");
+  const body = digits === 0 ? text : `${text.slice(0, -digits)}.${text.slice(-digits)}`;
+  return (negative ? "-" : "") + body;
 }
 
 export const printfCommand: Command = defineCommand("printf", async (args, ctx) => {
@@ -55,10 +74,7 @@ export const printfCommand: Command = defineCommand("printf", async (args, ctx) 
       if (precision === "*") digits = Number(args[at++] ?? 0);
       if (at >= args.length) break;
       if (conversion === "f" || conversion === "F") {
-        const value = args[at] as string;
-        const rounded = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(value)
-          ? roundHalfEven(Number(value), digits)
-          : undefined;
+        const rounded = roundLikeBash(args[at] as string, digits);
         if (rounded !== undefined) rewritten[at] = rounded;
       }
       at++;
