@@ -80,7 +80,9 @@ export const cmpCommand: Command = defineCommand("cmp", async (args, ctx) => {
     differ = true;
     if (!silent) {
       const [short, shortLength] = a.length < b.length ? [nameA, a.length] : [nameB, b.length];
-      const where = list ? "" : `, line ${line}`;
+      // The line of the last byte compared: a newline ending it does not start another.
+      const lastLine = (a.length < b.length ? a : b)[shortLength - 1] === 10 ? line - 1 : line;
+      const where = list ? "" : `, line ${lastLine}`;
       stderr = shortLength === 0 ? `cmp: EOF on ${short} which is empty\n` : `cmp: EOF on ${short} after byte ${shortLength}${where}\n`;
     }
   }
