@@ -86,6 +86,28 @@ describe("shell state", () => {
       expect(evald.stderr).toContain("function e came from eval or source and is not kept");
     }));
 
+  test("command substitutions inside arithmetic see kept functions, variables and the directory", () =>
+    sandbox(async ({ bash }) => {
+      await bash.run({ command: "mkdir -p /w/sub && cd /w/sub && printf '1\\n2\\n' > two.txt && count() { wc -l < \"$1\"; }" });
+      // Defined in an earlier call (carried as a syntax tree), used inside $(( )) and (( )).
+      const run = await bash.run({
+        command: 'f=two.txt; n=0; (( n += $(count "$f") )); echo $(( n * $(count $f) )) $(( $(pwd | wc -c) ))',
+      });
+      expect(run).toMatchObject({ stdout: "4 7\n", stderr: "", exitCode: 0 }); // "/w/sub\n" is 7 bytes
+      // Nothing of the machinery is left behind in the shell's variables or functions.
+      expect(bash.describe().functionNames).toEqual(["count"]);
+      expect((await bash.run({ command: "set | grep -c __tether_ || true" })).stdout).toBe("0\n");
+    }));
+
+  test("an EXIT trap runs once when its call ends (also after exit) and not in the next call", () =>
+    sandbox(async ({ bash }) => {
+      const first = await bash.run({ command: "trap 'echo cleanup $?' EXIT; echo work; exit 4" });
+      expect(first).toMatchObject({ stdout: "work\ncleanup 4\n", exitCode: 4 });
+      expect((await bash.run({ command: "echo next" })).stdout).toBe("next\n");
+      const invalid = await bash.run({ command: "trap 'echo x' NOPE" });
+      expect(invalid).toMatchObject({ stderr: "bash: trap: NOPE: invalid signal specification\n", exitCode: 1 });
+    }));
+
   test("a function defined by calling a kept function is kept too", () =>
     sandbox(async ({ bash }) => {
       await bash.run({ command: "setup() { helper() { echo helped-$1; }; }" });

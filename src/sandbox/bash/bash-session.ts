@@ -178,7 +178,9 @@ export class BashSession {
     // An EXIT trap set by a script that ended early (`exit`, `set -e`) runs now, as bash runs it.
     const exitTrap = carrier.traps.takeExit();
     if (exitTrap !== undefined) {
-      const trapped = await bash.exec(exitTrap, { rawScript: true }).catch(() => ({ stdout: "", stderr: "" }));
+      // `$?` in the handler is the script's exit status, as in bash.
+      const script = `(exit ${result.exitCode})\n${exitTrap}`;
+      const trapped = await bash.exec(script, { rawScript: true }).catch(() => ({ stdout: "", stderr: "" }));
       result = { ...result, stdout: result.stdout + trapped.stdout, stderr: result.stderr + trapped.stderr };
     }
 
