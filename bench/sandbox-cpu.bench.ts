@@ -53,7 +53,11 @@ export default async function sandboxCpuBench(): Promise<void> {
         content: Array<{ is_error: boolean; content: Array<{ text: string }> }>;
         meta: Array<{ error_kind?: string }>;
       };
-      return { isError: body.content[0]!.is_error, text: body.content[0]!.content[0]!.text, kind: body.meta[0]?.error_kind };
+      return {
+        isError: body.content[0]!.is_error,
+        text: body.content[0]!.content[0]!.text,
+        kind: body.meta[0]?.error_kind,
+      };
     };
     await call("bash", { command: `printf '%s\\n' '${EVIL}' > evil.txt; echo kept > keep.txt` });
 

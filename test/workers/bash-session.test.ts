@@ -88,7 +88,9 @@ describe("shell state", () => {
 
   test("command substitutions inside arithmetic see kept functions, variables and the directory", () =>
     sandbox(async ({ bash }) => {
-      await bash.run({ command: "mkdir -p /w/sub && cd /w/sub && printf '1\\n2\\n' > two.txt && count() { wc -l < \"$1\"; }" });
+      await bash.run({
+        command: "mkdir -p /w/sub && cd /w/sub && printf '1\\n2\\n' > two.txt && count() { wc -l < \"$1\"; }",
+      });
       // Defined in an earlier call (carried as a syntax tree), used inside $(( )) and (( )).
       const run = await bash.run({
         command: 'f=two.txt; n=0; (( n += $(count "$f") )); echo $(( n * $(count $f) )) $(( $(pwd | wc -c) ))',
@@ -215,16 +217,19 @@ describe("exit status and output", () => {
 });
 
 describe("runaway commands and bad input", () => {
-  test("`while true; do :; done` is stopped, says so in one wording, and the next call works", { timeout: 60_000 }, () =>
-    sandbox(async ({ bash }) => {
-      await bash.run({ command: "cd /tmp" });
-      // The deadline or the work budget for 2 s stops it, whichever notices first: both say the same.
-      const stopped = await bash.run({ command: "while true; do :; done", timeout_ms: 2_000 });
-      expect(stopped.failure).toEqual({ kind: "timeout", message: timeoutMessage(2_000) });
-      expect(stopped.exitCode).not.toBe(0);
-      expect(await bash.run({ command: "pwd" })).toMatchObject({ stdout: "/tmp\n", exitCode: 0 });
-      expect((await bash.run({ command: "pwd" })).failure).toBeUndefined();
-    }),
+  test(
+    "`while true; do :; done` is stopped, says so in one wording, and the next call works",
+    { timeout: 60_000 },
+    () =>
+      sandbox(async ({ bash }) => {
+        await bash.run({ command: "cd /tmp" });
+        // The deadline or the work budget for 2 s stops it, whichever notices first: both say the same.
+        const stopped = await bash.run({ command: "while true; do :; done", timeout_ms: 2_000 });
+        expect(stopped.failure).toEqual({ kind: "timeout", message: timeoutMessage(2_000) });
+        expect(stopped.exitCode).not.toBe(0);
+        expect(await bash.run({ command: "pwd" })).toMatchObject({ stdout: "/tmp\n", exitCode: 0 });
+        expect((await bash.run({ command: "pwd" })).failure).toBeUndefined();
+      }),
   );
 
   test("the timeout stops a sleeping command and reports it", () =>

@@ -28,7 +28,8 @@ import {
 
 /** 40 `a`s and a `!`: `(a+)+$` takes 2^40 steps on a backtracking engine. */
 const EVIL_LINE = `${"a".repeat(40)}!`;
-const STOPPED = /^timeout: the command was stopped at its 2 s timeout \(the time, or the work budgeted for that time, ran out; a larger timeout_ms allows more\)$/m;
+const STOPPED =
+  /^timeout: the command was stopped at its 2 s timeout \(the time, or the work budgeted for that time, ran out; a larger timeout_ms allows more\)$/m;
 
 beforeAll(warmUp, 60_000);
 
@@ -86,7 +87,7 @@ describe("catastrophic regular expressions run in linear time", () => {
       "grep '\\(a\\+\\)\\+$' evil.txt; echo grep-G=$?",
       "sed -E 's/(a+)+$/X/' evil.txt",
       "sed -n '/\\(a*\\)*b/p' evil.txt; echo sed-n=$?",
-      "awk '/(a+)+$/ { print \"match\" } END { print \"awk done\" }' evil.txt",
+      'awk \'/(a+)+$/ { print "match" } END { print "awk done" }\' evil.txt',
       "awk '{ n = gsub(/(a+)+$/, \"X\"); print n }' evil.txt",
       "x=$(cat evil.txt); [[ $x =~ (a+)+$ ]] && echo m || echo no-match",
     ];
@@ -187,7 +188,12 @@ describe("a call the platform cuts off still answers", () => {
       const first: ToolCallEvent = {
         event: "result",
         tool_use_id: "tu_before",
-        result: { type: "tool_result", tool_use_id: "tu_before", content: [{ type: "text", text: "ran\n" }], is_error: false },
+        result: {
+          type: "tool_result",
+          tool_use_id: "tu_before",
+          content: [{ type: "text", text: "ran\n" }],
+          is_error: false,
+        },
         meta: { tool_use_id: "tu_before", name: "bash", duration_ms: 1, truncated: false, bytes_out: 4 },
       };
       let step = 0;
@@ -196,8 +202,14 @@ describe("a call the platform cuts off still answers", () => {
       const source = new ReadableStream<Uint8Array>({
         pull(controller) {
           step++;
-          if (step === 1) controller.enqueue(encoder.encode(sent({ event: "started", tool_use_id: "tu_before", name: "bash" }) + sent(first)));
-          else if (step === 2) controller.enqueue(encoder.encode(sent({ event: "started", tool_use_id: "tu_cut", name: "bash" }).slice(0, 12)));
+          if (step === 1)
+            controller.enqueue(
+              encoder.encode(sent({ event: "started", tool_use_id: "tu_before", name: "bash" }) + sent(first)),
+            );
+          else if (step === 2)
+            controller.enqueue(
+              encoder.encode(sent({ event: "started", tool_use_id: "tu_cut", name: "bash" }).slice(0, 12)),
+            );
           else controller.error(new Error("Durable Object reset because its code exceeded CPU time limit"));
         },
       });
@@ -209,7 +221,9 @@ describe("a call the platform cuts off still answers", () => {
         ["tu_cut", true],
         ["tu_after", true],
       ]);
-      expect(results[1]?.result?.content[0]?.text).toContain("(Durable Object reset because its code exceeded CPU time limit)");
+      expect(results[1]?.result?.content[0]?.text).toContain(
+        "(Durable Object reset because its code exceeded CPU time limit)",
+      );
       expect(events.at(-1)?.event).toBe("done");
     });
   }

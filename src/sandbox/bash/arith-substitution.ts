@@ -67,7 +67,11 @@ export class ArithSubstitutions {
           if (/^[1-9][0-9]*$/.test(name)) positional[Number(name) - 1] = value;
           else if (NAME.test(name) && !NOT_CARRIED.has(name)) variables.push([name, value]);
         }
-        this.snapshots.set(Number(args[0]), { cwd: ctx.cwd, variables, positional: Array.from(positional, (v) => v ?? "") });
+        this.snapshots.set(Number(args[0]), {
+          cwd: ctx.cwd,
+          variables,
+          positional: Array.from(positional, (v) => v ?? ""),
+        });
         return { stdout: "", stderr: "", exitCode: 0 };
       }),
       defineCommand(MARKER, async () => ({ stdout: "", stderr: "", exitCode: 0 })),

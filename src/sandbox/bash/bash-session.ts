@@ -211,7 +211,8 @@ export class BashSession {
       { aborted: controller?.signal.aborted ?? false, elapsedMs: Date.now() - started, timeoutMs },
       captured !== null,
     );
-    const stderr = withoutStopLine(stripHiddenTrace(result.stderr), failure) + notes.map((note) => `${note}\n`).join("");
+    const stderr =
+      withoutStopLine(stripHiddenTrace(result.stderr), failure) + notes.map((note) => `${note}\n`).join("");
     const output = capOutput(result.stdout, stderr, this.options.outputCapBytes ?? DEFAULT_OUTPUT_CAP);
     if (onOutput) {
       if (output.stdout) onOutput("stdout", output.stdout);

@@ -12,7 +12,21 @@ import { type Command, defineCommand } from "just-bash";
 
 export const EXIT_TRAP = "__tether_exit_trap";
 
-const SIGNALS = new Set(["EXIT", "ERR", "DEBUG", "RETURN", "HUP", "INT", "QUIT", "TERM", "USR1", "USR2", "PIPE", "ALRM", "CHLD"]);
+const SIGNALS = new Set([
+  "EXIT",
+  "ERR",
+  "DEBUG",
+  "RETURN",
+  "HUP",
+  "INT",
+  "QUIT",
+  "TERM",
+  "USR1",
+  "USR2",
+  "PIPE",
+  "ALRM",
+  "CHLD",
+]);
 
 const quote = (text: string) => `'${text.replaceAll("'", "'\\''")}'`;
 
@@ -50,7 +64,7 @@ export class ExitTraps {
         .map(([name, handler]) => `trap -- ${quote(handler)} ${name}\n`);
       return ok(lines.join(""));
     }
-    if (args[0] === "-l") return ok([...SIGNALS].join(" ") + "\n");
+    if (args[0] === "-l") return ok(`${[...SIGNALS].join(" ")}\n`);
     const rest = args[0] === "--" ? args.slice(1) : args;
     const [action, ...conditions] = rest;
     // `trap N…` with a number first resets those conditions, as bash does.

@@ -11,11 +11,12 @@
  * call throwing. Streamed answers (SSE, NDJSON) are already flowing: the stream errors, and this
  * ends it with results for the blocks still open and a `done`.
  */
-import type { ToolUseBlock } from "./tool-use-block.ts";
+
 import type { ToolCallEvent, ToolCallStreamEvent } from "./events.ts";
 import { encodeNdjsonEvent } from "./ndjson.ts";
 import { type ToolCallsFormat, toolCallsResponse } from "./respond.ts";
 import { encodeSseEvent } from "./sse.ts";
+import type { ToolUseBlock } from "./tool-use-block.ts";
 
 export const CUT_OFF_KIND = "interrupted";
 
@@ -53,7 +54,11 @@ function cutOffEvents(blocks: readonly ToolUseBlock[], done: ReadonlySet<string>
 }
 
 /** The whole answer when the call failed before any of it reached the edge. */
-export function cutOffResponse(blocks: readonly ToolUseBlock[], format: ToolCallsFormat, cause: unknown): Promise<Response> {
+export function cutOffResponse(
+  blocks: readonly ToolUseBlock[],
+  format: ToolCallsFormat,
+  cause: unknown,
+): Promise<Response> {
   return toolCallsResponse(
     (async function* () {
       yield* cutOffEvents(blocks, new Set(), cause);

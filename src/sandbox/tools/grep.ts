@@ -22,9 +22,7 @@ export const GrepInputSchema = z.object({
       const problem = linearRegexProblem(pattern);
       if (problem) ctx.addIssue({ code: "custom", message: problem });
     })
-    .describe(
-      "Regular expression (JavaScript syntax, run on a linear-time engine: no backreferences or lookaround)",
-    ),
+    .describe("Regular expression (JavaScript syntax, run on a linear-time engine: no backreferences or lookaround)"),
   path: PathSchema.optional().describe("File or directory to search (default /workspace)"),
 });
 export type GrepInput = z.infer<typeof GrepInputSchema>;

@@ -44,7 +44,8 @@ export const cmpCommand: Command = defineCommand("cmp", async (args, ctx) => {
       silent ||= arg.includes("s");
       list ||= arg.includes("l");
       printBytes ||= arg.includes("b");
-    } else if (arg.startsWith("-") && arg !== "-") return { stdout: "", stderr: `cmp: invalid option -- '${arg.slice(1)}'\n`, exitCode: 2 };
+    } else if (arg.startsWith("-") && arg !== "-")
+      return { stdout: "", stderr: `cmp: invalid option -- '${arg.slice(1)}'\n`, exitCode: 2 };
     else operands.push(arg);
   }
   if (operands.length === 1) operands.push("-");
@@ -83,7 +84,10 @@ export const cmpCommand: Command = defineCommand("cmp", async (args, ctx) => {
       // The line of the last byte compared: a newline ending it does not start another.
       const lastLine = (a.length < b.length ? a : b)[shortLength - 1] === 10 ? line - 1 : line;
       const where = list ? "" : `, line ${lastLine}`;
-      stderr = shortLength === 0 ? `cmp: EOF on ${short} which is empty\n` : `cmp: EOF on ${short} after byte ${shortLength}${where}\n`;
+      stderr =
+        shortLength === 0
+          ? `cmp: EOF on ${short} which is empty\n`
+          : `cmp: EOF on ${short} after byte ${shortLength}${where}\n`;
     }
   }
   return { stdout: silent ? "" : out, stderr, exitCode: differ ? 1 : 0 };

@@ -29,7 +29,7 @@ export const findCommand: Command = defineCommand("find", async (args, ctx) => {
   let changed = false;
   const rewritten = args.map((arg, index) => {
     if (args[index - 1] !== "-perm") return arg;
-    const prefix = arg.startsWith("-") || arg.startsWith("/") ? arg[0] : "";
+    const prefix = arg.startsWith("-") || arg.startsWith("/") ? arg.slice(0, 1) : "";
     const body = arg.slice(prefix.length);
     if (/^[0-7]+$/.test(body)) return arg;
     const mode = symbolicMode(body);

@@ -19,12 +19,19 @@ const DEFINITIONS: Record<string, { name: string; def: string }> = {
     def:
       `def ${PREFIX}csv: map(if type == "string" then "\\"" + gsub("\\""; "\\"\\"") + "\\"" ` +
       `elif type == "null" then "" elif type == "boolean" then error("\\(type) (\\(.)) is not valid in a csv row") ` +
-      "else tostring end) | join(\",\");",
+      'else tostring end) | join(",");',
   },
 };
 
 /** Options that take the next word (or two) as their value. */
-const VALUES: Record<string, number> = { "--arg": 2, "--argjson": 2, "--slurpfile": 2, "--rawfile": 2, "--indent": 1, "-L": 1 };
+const VALUES: Record<string, number> = {
+  "--arg": 2,
+  "--argjson": 2,
+  "--slurpfile": 2,
+  "--rawfile": 2,
+  "--indent": 1,
+  "-L": 1,
+};
 
 /** The index of the filter among the arguments, or -1 (e.g. `-f file`). */
 function filterIndex(args: readonly string[]): number {
@@ -36,7 +43,7 @@ function filterIndex(args: readonly string[]): number {
       i += VALUES[arg] as number;
       continue;
     }
-    if (arg === "--" ) return i + 1 < args.length ? i + 1 : -1;
+    if (arg === "--") return i + 1 < args.length ? i + 1 : -1;
     if (!arg.startsWith("-") || arg === "-") return i;
   }
   return -1;

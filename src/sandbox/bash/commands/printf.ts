@@ -32,7 +32,8 @@ export function roundLikeBash(text: string, digits: number): string | undefined 
   if (numerator === 0n) return formatScaled(0n, digits, negative);
   // Round to a 64-bit mantissa: value ≈ mantissa · 2^-shift with 2^63 ≤ mantissa < 2^64.
   let shift = 63 - (numerator.toString(2).length - denominator.toString(2).length);
-  const scaled = (s: number) => (s >= 0 ? [numerator << BigInt(s), denominator] : [numerator, denominator << BigInt(-s)]);
+  const scaled = (s: number) =>
+    s >= 0 ? [numerator << BigInt(s), denominator] : [numerator, denominator << BigInt(-s)];
   let [top, bottom] = scaled(shift) as [bigint, bigint];
   if (top / bottom >= 1n << 64n) [top, bottom] = scaled(--shift) as [bigint, bigint];
   else if (top / bottom < 1n << 63n) [top, bottom] = scaled(++shift) as [bigint, bigint];
