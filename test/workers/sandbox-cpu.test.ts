@@ -8,6 +8,9 @@
  * whether the timeout or the work budget noticed (how long each takes: bench/sandbox-cpu.bench.ts).
  */
 import { runInDurableObject } from "cloudflare:test";
+import { exports } from "cloudflare:workers";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { beforeAll, describe, expect, test } from "vitest";
 import { guardStream } from "../../src/sandbox/tool-calls/cut-off.ts";
 import type { ToolCallEvent } from "../../src/sandbox/tool-calls/events.ts";
@@ -227,6 +230,32 @@ describe("a call the platform cuts off still answers", () => {
       expect(events.at(-1)?.event).toBe("done");
     });
   }
+});
+
+describe("an MCP tools/call the platform cuts off", () => {
+  test("is a tool result with isError (official client), and the next call works", async () => {
+    const sandbox = await prepared();
+    const transport = new StreamableHTTPClientTransport(new URL(`http://edge/v1/sandboxes/${sandbox.id}/mcp`), {
+      fetch: (url, init) => exports.default.fetch(url, init),
+      requestInit: { headers: { authorization: `Bearer ${sandbox.token}` } },
+    });
+    const client = new Client({ name: "sandbox-cpu-test", version: "1.0.0" });
+    await client.connect(transport);
+    try {
+      await runInDurableObject(sandboxStub(sandbox.id), (instance: { cutOffAtForTest?: string }) => {
+        instance.cutOffAtForTest = "*";
+      });
+      const cut = await client.callTool({ name: "bash", arguments: { command: "echo never" } });
+      expect(cut.isError).toBe(true);
+      const text = (cut.content as Array<{ text: string }>).map((c) => c.text).join("");
+      expect(text).toMatch(/^interrupted: the sandbox was stopped by the platform during this call/);
+      const next = await client.callTool({ name: "bash", arguments: { command: "cat keep.txt" } });
+      expect(next.isError).toBe(false);
+      expect((next.content as Array<{ text: string }>)[0]?.text).toBe("kept\n");
+    } finally {
+      await client.close();
+    }
+  });
 });
 
 interface ParsedEvent {

@@ -118,3 +118,24 @@ export function guardStream(response: Response, blocks: readonly ToolUseBlock[],
   }
   return new Response(body, response);
 }
+
+/**
+ * The MCP face's answer when a `tools/call` is cut off: the JSON-RPC result of a failed tool
+ * (`isError`), as the tool-calls endpoint answers, so the agent sees a tool error and not a
+ * transport failure. Undefined for any other message (the caller then fails as before).
+ */
+export async function mcpCutOffResponse(request: Request, cause: unknown): Promise<Response | undefined> {
+  let message: unknown;
+  try {
+    message = await request.json();
+  } catch {
+    return undefined;
+  }
+  const call = message as { jsonrpc?: unknown; id?: unknown; method?: unknown };
+  if (call.method !== "tools/call" || (typeof call.id !== "string" && typeof call.id !== "number")) return undefined;
+  return Response.json({
+    jsonrpc: "2.0",
+    id: call.id,
+    result: { content: [{ type: "text", text: cutOffText(cause) }], isError: true },
+  });
+}
