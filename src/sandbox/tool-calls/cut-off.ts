@@ -124,7 +124,10 @@ export function guardStream(response: Response, blocks: readonly ToolUseBlock[],
  * (`isError`), as the tool-calls endpoint answers, so the agent sees a tool error and not a
  * transport failure. Undefined for any other message (the caller then fails as before).
  */
-export async function mcpCutOffResponse(request: Request, cause: unknown): Promise<Response | undefined> {
+export async function mcpCutOffResponse(
+  request: { json(): Promise<unknown> },
+  cause: unknown,
+): Promise<Response | undefined> {
   let message: unknown;
   try {
     message = await request.json();
