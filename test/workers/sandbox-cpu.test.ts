@@ -59,6 +59,22 @@ describe("catastrophic regular expressions run in linear time", () => {
     await expectIntact(sandbox);
   });
 
+  test("glob tool: a pattern with many stars against a long name returns", async () => {
+    const sandbox = await prepared();
+    await bash(sandbox, `touch "${"a".repeat(200)}!"`);
+    const result = await run(sandbox, "glob", { pattern: "**/*a*a*a*a*a*a*a*a*a*b" });
+    expect(result).toMatchObject({
+      isError: false,
+      text: "No files found matching **/*a*a*a*a*a*a*a*a*a*b in /workspace",
+    });
+    const found = await run(sandbox, "glob", { pattern: "**/*a*a*a*a*a*a*a*a*a*!" });
+    expect(found.text).toBe(`/workspace/${"a".repeat(200)}!`);
+    const tooMany = await run(sandbox, "glob", { pattern: "{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}" });
+    expect(tooMany).toMatchObject({ isError: true, meta: { error_kind: "invalid_input" } });
+    expect(tooMany.text).toContain("the pattern expands to more than 1000 alternatives");
+    await expectIntact(sandbox);
+  });
+
   test("grep tool: backreferences and lookaround are refused, naming the construct", async () => {
     const sandbox = await prepared();
     const cases: Array<[string, string]> = [
