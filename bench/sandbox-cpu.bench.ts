@@ -24,6 +24,7 @@ const RUNAWAY: Array<[string, string]> = [
 /** Catastrophic patterns for a backtracking engine: each must simply finish. */
 const REGEX: Array<[string, string, Record<string, unknown>]> = [
   ["grep tool (a+)+$", "grep", { pattern: "(a+)+$", path: "/workspace/evil.txt" }],
+  ["glob tool **/*a*a*a*a*a*a*a*a*a*b", "glob", { pattern: "**/*a*a*a*a*a*a*a*a*a*b" }],
   ["bash grep -E (a+)+$", "bash", { command: "grep -E '(a+)+$' evil.txt; true" }],
   ["bash sed -E (a+)+$", "bash", { command: "sed -E 's/(a+)+$/X/' evil.txt" }],
   ["bash awk /(a+)+$/", "bash", { command: "awk '/(a+)+$/' evil.txt" }],
@@ -59,7 +60,9 @@ export default async function sandboxCpuBench(): Promise<void> {
         kind: body.meta[0]?.error_kind,
       };
     };
-    await call("bash", { command: `printf '%s\\n' '${EVIL}' > evil.txt; echo kept > keep.txt` });
+    await call("bash", {
+      command: `printf '%s\\n' '${EVIL}' > evil.txt; echo kept > keep.txt; touch ${"a".repeat(200)}!`,
+    });
 
     const stops: Row[] = [];
     for (const timeoutMs of [2_000, 10_000]) {
@@ -83,7 +86,7 @@ export default async function sandboxCpuBench(): Promise<void> {
       const { ms, value } = await timed(() => call(tool, input));
       regex.push({ case: name, finished_after_ms: Math.round(ms), is_error: value.isError });
     }
-    printTable(`Catastrophic regex on 40 a's and a ! (linear-time engine)`, regex);
+    printTable(`Catastrophic patterns: 40 a's and a !, a 200-character name (linear-time engine)`, regex);
 
     const pace: Row[] = [];
     for (const [name, command, units, key] of PACE) {
