@@ -182,6 +182,7 @@ describe("exit status and output", () => {
       });
       expect((await bash.run({ command: "set -x; echo traced" })).stderr).toBe("+ echo traced\n");
       expect((await bash.run({ command: "set -x; g() { :; }; g" })).stderr).toBe("+ g\n+ :\n");
+      expect((await bash.run({ command: "set -x; echo $(( 1 + $(echo 2) ))" })).stderr).toBe("+ echo 3\n");
     }));
 
   test("output past 100 KiB is cut with a visible marker", { timeout: 30_000 }, () =>

@@ -30,7 +30,7 @@ import {
   type StatementNode,
   type TransformPlugin,
 } from "just-bash";
-import { ArithSubstitutions } from "./arith-substitution.ts";
+import { ARITH_HIDDEN, ArithSubstitutions } from "./arith-substitution.ts";
 import { EXIT_TRAP, ExitTraps } from "./exit-trap.ts";
 
 type FunctionDef = Extract<CommandNode, { type: "FunctionDef" }>;
@@ -218,10 +218,10 @@ function statementOf(command: CommandNode): StatementNode {
 
 /**
  * Removes the hidden commands' own lines from an xtrace (`set -x`) trail, so even a traced command
- * shows only what the user ran: the definition markers, and the epilogue at the end (nothing runs
+ * shows only what the user ran: the definition markers and arithmetic snapshots, and the epilogue at the end (nothing runs
  * after it, so everything from its first traced line on is its own).
  */
-const MARKER_TRACE = new RegExp(`^\\++ ${DEFINED} \\d+\\n`, "gm");
+const MARKER_TRACE = new RegExp(`^\\++ (?:${DEFINED}|${ARITH_HIDDEN[0]}) \\d+\\n`, "gm");
 const EPILOGUE_TRACE = new RegExp(`(?:^|\\n)(\\++ declare -F\\n\\++ ${CAPTURE} [\\s\\S]*)$`);
 
 export function stripHiddenTrace(stderr: string): string {
