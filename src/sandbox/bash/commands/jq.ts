@@ -97,7 +97,9 @@ function rewriteNames(filter: string): { text: string; used: Set<string> } {
     const word = /^@?[A-Za-z_][A-Za-z0-9_]*/.exec(filter.slice(i))?.[0];
     if (word) {
       const before = filter[i - 1] ?? "";
-      const standalone = !/[.$A-Za-z0-9_]/.test(before);
+      // Not a field (`.unique`), a variable, part of a longer name, or an object key (`{unique: 1}`).
+      const after = filter.slice(i + word.length).trimStart();
+      const standalone = !/[.$A-Za-z0-9_]/.test(before) && !after.startsWith(":");
       const close = filter[i + word.length] === "(" ? closing(filter, i + word.length) : -1;
       if (word === "group_by" && standalone && close > 0) {
         const inner = rewriteNames(filter.slice(i + word.length + 1, close));
