@@ -61,13 +61,16 @@ function formatDuration(ms: number): string {
 }
 
 /**
- * stderr without just-bash's own last line about the stop (its wording differs by which limit
- * fired, and names its internal options), when the failure message says it instead.
+ * stderr without just-bash's own lines about the stop (their wording differs by which limit fired,
+ * and names its internal options), when the failure message says it instead. Every such line
+ * goes, not only the last: awk can be stopped by its budget and the shell by the deadline right
+ * after, depending on the machine's speed.
  */
 export function withoutStopLine(stderr: string, failure: RunFailure | undefined): string {
   if (failure?.kind !== "timeout") return stderr;
-  const trimmed = stderr.trimEnd();
-  const cut = trimmed.lastIndexOf("\n") + 1;
-  const last = trimmed.slice(cut);
-  return TIMEOUT_MESSAGE.test(last) || WORK_LIMIT_MESSAGE.test(last) ? trimmed.slice(0, cut) : stderr;
+  const lines = stderr.split("\n");
+  const kept = lines.filter(
+    (line) => !(/^[a-z0-9_-]+: /.test(line) && (TIMEOUT_MESSAGE.test(line) || WORK_LIMIT_MESSAGE.test(line))),
+  );
+  return kept.length === lines.length ? stderr : kept.join("\n");
 }
