@@ -1,6 +1,7 @@
 /**
  * `jq` filters whose output just-bash's jq gives differently from jq 1.7: `group_by` and `unique`
- * keep first-appearance order there (jq sorts), and `@csv` leaves strings unquoted. The filter is
+ * keep first-appearance order there (jq sorts), `@csv` leaves strings unquoted, and `del` of
+ * several paths or of `P[] | select(C)` deletes nothing. The filter is
  * rewritten: `group_by(f)` sorts by `f` first, the others call definitions with jq's behaviour,
  * prepended to it (just-bash's jq cannot redefine a builtin, and evaluates a definition's filter
  * argument in the wrong context, so `group_by` is rewritten in place). Names inside string
@@ -75,6 +76,48 @@ function closing(filter: string, open: number): number {
   return -1;
 }
 
+const FIELD_PATH = /^\s*(\.[A-Za-z_][A-Za-z0-9_]*)+\s*$/;
+const SELECTED = /^\s*((?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*\.?\[\]\s*\|\s*select\(([\s\S]*)\)\s*$/;
+
+/**
+ * The forms of `del(…)` just-bash's jq gets wrong that have an exact equivalent it gets right:
+ * `del(.a, .b.c)` (field paths only: array indexes would shift between deletions) and
+ * `del(P[] | select(C))`. Undefined for any other argument (left to just-bash).
+ */
+function rewriteDel(argument: string): string | undefined {
+  const parts = splitTopLevel(argument);
+  if (parts.length > 1 && parts.every((part) => FIELD_PATH.test(part))) {
+    return `(${parts.map((part) => `del(${part.trim()})`).join(" | ")})`;
+  }
+  const selected = parts.length === 1 ? SELECTED.exec(argument) : null;
+  if (!selected) return undefined;
+  const [, path = "", condition = ""] = selected;
+  if (closing(`(${condition})`, 0) !== condition.length + 1) return undefined; // `select(a) | b(c)`
+  const keep =
+    `(if type == "array" then map(select((${condition}) | not)) ` +
+    `else with_entries(select(.value | (${condition}) | not)) end)`;
+  return path === "" ? keep : `(${path} |= ${keep})`;
+}
+
+/** The filter's top-level comma-separated parts (outside parentheses, brackets and strings). */
+function splitTopLevel(filter: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let from = 0;
+  for (let j = 0; j < filter.length; j++) {
+    const char = filter[j];
+    if (char === '"') j = stringEnd(filter, j) - 1;
+    else if (char === "(" || char === "[" || char === "{") depth++;
+    else if (char === ")" || char === "]" || char === "}") depth--;
+    else if (char === "," && depth === 0) {
+      parts.push(filter.slice(from, j));
+      from = j + 1;
+    }
+  }
+  parts.push(filter.slice(from));
+  return parts;
+}
+
 function rewriteNames(filter: string): { text: string; used: Set<string> } {
   const used = new Set<string>();
   let out = "";
@@ -101,6 +144,12 @@ function rewriteNames(filter: string): { text: string; used: Set<string> } {
       const after = filter.slice(i + word.length).trimStart();
       const standalone = !/[.$A-Za-z0-9_]/.test(before) && !after.startsWith(":");
       const close = filter[i + word.length] === "(" ? closing(filter, i + word.length) : -1;
+      const deletion = word === "del" && standalone && close > 0 ? rewriteDel(filter.slice(i + 4, close)) : undefined;
+      if (deletion !== undefined) {
+        out += deletion;
+        i = close + 1;
+        continue;
+      }
       if (word === "group_by" && standalone && close > 0) {
         const inner = rewriteNames(filter.slice(i + word.length + 1, close));
         for (const name of inner.used) used.add(name);
