@@ -169,7 +169,7 @@ describe("a call the platform cuts off still answers", () => {
     ]);
     expect(body.meta.map((m) => m.error_kind)).toEqual(["interrupted", "interrupted", "interrupted"]);
     expect(body.content[1]!.content[0]!.text).toMatch(
-      /^interrupted: the sandbox was stopped by the platform during this call \(.+\)\. Files and shell state from earlier calls are kept/,
+      /^interrupted: the sandbox was stopped by the platform during this call \(.+\)\. It may have run in part \(check what it writes\); files and shell state from earlier calls are kept/,
     );
     await expectIntact(sandbox);
     expect((await bash(sandbox, "test -e cut.txt; echo $?")).text).toBe("1\n");

@@ -25,7 +25,7 @@ export function cutOffText(cause: unknown): string {
   const reason = cause instanceof Error ? cause.message : String(cause);
   return (
     `interrupted: the sandbox was stopped by the platform during this call (${reason}). ` +
-    "Files and shell state from earlier calls are kept; this call's shell changes are not. " +
+    "It may have run in part (check what it writes); files and shell state from earlier calls are kept. " +
     "Split the work into smaller calls, or bound it with a smaller timeout_ms."
   );
 }
