@@ -12,7 +12,7 @@ import { exports } from "cloudflare:workers";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { beforeAll, describe, expect, test } from "vitest";
-import { guardStream } from "../../src/sandbox/tool-calls/cut-off.ts";
+import { guardMcpStream, guardStream } from "../../src/sandbox/tool-calls/cut-off.ts";
 import type { ToolCallEvent } from "../../src/sandbox/tool-calls/events.ts";
 import { encodeNdjsonEvent } from "../../src/sandbox/tool-calls/ndjson.ts";
 import { encodeSseEvent } from "../../src/sandbox/tool-calls/sse.ts";
@@ -271,6 +271,37 @@ describe("an MCP tools/call the platform cuts off", () => {
     } finally {
       await client.close();
     }
+  });
+});
+
+describe("an MCP answer streamed as SSE that breaks", () => {
+  const encoder = new TextEncoder();
+  function breakingStream(chunks: string[]): Response {
+    let step = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        const chunk = chunks[step++];
+        if (chunk === undefined) controller.error(new Error("Durable Object exceeded its CPU time limit"));
+        else controller.enqueue(encoder.encode(chunk));
+      },
+    });
+    return new Response(body, { headers: { "content-type": "text/event-stream" } });
+  }
+  const progress = 'event: message\ndata: {"method":"notifications/progress","params":{"progress":1}}\n\n';
+
+  test("ends with the failed tool's result for the call it was answering", async () => {
+    const text = await guardMcpStream(breakingStream([progress, "event: mess"]), 7).text();
+    const messages = text
+      .split("\n")
+      .filter((line) => line.startsWith("data: {"))
+      .map((line) => JSON.parse(line.slice(6)) as { id?: number; result?: { isError: boolean } });
+    expect(messages.at(-1)).toMatchObject({ id: 7, result: { isError: true } });
+  });
+
+  test("adds nothing when the response already went out", async () => {
+    const response = 'event: message\ndata: {"result":{"content":[]},"jsonrpc":"2.0","id":7}\n\n';
+    const text = await guardMcpStream(breakingStream([progress, response]), 7).text();
+    expect(text).toBe(progress + response);
   });
 });
 

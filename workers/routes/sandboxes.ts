@@ -11,7 +11,13 @@ import type { Sandbox } from "../../durable-objects/sandbox.ts";
 import { unwrap } from "../../src/errors/rpc-result.ts";
 import { TetherError } from "../../src/errors/tether-error.ts";
 import { readJsonBody } from "../../src/http/read-bounded-body.ts";
-import { cutOffResponse, guardStream, mcpCutOffResponse } from "../../src/sandbox/tool-calls/cut-off.ts";
+import {
+  cutOffResponse,
+  guardMcpStream,
+  guardStream,
+  mcpCutOffResponse,
+  toolsCallId,
+} from "../../src/sandbox/tool-calls/cut-off.ts";
 import { parseToolCallBody, TOOL_CALL_BODY_LIMIT } from "../../src/sandbox/tool-calls/request-body.ts";
 import { negotiateToolCallsFormat } from "../../src/sandbox/tool-calls/respond.ts";
 import { parseInput } from "../../src/validation/parse-input.ts";
@@ -101,15 +107,16 @@ sandboxesRoutes.post("/:id/tool-calls", async (c) => {
 
 sandboxesRoutes.all("/:id/mcp", async (c) => {
   const { caller, sandbox } = await target(c);
-  // Kept to answer a tools/call the platform cuts off (the object has consumed the original).
+  // A copy of a POST's body names the tools/call to answer if the platform cuts it off.
   const copy = c.req.method === "POST" ? c.req.raw.clone() : undefined;
   const answer = await sandbox.mcp(caller, c.req.raw).catch((error: unknown) => error as Error);
+  const id = copy ? await toolsCallId(copy) : undefined;
   if (answer instanceof Error) {
-    const cutOff = copy ? await mcpCutOffResponse(copy, answer) : undefined;
-    if (cutOff) return cutOff;
-    throw answer;
+    if (id === undefined) throw answer;
+    return mcpCutOffResponse(id, answer);
   }
-  return unwrap(answer);
+  const response = unwrap(answer);
+  return id === undefined ? response : guardMcpStream(response, id);
 });
 
 function stub(c: Ctx, id: string): DurableObjectStub<Sandbox> {

@@ -119,26 +119,68 @@ export function guardStream(response: Response, blocks: readonly ToolUseBlock[],
   return new Response(body, response);
 }
 
-/**
- * The MCP face's answer when a `tools/call` is cut off: the JSON-RPC result of a failed tool
- * (`isError`), as the tool-calls endpoint answers, so the agent sees a tool error and not a
- * transport failure. Undefined for any other message (the caller then fails as before).
- */
-export async function mcpCutOffResponse(
-  request: { json(): Promise<unknown> },
-  cause: unknown,
-): Promise<Response | undefined> {
-  let message: unknown;
+/** The id of a JSON-RPC `tools/call` request body, or undefined for any other message. */
+export async function toolsCallId(request: { json(): Promise<unknown> }): Promise<string | number | undefined> {
   try {
-    message = await request.json();
+    const call = (await request.json()) as { id?: unknown; method?: unknown };
+    if (call.method !== "tools/call") return undefined;
+    return typeof call.id === "string" || typeof call.id === "number" ? call.id : undefined;
   } catch {
     return undefined;
   }
-  const call = message as { jsonrpc?: unknown; id?: unknown; method?: unknown };
-  if (call.method !== "tools/call" || (typeof call.id !== "string" && typeof call.id !== "number")) return undefined;
-  return Response.json({
+}
+
+/** The JSON-RPC answer to a cut-off `tools/call`: the result of a failed tool, as MCP clients expect. */
+function mcpCutOffMessage(id: string | number, cause: unknown): string {
+  return JSON.stringify({
     jsonrpc: "2.0",
-    id: call.id,
+    id,
     result: { content: [{ type: "text", text: cutOffText(cause) }], isError: true },
   });
+}
+
+/**
+ * The MCP face's answer when a `tools/call` is cut off before its response started: the JSON-RPC
+ * result of a failed tool (`isError`), as the tool-calls endpoint answers, so the agent sees a tool
+ * error and not a transport failure.
+ */
+export function mcpCutOffResponse(id: string | number, cause: unknown): Response {
+  return new Response(mcpCutOffMessage(id, cause), { headers: { "content-type": "application/json" } });
+}
+
+/**
+ * An MCP answer streamed as SSE that, if its source errors before the call's response went out,
+ * ends with that response (the failed tool's result) instead of a broken stream.
+ */
+export function guardMcpStream(response: Response, id: string | number): Response {
+  if (!response.body || !(response.headers.get("content-type") ?? "").startsWith("text/event-stream")) return response;
+  const encoder = new TextEncoder();
+  const decoder = new TextDecoder();
+  const answered = new RegExp(`"id":${JSON.stringify(id).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}[,}]`);
+  let seen = "";
+  let done = false;
+  const reader = response.body.getReader();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const next = await reader.read();
+        if (next.done) {
+          controller.close();
+          return;
+        }
+        // Only whether the response passed is needed: keep a short tail for a match across chunks.
+        const text = seen + decoder.decode(next.value, { stream: true });
+        if (answered.test(text)) done = true;
+        seen = text.slice(-4096);
+        controller.enqueue(next.value);
+      } catch (error) {
+        if (!done) controller.enqueue(encoder.encode(`\n\nevent: message\ndata: ${mcpCutOffMessage(id, error)}\n\n`));
+        controller.close();
+      }
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+  return new Response(body, response);
 }
