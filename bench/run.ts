@@ -1,5 +1,6 @@
 /**
- * `npm run bench [tunnel|sandbox|workerd|sandbox-large-file]`: runs the benchmark suites (all by default), each printing its
+ * `npm run bench [tunnel|sandbox|sandbox-cpu|sandbox-large-file|workerd]`: runs the benchmark suites (all by
+ * default), each printing its
  * tables and writing JSON under bench/results/. Every load is bounded in count and time.
  */
 export {}; // A module, so top-level await is allowed.
@@ -7,6 +8,7 @@ export {}; // A module, so top-level await is allowed.
 const suites: Record<string, () => Promise<{ default: () => Promise<void> }>> = {
   tunnel: () => import("./tunnel.bench.ts"),
   sandbox: () => import("./sandbox.bench.ts"),
+  "sandbox-cpu": () => import("./sandbox-cpu.bench.ts"),
   workerd: () => import("./workerd.bench.ts"),
   "sandbox-large-file": () => import("./sandbox-large-file.bench.ts"),
 };

@@ -72,6 +72,12 @@ export class Sandbox extends DurableObject<Env> {
    * tests shorten the heartbeat interval of one instance through runInDurableObject.
    */
   streamOptions: EventStreamOptions = {};
+  /**
+   * Tests only (set through runInDurableObject): when the run reaches the block with this id (any
+   * block for "*"), the object is reset as the platform resets it when a call exceeds the CPU limit, so tests can see
+   * what the agent gets then. Never set in production (nothing outside tests can reach it).
+   */
+  cutOffAtForTest: string | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -203,6 +209,10 @@ export class Sandbox extends DurableObject<Env> {
         if (generation !== this.#generation) throw noSuchSandbox();
         const runtime = this.#open(meta);
         for await (const event of runToolCalls(blocks, runtime.tools, { signal: abort.signal })) {
+          const cut = this.cutOffAtForTest;
+          if (event.event === "started" && (cut === "*" || event.tool_use_id === cut)) {
+            this.ctx.abort("exceeded CPU time limit (simulated by a test)");
+          }
           if (event.event === "result" && generation === this.#generation) this.#record(event);
           channel.push(event);
         }

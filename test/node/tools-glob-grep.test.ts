@@ -136,7 +136,7 @@ describe("grep", () => {
   it("refuses an invalid regular expression, a missing path and invalid input", async () => {
     const ctx = testToolContext(TREE);
     expect(await callTool("grep", { pattern: "(unclosed" }, ctx)).toEqual({
-      text: "invalid input for grep: pattern: invalid regular expression: /(unclosed/: Unterminated group",
+      text: "invalid input for grep: pattern: invalid regular expression: missing closing ): `(unclosed`",
       isError: true,
       errorKind: "invalid_input",
     });

@@ -70,3 +70,20 @@ export async function readRest(reader: ReadableStreamDefaultReader<string>): Pro
 export async function textOf(res: Response): Promise<string> {
   return new TextDecoder().decode(await res.arrayBuffer());
 }
+
+/** 40 `a`s and a `!`: `(a+)+$` takes 2^40 steps on a backtracking engine. */
+export const EVIL_LINE = `${"a".repeat(40)}!`;
+
+/** A new sandbox holding /workspace/keep.txt ("kept") and /workspace/evil.txt (EVIL_LINE). */
+export async function preparedSandbox(): Promise<Created> {
+  const sandbox = await createSandbox();
+  const setup = await bash(sandbox, `echo kept > keep.txt && printf '%s\\n' '${EVIL_LINE}' > evil.txt`);
+  if (setup.isError) throw new Error(`setup failed: ${setup.text}`);
+  return sandbox;
+}
+
+/** Fails unless the file preparedSandbox wrote is still there and the shell still answers. */
+export async function expectKept(sandbox: Created): Promise<void> {
+  const after = await bash(sandbox, "cat keep.txt");
+  if (after.isError || after.text !== "kept\n") throw new Error(`keep.txt is not intact: ${JSON.stringify(after)}`);
+}

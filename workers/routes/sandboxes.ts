@@ -11,6 +11,13 @@ import type { Sandbox } from "../../durable-objects/sandbox.ts";
 import { unwrap } from "../../src/errors/rpc-result.ts";
 import { TetherError } from "../../src/errors/tether-error.ts";
 import { readJsonBody } from "../../src/http/read-bounded-body.ts";
+import {
+  cutOffResponse,
+  guardMcpStream,
+  guardStream,
+  mcpCutOffResponse,
+  toolsCallId,
+} from "../../src/sandbox/tool-calls/cut-off.ts";
 import { parseToolCallBody, TOOL_CALL_BODY_LIMIT } from "../../src/sandbox/tool-calls/request-body.ts";
 import { negotiateToolCallsFormat } from "../../src/sandbox/tool-calls/respond.ts";
 import { parseInput } from "../../src/validation/parse-input.ts";
@@ -105,12 +112,24 @@ sandboxesRoutes.post("/:id/tool-calls", async (c) => {
   const { caller, sandbox } = await target(c);
   const blocks = parseToolCallBody(await readJsonBody(c.req.raw, TOOL_CALL_BODY_LIMIT, "tool-calls body"));
   const format = negotiateToolCallsFormat(c.req.header("accept") ?? null);
-  return unwrap(await sandbox.toolCalls(caller, blocks, format));
+  // The object answers refusals as values; a throw here is the platform cutting the call off.
+  const answer = await sandbox.toolCalls(caller, blocks, format).catch((error: unknown) => error as Error);
+  if (answer instanceof Error) return cutOffResponse(blocks, format, answer);
+  return guardStream(unwrap(answer), blocks, format);
 });
 
 sandboxesRoutes.all("/:id/mcp", async (c) => {
   const { caller, sandbox } = await target(c);
-  return unwrap(await sandbox.mcp(caller, c.req.raw));
+  // A copy of a POST's body names the tools/call to answer if the platform cuts it off.
+  const copy = c.req.method === "POST" ? c.req.raw.clone() : undefined;
+  const answer = await sandbox.mcp(caller, c.req.raw).catch((error: unknown) => error as Error);
+  const id = copy ? await toolsCallId(copy) : undefined;
+  if (answer instanceof Error) {
+    if (id === undefined) throw answer;
+    return mcpCutOffResponse(id, answer);
+  }
+  const response = unwrap(answer);
+  return id === undefined ? response : guardMcpStream(response, id);
 });
 
 function stub(c: Ctx, id: string): DurableObjectStub<Sandbox> {

@@ -5,8 +5,9 @@
  *
  *  - time: just-bash's wall-clock deadline (maxExecutionTimeMs), checked at every statement and
  *    inside waits such as `sleep`, plus an AbortSignal where commands can wait on the network;
- *  - work: command, loop and output limits (DEFAULT_LIMITS), which stop `while true; do :; done`
- *    even where the clock does not advance during pure computation, as in a Worker;
+ *  - work: command and loop limits in proportion to the timeout (work-budget.ts), which stop
+ *    `while true; do :; done` even where the clock does not advance during pure computation, as
+ *    in a Worker; both stops are reported in one wording (run-failure.ts);
  *  - output: the first 100 KiB (stdout and stderr together) with a truncation marker.
  *
  * just-bash returns output when the command ends, so `onOutput` gets one chunk per stream then.
@@ -19,7 +20,7 @@ import { Bash, type BashOptions, type CustomCommand, type IFileSystem } from "ju
 import { GNU_COMMANDS } from "./commands/gnu-commands.ts";
 import { withLargeFileCommands } from "./large-files/stream-commands.ts";
 import { capOutput, DEFAULT_OUTPUT_CAP } from "./output-cap.ts";
-import { classifyFailure, type RunFailure } from "./run-failure.ts";
+import { classifyFailure, type RunFailure, withoutStopLine } from "./run-failure.ts";
 import {
   adoptShellState,
   fitShellState,
@@ -28,6 +29,7 @@ import {
   type ShellStateStore,
 } from "./shell-state.ts";
 import { StateCarrier, stripHiddenTrace } from "./state-carrier.ts";
+import { workLimits } from "./work-budget.ts";
 
 type ExecutionLimits = NonNullable<BashOptions["executionLimits"]>;
 
@@ -36,15 +38,11 @@ export const DEFAULT_TIMEOUT_MS = 120_000;
 export const MAX_TIMEOUT_MS = 600_000;
 
 /**
- * Limits over just-bash's defaults: room for real scripts (a million-line `seq`, 32 MiB through a
- * pipe: output is held in memory, and a Durable Object has 128 MB), while `while true; do :; done`
- * hits the command limit within a few seconds of CPU. That matters in a Worker, whose clock stands
- * still during pure computation, so no deadline fires there.
+ * Limits over just-bash's defaults that do not depend on the timeout: 32 MiB through a pipe
+ * (output is held in memory, and a Durable Object has 128 MB). The work limits (commands, loops,
+ * awk/sed/jq steps) are set per call from its timeout: see work-budget.ts.
  */
 export const DEFAULT_LIMITS: ExecutionLimits = {
-  maxCommandCount: 500_000,
-  maxLoopIterations: 1_000_000,
-  maxJqIterations: 1_000_000,
   maxOutputSize: 32 * 1024 * 1024,
 };
 
@@ -57,7 +55,7 @@ export interface BashSessionOptions {
   defaultTimeoutMs?: number;
   /** Output budget per call, stdout and stderr together. Default 100 KiB. */
   outputCapBytes?: number;
-  /** Overrides of DEFAULT_LIMITS (maxExecutionTimeMs is set from each call's timeout). */
+  /** Overrides of DEFAULT_LIMITS and of the work limits (maxExecutionTimeMs is set from each call's timeout). */
   executionLimits?: ExecutionLimits;
   customCommands?: CustomCommand[];
   /** Other just-bash options (network, fetch, …). */
@@ -155,7 +153,12 @@ export class BashSession {
       fs: this.fs,
       cwd,
       env: { ...state.env, PWD: cwd },
-      executionLimits: { ...DEFAULT_LIMITS, ...this.options.executionLimits, maxExecutionTimeMs: timeoutMs },
+      executionLimits: {
+        ...DEFAULT_LIMITS,
+        ...workLimits(timeoutMs),
+        ...this.options.executionLimits,
+        maxExecutionTimeMs: timeoutMs,
+      },
       customCommands: withLargeFileCommands(this.fs, [
         ...GNU_COMMANDS,
         ...(this.options.customCommands ?? []),
@@ -184,6 +187,14 @@ export class BashSession {
     } finally {
       clearTimeout(timer);
     }
+    // An EXIT trap set by a script that ended early (`exit`, `set -e`) runs now, as bash runs it.
+    const exitTrap = carrier.traps.takeExit();
+    if (exitTrap !== undefined) {
+      // `$?` in the handler is the script's exit status, as in bash.
+      const script = `(exit ${result.exitCode})\n${exitTrap}`;
+      const trapped = await bash.exec(script, { rawScript: true }).catch(() => ({ stdout: "", stderr: "" }));
+      result = { ...result, stdout: result.stdout + trapped.stdout, stderr: result.stderr + trapped.stderr };
+    }
 
     const captured = carrier.captured;
     const notes: string[] = adopted.note ? [adopted.note] : [];
@@ -207,14 +218,13 @@ export class BashSession {
       this.store.save({ ...state, lastExitCode: exitCode });
     }
 
-    const failure = captured
-      ? undefined
-      : classifyFailure(result, {
-          aborted: controller?.signal.aborted ?? false,
-          elapsedMs: Date.now() - started,
-          timeoutMs,
-        });
-    const stderr = stripHiddenTrace(result.stderr) + notes.map((note) => `${note}\n`).join("");
+    const failure = classifyFailure(
+      { stderr: result.stderr, exitCode },
+      { aborted: controller?.signal.aborted ?? false, elapsedMs: Date.now() - started, timeoutMs },
+      captured !== null,
+    );
+    const stderr =
+      withoutStopLine(stripHiddenTrace(result.stderr), failure) + notes.map((note) => `${note}\n`).join("");
     const output = capOutput(result.stdout, stderr, this.options.outputCapBytes ?? DEFAULT_OUTPUT_CAP);
     if (onOutput) {
       if (output.stdout) onOutput("stdout", output.stdout);

@@ -30,6 +30,8 @@ import {
   type StatementNode,
   type TransformPlugin,
 } from "just-bash";
+import { ARITH_HIDDEN, ArithSubstitutions } from "./arith-substitution.ts";
+import { EXIT_TRAP, ExitTraps } from "./exit-trap.ts";
 
 type FunctionDef = Extract<CommandNode, { type: "FunctionDef" }>;
 
@@ -58,7 +60,9 @@ const OK = { stdout: "", stderr: "", exitCode: 0 };
  * The hidden statements, parsed once per isolate. just-bash's browser build (the one a Worker
  * gets) does not export its parser, but every Bash instance can parse; this one has no commands.
  */
-let templates: { status: StatementNode; defined: StatementNode; capture: StatementNode } | undefined;
+let templates:
+  | { status: StatementNode; defined: StatementNode; capture: StatementNode; exitTrap: StatementNode }
+  | undefined;
 
 function hidden(): NonNullable<typeof templates> {
   if (!templates) {
@@ -68,6 +72,7 @@ function hidden(): NonNullable<typeof templates> {
       status: parse(`${STATUS} 0`),
       defined: parse(`${DEFINED} 0`),
       capture: parse(`${CAPTURE} "$?" "$(declare -F)"`),
+      exitTrap: parse(`eval "$(${EXIT_TRAP})"`),
     };
   }
   return templates;
@@ -95,10 +100,14 @@ export class StateCarrier {
   private readonly definitions: FunctionDef[] = [];
   /** The definition of each name that ran most recently. */
   private readonly defined = new Map<string, FunctionDef>();
+  private readonly arith = new ArithSubstitutions(() => this.inForce());
+  readonly traps = new ExitTraps(() => this.captured?.exitCode ?? 0);
 
   constructor(carriedIn: CarriedIn) {
     this.carriedIn = carriedIn;
     this.commands = [
+      ...this.arith.commands,
+      ...this.traps.commands,
       defineCommand(STATUS, async (args) => ({ ...OK, exitCode: Number(args[0]) || 0 })),
       defineCommand(DEFINED, async (args) => {
         const definition = this.definitions[Number(args[0])];
@@ -119,7 +128,12 @@ export class StateCarrier {
         return OK;
       }),
     ];
-    this.plugin = { name: "tether-state", transform: ({ ast }) => ({ ast: this.armed ? this.wrap(ast) : ast }) };
+    // Nested scripts run as written, except command substitutions inside arithmetic, which get
+    // the calling shell's state (arith-substitution.ts).
+    this.plugin = {
+      name: "tether-state",
+      transform: ({ ast }) => ({ ast: this.armed ? this.wrap(ast) : this.arith.restore(ast) }),
+    };
   }
 
   /** Functions to keep: every name still defined, with the body of its latest definition. */
@@ -134,10 +148,17 @@ export class StateCarrier {
     return { kept, unknown };
   }
 
+  /** The definitions in force now: those carried in, replaced by any that ran since. */
+  private inForce(): FunctionDef[] {
+    const byName = new Map(Object.entries(this.carriedIn.functions) as Array<[string, FunctionDef]>);
+    for (const [name, definition] of this.defined) byName.set(name, definition);
+    return [...byName.values()];
+  }
+
   private wrap(ast: ScriptNode): ScriptNode {
     this.armed = false; // only the top-level script; nested shells run as written
     this.userStatements = ast.statements.length;
-    const { status, capture } = hidden();
+    const { status, capture, exitTrap } = hidden();
     const seen = new WeakSet<object>();
     const carried = Object.values(this.carriedIn.functions).map((stored) => {
       const definition = structuredClone(stored) as FunctionDef;
@@ -146,6 +167,9 @@ export class StateCarrier {
     });
     const lastExitCode = this.carriedIn.lastExitCode;
     for (const statement of ast.statements) this.markDefinitions(statement, seen);
+    // After the markers: the definitions kept for later calls are copies taken before this.
+    this.arith.rewrite(carried);
+    this.arith.rewrite(ast.statements);
     return {
       ...ast,
       statements: [
@@ -153,6 +177,8 @@ export class StateCarrier {
         ...(lastExitCode !== 0 ? [withArgument(status, lastExitCode)] : []),
         ...ast.statements,
         structuredClone(capture),
+        // Only where `trap` may run: each hidden statement costs a command dispatch.
+        ...(JSON.stringify([ast.statements, carried]).includes('"value":"trap"') ? [structuredClone(exitTrap)] : []),
       ],
     };
   }
@@ -192,10 +218,10 @@ function statementOf(command: CommandNode): StatementNode {
 
 /**
  * Removes the hidden commands' own lines from an xtrace (`set -x`) trail, so even a traced command
- * shows only what the user ran: the definition markers, and the epilogue at the end (nothing runs
+ * shows only what the user ran: the definition markers and arithmetic snapshots, and the epilogue at the end (nothing runs
  * after it, so everything from its first traced line on is its own).
  */
-const MARKER_TRACE = new RegExp(`^\\++ ${DEFINED} \\d+\\n`, "gm");
+const MARKER_TRACE = new RegExp(`^\\++ (?:${DEFINED}|${ARITH_HIDDEN[0]}) \\d+\\n`, "gm");
 const EPILOGUE_TRACE = new RegExp(`(?:^|\\n)(\\++ declare -F\\n\\++ ${CAPTURE} [\\s\\S]*)$`);
 
 export function stripHiddenTrace(stderr: string): string {

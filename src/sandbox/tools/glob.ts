@@ -2,6 +2,7 @@ import type { IFileSystem } from "just-bash";
 import picomatch from "picomatch/posix.js";
 import { z } from "zod";
 import { TetherError } from "../../errors/tether-error.ts";
+import { compileGlob } from "../regex/glob-regex.ts";
 import { WORKDIR } from "./context.ts";
 import { PathSchema, resolveToolPath, statOrNull } from "./files.ts";
 import { defineTool } from "./tool.ts";
@@ -11,7 +12,17 @@ import { walk } from "./walk.ts";
 export const GLOB_MAX_RESULTS = 200;
 
 export const GlobInputSchema = z.object({
-  pattern: z.string().min(1, "must not be empty").describe('Glob pattern, e.g. "**/*.ts" or "src/*.json"'),
+  pattern: z
+    .string()
+    .min(1, "must not be empty")
+    .superRefine((pattern, ctx) => {
+      try {
+        compileGlob(pattern);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: error instanceof Error ? error.message : String(error) });
+      }
+    })
+    .describe('Glob pattern, e.g. "**/*.ts" or "src/*.json"'),
   path: PathSchema.optional().describe("Directory to search from (default /workspace)"),
 });
 export type GlobInput = z.infer<typeof GlobInputSchema>;
@@ -48,7 +59,8 @@ async function matchFiles(fs: IFileSystem, root: string, pattern: string): Promi
   const startStat = await statOrNull(fs, start);
   if (!isGlob) return startStat?.isFile ? { first: [start], total: 1 } : { first: [], total: 0 };
   if (!startStat?.isDirectory) return { first: [], total: 0 };
-  const isMatch = picomatch(glob, { dot: true });
+  const matcher = compileGlob(glob); // linear time: picomatch's RegExp can backtrack for minutes
+  const isMatch = (path: string) => matcher.test(path);
   const depth = glob.includes("**") ? Number.POSITIVE_INFINITY : glob.split("/").length;
   const prefix = start === "/" ? 1 : start.length + 1;
   // Only the first GLOB_MAX_RESULTS in sort order are kept (a tree may hold a million files).

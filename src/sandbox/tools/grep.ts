@@ -3,6 +3,7 @@ import { z } from "zod";
 import { TetherError } from "../../errors/tether-error.ts";
 import { openByteSource } from "../fs/large-files.ts";
 import { LineReader, looksBinarySource } from "../fs/line-reader.ts";
+import { compileLinearRegex, type LinearRegex, linearRegexProblem } from "../regex/linear-regex.ts";
 import { WORKDIR } from "./context.ts";
 import { PathSchema, resolveToolPath, statOrNull } from "./files.ts";
 import { defineTool } from "./tool.ts";
@@ -19,10 +20,10 @@ export const GrepInputSchema = z.object({
     .string()
     .min(1, "must not be empty")
     .superRefine((pattern, ctx) => {
-      const problem = regexProblem(pattern);
+      const problem = linearRegexProblem(pattern);
       if (problem) ctx.addIssue({ code: "custom", message: problem });
     })
-    .describe("JavaScript regular expression"),
+    .describe("Regular expression (JavaScript syntax, run on a linear-time engine: no backreferences or lookaround)"),
   path: PathSchema.optional().describe("File or directory to search (default /workspace)"),
 });
 export type GrepInput = z.infer<typeof GrepInputSchema>;
@@ -35,7 +36,7 @@ export const grepTool = defineTool({
     "chunk at a time; a line over 1 MiB is matched on its first MiB.",
   inputSchema: GrepInputSchema,
   async run(input, ctx) {
-    const regex = compilePattern(input.pattern);
+    const regex: LinearRegex = compileLinearRegex(input.pattern);
     const root = resolveToolPath(ctx.fs, input.path ?? WORKDIR);
     const rootStat = await statOrNull(ctx.fs, root);
     if (!rootStat) throw new TetherError("not_found", `path not found: ${root}`);
@@ -69,21 +70,6 @@ export const grepTool = defineTool({
     return { text: out.join("\n") };
   },
 });
-
-/** The one place a pattern becomes a matcher (validation and search both go through it). */
-function compilePattern(pattern: string): RegExp {
-  return new RegExp(pattern);
-}
-
-/** The engine's complaint about a pattern, or undefined when it compiles. */
-function regexProblem(pattern: string): string | undefined {
-  try {
-    compilePattern(pattern);
-    return undefined;
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  }
-}
 
 async function* filesUnder(fs: IFileSystem, root: string, isDirectory: boolean): AsyncGenerator<string> {
   if (!isDirectory) {

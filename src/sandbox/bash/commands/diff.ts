@@ -1,7 +1,8 @@
 /**
  * `diff` for two files in GNU's formats: the normal format (`2c2`, `< old`, `---`, `> new`) by
  * default, unified with -u / -U N (headers carry the files' modification times, as GNU's do), and
- * -q / -s. just-bash's diff prints a unified-style diff whatever was asked; it still handles what
+ * -q / -s, and --label / -L (what the unified header names instead of a file and its time, as
+ * `git diff`-style patches use: `--- a/file`). just-bash's diff prints a unified-style diff whatever was asked; it still handles what
  * this one does not (directories, -r, -i, -w, -y, …). Exit status: 0 same, 1 different, 2 trouble.
  */
 import { type Command, defineCommand, type ResolvedCommandContext } from "just-bash";
@@ -12,13 +13,15 @@ interface Options {
   unified?: number;
   brief: boolean;
   reportSame: boolean;
+  /** --label / -L, in order: the first names the old file, the second the new one. */
+  labels: string[];
   files: string[];
 }
 
 const NO_NEWLINE = "\\ No newline at end of file";
 
 function parseArgs(args: readonly string[]): Options | null {
-  const options: Options = { brief: false, reportSame: false, files: [] };
+  const options: Options = { brief: false, reportSame: false, labels: [], files: [] };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
     if (arg === "-u" || arg === "--unified") options.unified = 3;
@@ -27,10 +30,13 @@ function parseArgs(args: readonly string[]): Options | null {
     else if (arg === "-U" && /^\d+$/.test(args[i + 1] ?? "")) options.unified = Number(args[++i]);
     else if (arg === "-q" || arg === "--brief") options.brief = true;
     else if (arg === "-s" || arg === "--report-identical-files") options.reportSame = true;
+    else if ((arg === "-L" || arg === "--label") && i + 1 < args.length) options.labels.push(args[++i] as string);
+    else if (/^--label=/.test(arg)) options.labels.push(arg.slice("--label=".length));
+    else if (/^-L./.test(arg)) options.labels.push(arg.slice(2));
     else if (arg.startsWith("-") && arg !== "-") return null;
     else options.files.push(arg);
   }
-  return options.files.length === 2 ? options : null;
+  return options.files.length === 2 && options.labels.length <= 2 ? options : null;
 }
 
 /** Lines compared as GNU does: a last line without its newline differs from one with it. */
@@ -87,8 +93,11 @@ function timestamp(date: Date): string {
 const hunkRange = (start: number, count: number) =>
   count === 1 ? `${start + 1}` : `${count === 0 ? start : start + 1},${count}`;
 
-function unifiedFormat(a: Side, b: Side, changes: Change[], context: number): string {
-  let out = `--- ${a.name}\t${timestamp(a.mtime)}\n+++ ${b.name}\t${timestamp(b.mtime)}\n`;
+/** A unified header line: the label as given, or the file's name and modification time. */
+const header = (side: Side, label: string | undefined) => label ?? `${side.name}\t${timestamp(side.mtime)}`;
+
+function unifiedFormat(a: Side, b: Side, changes: Change[], context: number, labels: string[]): string {
+  let out = `--- ${header(a, labels[0])}\n+++ ${header(b, labels[1])}\n`;
   let i = 0;
   while (i < changes.length) {
     // A hunk takes every change whose context touches the previous one's.
@@ -138,6 +147,6 @@ export const diffCommand: Command = defineCommand("diff", async (args, ctx) => {
   const stdout =
     options.unified === undefined
       ? normalFormat(left, right, changes)
-      : unifiedFormat(left, right, changes, options.unified);
+      : unifiedFormat(left, right, changes, options.unified, options.labels);
   return { stdout, stderr: "", exitCode: 1 };
 });

@@ -4,11 +4,15 @@
  * command. The fidelity corpus (test/fixtures/bash-corpus.ts) shows what each one changes.
  */
 import type { Command } from "just-bash";
+import { cmpCommand } from "./cmp.ts";
 import { diffCommand } from "./diff.ts";
+import { findCommand } from "./find.ts";
 import { grepCommand } from "./grep.ts";
 import { headCommand } from "./head.ts";
+import { jqCommand } from "./jq.ts";
 import { lsCommand } from "./ls.ts";
 import { pasteCommand } from "./paste.ts";
+import { printfCommand } from "./printf.ts";
 import { realpathCommand } from "./realpath.ts";
 import { sedCommand } from "./sed.ts";
 import { sortCommand } from "./sort.ts";
@@ -18,11 +22,15 @@ import { whichCommand } from "./which.ts";
 import { xargsCommand } from "./xargs.ts";
 
 export const GNU_COMMANDS: readonly Command[] = [
+  cmpCommand,
   diffCommand,
+  findCommand,
   grepCommand,
   headCommand,
+  jqCommand,
   lsCommand,
   pasteCommand,
+  printfCommand,
   realpathCommand,
   sedCommand,
   sortCommand,

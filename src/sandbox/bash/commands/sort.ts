@@ -2,9 +2,9 @@
  * `sort` in the C locale (byte order), as GNU sort sorts in a container with no locale set.
  * just-bash's sort collates like a natural-language locale (`a A b B`), which reorders `ls`-style
  * listings and mixed-case data; it is still used for what this one does not cover (-V, -M, -R, -c,
- * -z, -m) and whenever LC_ALL / LC_COLLATE / LANG name a locale other than C or POSIX.
+ * -m) and whenever LC_ALL / LC_COLLATE / LANG name a locale other than C or POSIX.
  *
- * Covered: -b -f -n -g -h -r -u -s, -t SEP, -k KEYDEF (repeatable, with per-key flags), -o FILE,
+ * Covered: -b -f -n -g -h -r -u -s, -z (NUL-terminated records), -t SEP, -k KEYDEF (repeatable, with per-key flags), -o FILE,
  * files and `-`, and GNU's last-resort whole-line comparison between lines whose keys tie.
  */
 import { type Command, defineCommand, type ResolvedCommandContext } from "just-bash";
@@ -30,11 +30,13 @@ interface Parsed {
   separator?: string;
   unique: boolean;
   stable: boolean;
+  /** -z: records end with NUL instead of newline. */
+  zero: boolean;
   output?: string;
   files: string[];
 }
 
-const DELEGATED = /[VMRcCzm]/;
+const DELEGATED = /[VMRcCm]/;
 
 function parseArgs(args: readonly string[]): Parsed | null {
   const parsed: Parsed = {
@@ -42,6 +44,7 @@ function parseArgs(args: readonly string[]): Parsed | null {
     keys: [],
     unique: false,
     stable: false,
+    zero: false,
     files: [],
   };
   const keyDefs: string[] = [];
@@ -61,6 +64,7 @@ function parseArgs(args: readonly string[]): Parsed | null {
       else if (name === "reverse") parsed.global.reverse = true;
       else if (name === "unique") parsed.unique = true;
       else if (name === "stable") parsed.stable = true;
+      else if (name === "zero-terminated") parsed.zero = true;
       else if (name === "ignore-case") parsed.global.fold = true;
       else if (name === "ignore-leading-blanks") parsed.global.blanks = true;
       else if (name === "field-separator") parsed.separator = next();
@@ -87,6 +91,7 @@ function parseArgs(args: readonly string[]): Parsed | null {
       if (!applyFlag(parsed.global, letter)) {
         if (letter === "u") parsed.unique = true;
         else if (letter === "s") parsed.stable = true;
+        else if (letter === "z") parsed.zero = true;
         else return null;
       }
     }
@@ -222,6 +227,13 @@ function cLocale(ctx: ResolvedCommandContext): boolean {
   return locale === "C" || locale === "POSIX" || locale.startsWith("C.");
 }
 
+function splitRecords(text: string, end: string): string[] {
+  if (text === "") return [];
+  const records = text.split(end);
+  if (records.at(-1) === "") records.pop();
+  return records;
+}
+
 export const sortCommand: Command = defineCommand("sort", async (args, ctx) => {
   const parsed = cLocale(ctx) ? parseArgs(args) : null;
   if (!parsed) return original(ctx, args);
@@ -236,11 +248,12 @@ export const sortCommand: Command = defineCommand("sort", async (args, ctx) => {
       );
       continue;
     }
-    lines.push(...splitLines(read.text));
+    lines.push(...(parsed.zero ? splitRecords(read.text, "\0") : splitLines(read.text)));
   }
   if (stderr) return { stdout: "", stderr, exitCode: 2 };
+  const end = parsed.zero ? "\0" : "\n";
   const stdout = sortLines(lines, parsed)
-    .map((line) => `${line}\n`)
+    .map((line) => `${line}${end}`)
     .join("");
   if (parsed.output === undefined) return { stdout, stderr: "", exitCode: 0 };
   await ctx.fs.writeFile(ctx.fs.resolvePath(ctx.cwd, parsed.output), stdout);
