@@ -74,38 +74,10 @@ export function cutOffResponse(
 export function guardStream(response: Response, blocks: readonly ToolUseBlock[], format: ToolCallsFormat): Response {
   if (format === "json" || !response.body) return response;
   const encode: (event: ToolCallStreamEvent) => string = format === "sse" ? encodeSseEvent : encodeNdjsonEvent;
-  const encoder = new TextEncoder();
-  const decoder = new TextDecoder();
   const done = new Set<string>();
   let pending = "";
   let finished = false;
-  const reader = response.body.getReader();
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const next = await reader.read();
-        if (next.done) {
-          controller.close();
-          return;
-        }
-        pending += decoder.decode(next.value, { stream: true });
-        const cut = pending.lastIndexOf("\n") + 1;
-        for (const line of pending.slice(0, cut).split("\n")) note(line);
-        pending = pending.slice(cut);
-        controller.enqueue(next.value);
-      } catch (error) {
-        if (finished) return;
-        // A partial line from before the cut would corrupt the framing: end it first.
-        const tail = pending === "" ? "" : format === "sse" ? "\n\n" : "\n";
-        controller.enqueue(encoder.encode(tail + cutOffEvents(blocks, done, error).map(encode).join("")));
-        controller.close();
-      }
-    },
-    cancel(reason) {
-      return reader.cancel(reason);
-    },
-  });
-  function note(line: string): void {
+  const note = (line: string): void => {
     const json = line.startsWith("data: ") ? line.slice(6) : line;
     if (!json.startsWith("{")) return;
     try {
@@ -115,7 +87,57 @@ export function guardStream(response: Response, blocks: readonly ToolUseBlock[],
     } catch {
       // not an event line
     }
-  }
+  };
+  return endedOnError(
+    response,
+    (text) => {
+      pending += text;
+      const cut = pending.lastIndexOf("\n") + 1;
+      for (const line of pending.slice(0, cut).split("\n")) note(line);
+      pending = pending.slice(cut);
+    },
+    (error) => {
+      if (finished) return "";
+      // A partial line from before the cut would corrupt the framing: end it first.
+      const tail = pending === "" ? "" : format === "sse" ? "\n\n" : "\n";
+      return tail + cutOffEvents(blocks, done, error).map(encode).join("");
+    },
+  );
+}
+
+/**
+ * Passes a streamed body through unchanged, showing each chunk's text to `onText`; if the source
+ * errors, the stream ends cleanly with the text `ending` gives for that error.
+ */
+function endedOnError(
+  response: Response,
+  onText: (text: string) => void,
+  ending: (error: unknown) => string,
+): Response {
+  if (!response.body) return response;
+  const encoder = new TextEncoder();
+  const decoder = new TextDecoder();
+  const reader = response.body.getReader();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const next = await reader.read();
+        if (next.done) {
+          controller.close();
+          return;
+        }
+        onText(decoder.decode(next.value, { stream: true }));
+        controller.enqueue(next.value);
+      } catch (error) {
+        const tail = ending(error);
+        if (tail !== "") controller.enqueue(encoder.encode(tail));
+        controller.close();
+      }
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
   return new Response(body, response);
 }
 
@@ -153,34 +175,18 @@ export function mcpCutOffResponse(id: string | number, cause: unknown): Response
  * ends with that response (the failed tool's result) instead of a broken stream.
  */
 export function guardMcpStream(response: Response, id: string | number): Response {
-  if (!response.body || !(response.headers.get("content-type") ?? "").startsWith("text/event-stream")) return response;
-  const encoder = new TextEncoder();
-  const decoder = new TextDecoder();
+  if (!(response.headers.get("content-type") ?? "").startsWith("text/event-stream")) return response;
   const answered = new RegExp(`"id":${JSON.stringify(id).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}[,}]`);
   let seen = "";
   let done = false;
-  const reader = response.body.getReader();
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const next = await reader.read();
-        if (next.done) {
-          controller.close();
-          return;
-        }
-        // Only whether the response passed is needed: keep a short tail for a match across chunks.
-        const text = seen + decoder.decode(next.value, { stream: true });
-        if (answered.test(text)) done = true;
-        seen = text.slice(-4096);
-        controller.enqueue(next.value);
-      } catch (error) {
-        if (!done) controller.enqueue(encoder.encode(`\n\nevent: message\ndata: ${mcpCutOffMessage(id, error)}\n\n`));
-        controller.close();
-      }
+  return endedOnError(
+    response,
+    (text) => {
+      // Only whether the response passed is needed: keep a short tail for a match across chunks.
+      const joined = seen + text;
+      if (answered.test(joined)) done = true;
+      seen = joined.slice(-4096);
     },
-    cancel(reason) {
-      return reader.cancel(reason);
-    },
-  });
-  return new Response(body, response);
+    (error) => (done ? "" : `\n\nevent: message\ndata: ${mcpCutOffMessage(id, error)}\n\n`),
+  );
 }
