@@ -247,15 +247,7 @@ export class NodeStore {
     this.symlinks = undefined;
     const range = descendantRange(from);
     const cut = from.length + 1;
-    const overhead = () =>
-      first<{ n: number | null }>(
-        this.sql,
-        `SELECT SUM(${NODE_OVERHEAD_SQL}) AS n FROM fs_nodes WHERE path = ? OR (path >= ? AND path < ?)`,
-        from,
-        range.from,
-        range.to,
-      )?.n ?? 0;
-    const before = overhead();
+    const before = this.subtreeOverhead(from);
     run(
       this.sql,
       `UPDATE fs_nodes SET
@@ -273,16 +265,22 @@ export class NodeStore {
       range.to,
     );
     // The names changed length: charge the difference.
-    const moved = descendantRange(to);
-    const after =
+    const after = this.subtreeOverhead(to);
+    addUsage(this.sql, 0, 0, after - before);
+  }
+
+  /** What a node and its subtree are charged for their rows and names (see NODE_OVERHEAD_SQL). */
+  private subtreeOverhead(path: string): number {
+    const range = descendantRange(path);
+    return (
       first<{ n: number | null }>(
         this.sql,
         `SELECT SUM(${NODE_OVERHEAD_SQL}) AS n FROM fs_nodes WHERE path = ? OR (path >= ? AND path < ?)`,
-        to,
-        moved.from,
-        moved.to,
-      )?.n ?? 0;
-    addUsage(this.sql, 0, 0, after - before);
+        path,
+        range.from,
+        range.to,
+      )?.n ?? 0
+    );
   }
 
   allPaths(): string[] {
