@@ -43,7 +43,8 @@ Config file:
       "docs": { "url": "http://10.1.2.3:8080/mcp", "headers": { "Authorization": "Bearer …" },
                 "allowPaths": ["/.well-known/oauth-protected-resource"] },
       "fs":   { "command": "mcp-server-filesystem", "args": ["/srv/data"], "env": { "K": "V" },
-                "cwd": "/srv", "idleTimeoutMs": 600000, "maxChildren": 32 } } }
+                "cwd": "/srv", "idleTimeoutMs": 600000, "maxChildren": 32,
+                "replayMaxEvents": 1000, "replayMaxBytes": 4194304 } } }
 
 Logs go to stderr, one line per event.`;
 
