@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { unstable_readConfig } from "wrangler";
 import { classifyFailure, timeoutMessage, withoutStopLine } from "../../src/sandbox/bash/run-failure.ts";
 import { CPU_LIMIT_MS, WORK_PER_SECOND, workLimits } from "../../src/sandbox/bash/work-budget.ts";
 import { compileGlob } from "../../src/sandbox/regex/glob-regex.ts";
@@ -17,6 +18,11 @@ describe("work budget", () => {
     });
     expect(workLimits(1).maxCommandCount).toBe(WORK_PER_SECOND.commands);
     expect(workLimits(600_000).maxCommandCount).toBe((CPU_LIMIT_MS / 2 / 1000) * WORK_PER_SECOND.commands);
+  });
+
+  it("is computed from the CPU limit wrangler.toml deploys", () => {
+    const config = unstable_readConfig({ config: new URL("../../wrangler.toml", import.meta.url).pathname });
+    expect(config.limits?.cpu_ms).toBe(CPU_LIMIT_MS);
   });
 });
 
