@@ -1,0 +1,105 @@
+/**
+ * `bash` as the reference runner answers it, run in the sandbox's persistent shell.
+ *
+ * The command runs as `{ COMMAND\n} </dev/null >SCRATCH 2>&1`, the reference runner's own wrapping:
+ * stdin is empty, stderr is merged into stdout in the order they were written, and the group keeps
+ * `cd` and variables in the persistent shell. The merged output is then read back from the scratch
+ * file: only its last 100 KiB are kept (`[output truncated]` first), as the reference keeps the tail
+ * where the end of a long build log is. The sandbox's own result text (the first 100 KiB, stdout
+ * then stderr) is used only when the scratch file was never written (a syntax error stops the
+ * script before the group runs), and its notes about the kept shell state are dropped.
+ *
+ * Timeouts: the runner cuts every call at 120 s whatever `timeout_ms` asks for (its tool timeout),
+ * and a timeout ends the reference's shell, so the next call starts fresh. The sandbox stops the
+ * command at the deadline itself (its clock, or the work budget standing for it), and this layer
+ * then restarts the shell and says so.
+ */
+import { stripAnsi } from "./ansi.ts";
+import { decodeTail, readTail } from "./file-bytes.ts";
+import { errorResult, textResult, ToolsetError, type ToolsetResult } from "./result.ts";
+import type { ToolsetSandbox } from "./sandbox-target.ts";
+import type { BashInput } from "./schemas.ts";
+
+/** The reference runner keeps the last 100 KiB of a command's output. */
+export const BASH_OUTPUT_LIMIT = 100 * 1024;
+/** The runner's tool timeout: no call runs longer, whatever timeout_ms says. */
+export const BASH_MAX_TIMEOUT_MS = 120_000;
+export const BASH_TRUNCATED_MARKER = "[output truncated]";
+export const BASH_RESTARTED = "bash session restarted";
+
+/** Where a call's merged output goes; outside /workspace, removed once read. */
+const SCRATCH_DIR = "/tmp";
+
+export async function runBash(sandbox: ToolsetSandbox, input: BashInput): Promise<ToolsetResult> {
+  // The reference treats an empty command like a missing one.
+  const command = input.command === "" ? undefined : input.command;
+  if (command === undefined) {
+    if (!input.restart) return errorResult(new ToolsetError("bash", "command is required"));
+    await restartShell(sandbox);
+    return textResult(BASH_RESTARTED);
+  }
+  const timeoutMs = Math.min(input.timeout_ms ?? BASH_MAX_TIMEOUT_MS, BASH_MAX_TIMEOUT_MS);
+  const scratch = `${SCRATCH_DIR}/.tether-bash-${crypto.randomUUID()}`;
+  // `:` first: the command sees `$?` = 0, as after the reference's own sentinel printf.
+  const wrapped = `mkdir -p ${SCRATCH_DIR} 2>/dev/null; :; { ${command}\n} </dev/null >${scratch} 2>&1`;
+  const result = await sandbox.runTool("bash", {
+    command: wrapped,
+    timeout_ms: timeoutMs,
+    ...(input.restart ? { restart: true } : {}),
+  });
+  const output = await takeOutput(sandbox, scratch, result.text);
+  if (result.errorKind === "timeout") {
+    await restartShell(sandbox);
+    return errorResult(
+      new ToolsetError(
+        "bash",
+        `bash command timed out after ${timeoutMs}ms; the shell was restarted (working directory, ` +
+          "variables and functions reset)",
+      ),
+    );
+  }
+  if (result.errorKind === "limit") {
+    // An execution limit (output size, string length, call depth) stopped the command.
+    return errorResult(new ToolsetError("bash", output === "" ? result.text : `${output}\n${result.text}`));
+  }
+  const exitCode = result.exitCode ?? (result.isError ? 1 : 0);
+  if (exitCode !== 0) return textResult(output === "" ? `exit ${exitCode}` : output, true);
+  return textResult(output);
+}
+
+async function restartShell(sandbox: ToolsetSandbox): Promise<void> {
+  const result = await sandbox.runTool("bash", { restart: true });
+  if (result.isError) throw new Error(`the sandbox did not restart its shell: ${result.text}`);
+}
+
+/** The command's merged output (tail-capped, ANSI and trailing newlines stripped); the scratch file is removed. */
+async function takeOutput(sandbox: ToolsetSandbox, scratch: string, fallback: string): Promise<string> {
+  const file = await sandbox.openFile(scratch);
+  let text: string;
+  let truncated = false;
+  if (file.ok) {
+    const tail = await readTail(file.body, BASH_OUTPUT_LIMIT);
+    await sandbox.removeFile(scratch);
+    text = decodeTail(tail.bytes, tail.dropped);
+    truncated = tail.dropped;
+  } else {
+    text = withoutTrailer(fallback);
+  }
+  const out = stripAnsi(text).replace(/\n+$/, "");
+  return truncated ? `${BASH_TRUNCATED_MARKER}\n${out}` : out;
+}
+
+/**
+ * The sandbox's text without what it adds after the output: its `exit code: N` line, the stop
+ * message of a timeout, and notes about the shell state it keeps.
+ */
+function withoutTrailer(text: string): string {
+  if (text === "(no output)") return "";
+  const lines = text.split("\n");
+  while (lines.length > 0) {
+    const last = lines.at(-1) ?? "";
+    if (!/^(exit code: -?\d+|note: .*|timeout: .*|limit: .*|shell restarted)$/.test(last)) break;
+    lines.pop();
+  }
+  return lines.join("\n");
+}

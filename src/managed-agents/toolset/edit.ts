@@ -1,0 +1,28 @@
+/**
+ * `edit` as the reference runner answers it: `old_string` must occur exactly once unless
+ * `replace_all`, is replaced literally (`$&` in the new text stays as written), and the answer is
+ * `edited P (N replacement(s))`. Files over 256 KiB are refused with a pointer to bash.
+ *
+ * The file is read and written back through the sandbox's file methods: between the two another
+ * caller of the same sandbox could change it, as another process could under the reference runner
+ * (a session's own tool calls come one at a time).
+ */
+import { loadTextFile, storeTextFile } from "./file-access.ts";
+import { resolveInWorkdir } from "./paths.ts";
+import { textResult, ToolsetError, type ToolsetResult } from "./result.ts";
+import type { ToolsetSandbox } from "./sandbox-target.ts";
+import type { EditInput } from "./schemas.ts";
+
+export async function runEdit(sandbox: ToolsetSandbox, input: EditInput): Promise<ToolsetResult> {
+  const shown = input.file_path;
+  const path = await resolveInWorkdir(sandbox, "edit", shown);
+  const text = await loadTextFile(sandbox, "edit", path, shown, "Use bash (sed/awk) to edit a large file.");
+  const pieces = text.split(input.old_string);
+  const count = pieces.length - 1;
+  if (count === 0) throw new ToolsetError("edit", `old_string not found in ${shown}`);
+  if (count > 1 && !input.replace_all) {
+    throw new ToolsetError("edit", `old_string appears ${count} times in ${shown} (must be unique)`);
+  }
+  await storeTextFile(sandbox, "edit", path, shown, pieces.join(input.new_string));
+  return textResult(`edited ${shown} (${input.replace_all ? count : 1} replacement(s))`);
+}

@@ -1,0 +1,52 @@
+/**
+ * Opening and writing files for read, write and edit, with the reference runner's refusals: its
+ * wording for a missing path, a directory, a path below a file, and its 256 KiB cap on what read
+ * and edit load.
+ */
+import type { TetherError } from "../../errors/tether-error.ts";
+import { readAll } from "./file-bytes.ts";
+import { ToolsetError } from "./result.ts";
+import type { ToolsetSandbox } from "./sandbox-target.ts";
+
+/** The reference's cap on the files read and edit load whole. */
+export const MAX_FILE_BYTES = 256 * 1024;
+
+const decoder = new TextDecoder();
+
+/**
+ * A regular file's text. `shown` is the path as the agent gave it (the reference's messages name
+ * it that way); `hint` says how to handle a file over the cap.
+ */
+export async function loadTextFile(
+  sandbox: ToolsetSandbox,
+  tool: string,
+  path: string,
+  shown: string,
+  hint: string,
+): Promise<string> {
+  const file = await sandbox.openFile(path);
+  if (!file.ok) throw fileError(tool, shown, file.error);
+  if (file.size > MAX_FILE_BYTES) {
+    await file.body.cancel();
+    throw new ToolsetError(tool, `${shown} is ${file.size} bytes, exceeds ${MAX_FILE_BYTES}-byte limit. ${hint}`);
+  }
+  return decoder.decode(await readAll(file.body));
+}
+
+export async function storeTextFile(sandbox: ToolsetSandbox, tool: string, path: string, shown: string, text: string) {
+  const bytes = new TextEncoder().encode(text);
+  const written = await sandbox.writeFile(path, bytes);
+  if (!written.ok) throw fileError(tool, shown, written.error);
+  return bytes.byteLength;
+}
+
+/** The sandbox's refusal in the reference's words (`P: no such file or directory`, …). */
+function fileError(tool: string, shown: string, error: TetherError): ToolsetError {
+  if (error.code === "not_found") return new ToolsetError(tool, `${shown}: no such file or directory`);
+  if (/is a directory|EISDIR/i.test(error.message)) {
+    // The reference says "not a regular file" where it stats first (read, edit) and EISDIR where it writes.
+    return new ToolsetError(tool, tool === "write" ? `${shown}: is a directory` : `${shown} is not a regular file`);
+  }
+  if (/not a directory|ENOTDIR/i.test(error.message)) return new ToolsetError(tool, `${shown}: not a directory`);
+  return new ToolsetError(tool, `${shown}: ${error.message}`);
+}

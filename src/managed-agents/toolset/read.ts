@@ -1,0 +1,28 @@
+/**
+ * `read` as the reference runner answers it: the file's text as it is (no line numbers, the final
+ * newline kept), or the lines `view_range` names, 1-indexed and inclusive, an end of 0 or less
+ * meaning the end of the file. Files over 256 KiB are refused with a pointer to bash, as the
+ * reference does (the sandbox's own read numbers lines and pages through large files instead).
+ */
+import { loadTextFile } from "./file-access.ts";
+import { resolveInWorkdir } from "./paths.ts";
+import { textResult, type ToolsetResult } from "./result.ts";
+import type { ToolsetSandbox } from "./sandbox-target.ts";
+import type { ReadInput } from "./schemas.ts";
+
+export async function runRead(sandbox: ToolsetSandbox, input: ReadInput): Promise<ToolsetResult> {
+  const path = await resolveInWorkdir(sandbox, "read", input.file_path);
+  const text = await loadTextFile(
+    sandbox,
+    "read",
+    path,
+    input.file_path,
+    "Use bash (head/tail/sed) to read a slice.",
+  );
+  if (!input.view_range) return textResult(text);
+  const [startLine = 1, endLine = 0] = input.view_range;
+  const lines = text.split("\n");
+  const start = Math.max(0, startLine - 1);
+  const end = endLine > 0 ? endLine : lines.length;
+  return textResult(lines.slice(start, end).join("\n"));
+}

@@ -1,0 +1,16 @@
+/**
+ * `write` as the reference runner answers it: parents created, the file replaced whole (the
+ * sandbox writes it in one transaction, so a failed write leaves the old content), and
+ * `wrote N bytes to P` with P as the agent gave it.
+ */
+import { storeTextFile } from "./file-access.ts";
+import { resolveInWorkdir } from "./paths.ts";
+import { textResult, type ToolsetResult } from "./result.ts";
+import type { ToolsetSandbox } from "./sandbox-target.ts";
+import type { WriteInput } from "./schemas.ts";
+
+export async function runWrite(sandbox: ToolsetSandbox, input: WriteInput): Promise<ToolsetResult> {
+  const path = await resolveInWorkdir(sandbox, "write", input.file_path);
+  const bytes = await storeTextFile(sandbox, "write", path, input.file_path, input.content);
+  return textResult(`wrote ${bytes} bytes to ${input.file_path}`);
+}
