@@ -2,8 +2,10 @@
  * `bash` as the reference runner answers it, run in the sandbox's persistent shell.
  *
  * The command runs as `{ COMMAND\n} </dev/null >SCRATCH 2>&1`, the reference runner's own wrapping:
- * stdin is empty, stderr is merged into stdout in the order they were written, and the group keeps
- * `cd` and variables in the persistent shell. The merged output is then read back from the scratch
+ * stdin is empty, stderr is merged into the same output, and the group keeps `cd` and variables in
+ * the persistent shell. One difference remains that this layer cannot undo: the sandbox's shell
+ * (just-bash) gathers a compound command's stdout and stderr separately, so the merged output holds
+ * the group's stdout first and its stderr after it, where /bin/bash interleaves them as written. The merged output is then read back from the scratch
  * file: only its last 100 KiB are kept (`[output truncated]` first), as the reference keeps the tail
  * where the end of a long build log is. The sandbox's own result text (the first 100 KiB, stdout
  * then stderr) is used only when the scratch file was never written (a syntax error stops the
@@ -16,7 +18,7 @@
  */
 import { stripAnsi } from "./ansi.ts";
 import { decodeTail, readTail } from "./file-bytes.ts";
-import { errorResult, textResult, ToolsetError, type ToolsetResult } from "./result.ts";
+import { errorResult, ToolsetError, type ToolsetResult, textResult } from "./result.ts";
 import type { ToolsetSandbox } from "./sandbox-target.ts";
 import type { BashInput } from "./schemas.ts";
 
@@ -38,7 +40,7 @@ export async function runBash(sandbox: ToolsetSandbox, input: BashInput): Promis
     await restartShell(sandbox);
     return textResult(BASH_RESTARTED);
   }
-  const timeoutMs = Math.min(input.timeout_ms ?? BASH_MAX_TIMEOUT_MS, BASH_MAX_TIMEOUT_MS);
+  const timeoutMs = bashTimeoutMs(input.timeout_ms);
   const scratch = `${SCRATCH_DIR}/.tether-bash-${crypto.randomUUID()}`;
   // `:` first: the command sees `$?` = 0, as after the reference's own sentinel printf.
   const wrapped = `mkdir -p ${SCRATCH_DIR} 2>/dev/null; :; { ${command}\n} </dev/null >${scratch} 2>&1`;
@@ -65,6 +67,11 @@ export async function runBash(sandbox: ToolsetSandbox, input: BashInput): Promis
   const exitCode = result.exitCode ?? (result.isError ? 1 : 0);
   if (exitCode !== 0) return textResult(output === "" ? `exit ${exitCode}` : output, true);
   return textResult(output);
+}
+
+/** The timeout a call runs with: what it asks for, never more than the runner's 120 s. */
+export function bashTimeoutMs(requested: number | undefined): number {
+  return Math.min(requested ?? BASH_MAX_TIMEOUT_MS, BASH_MAX_TIMEOUT_MS);
 }
 
 async function restartShell(sandbox: ToolsetSandbox): Promise<void> {

@@ -9,7 +9,7 @@
  */
 import { loadTextFile, storeTextFile } from "./file-access.ts";
 import { resolveInWorkdir } from "./paths.ts";
-import { textResult, ToolsetError, type ToolsetResult } from "./result.ts";
+import { ToolsetError, type ToolsetResult, textResult } from "./result.ts";
 import type { ToolsetSandbox } from "./sandbox-target.ts";
 import type { EditInput } from "./schemas.ts";
 

@@ -41,4 +41,3 @@ export function decodeTail(bytes: Uint8Array, cut: boolean): string {
   const text = decoder.decode(bytes);
   return cut ? text.replace(/^\uFFFD+/, "") : text;
 }
-

@@ -13,7 +13,7 @@
 import { compileGlob } from "../../sandbox/regex/glob-regex.ts";
 import { readAll } from "./file-bytes.ts";
 import { resolveInWorkdir, WORKDIR } from "./paths.ts";
-import { textResult, ToolsetError, type ToolsetResult } from "./result.ts";
+import { ToolsetError, type ToolsetResult, textResult } from "./result.ts";
 import type { ToolsetSandbox } from "./sandbox-target.ts";
 import type { GlobInput } from "./schemas.ts";
 import { shellQuote } from "./shell-quote.ts";

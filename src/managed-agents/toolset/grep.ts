@@ -17,7 +17,7 @@ import { GREP_MAX_LINE_CHARS } from "../../sandbox/tools/grep.ts";
 import { byteLength } from "../../sandbox/tools/truncate.ts";
 import { NO_MATCHES } from "./glob.ts";
 import { isWithin, resolveInWorkdir, WORKDIR } from "./paths.ts";
-import { textResult, ToolsetError, type ToolsetResult } from "./result.ts";
+import { ToolsetError, type ToolsetResult, textResult } from "./result.ts";
 import type { ToolsetSandbox } from "./sandbox-target.ts";
 import type { GrepInput } from "./schemas.ts";
 

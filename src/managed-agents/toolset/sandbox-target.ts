@@ -46,7 +46,9 @@ export interface SandboxToolResult {
 }
 
 /** A file the sandbox answered with, or the refusal (not found, a directory, …) as a TetherError. */
-export type FileAnswer = { ok: true; size: number; body: ReadableStream<Uint8Array> } | { ok: false; error: TetherError };
+export type FileAnswer =
+  | { ok: true; size: number; body: ReadableStream<Uint8Array> }
+  | { ok: false; error: TetherError };
 
 /** What the toolset needs from a sandbox, built over its RPC methods by `sandboxTarget`. */
 export interface ToolsetSandbox {

@@ -5,7 +5,7 @@
  */
 import { storeTextFile } from "./file-access.ts";
 import { resolveInWorkdir } from "./paths.ts";
-import { textResult, type ToolsetResult } from "./result.ts";
+import { type ToolsetResult, textResult } from "./result.ts";
 import type { ToolsetSandbox } from "./sandbox-target.ts";
 import type { WriteInput } from "./schemas.ts";
 
