@@ -202,6 +202,20 @@ describe("paths outside the workdir", () => {
   });
 });
 
+describe("paths inside the workdir", () => {
+  test("a symlink that stays inside /workspace is followed; absolute paths inside it are accepted", async () => {
+    const { sandbox, target } = await open();
+    await bash(sandbox, "mkdir -p real && echo inside > real/f.txt && ln -s /workspace/real alias");
+    expect(await use(target, "read", { file_path: "alias/f.txt" })).toEqual({ text: "inside\n", isError: false });
+    expect(await use(target, "write", { file_path: "alias/new/g.txt", content: "g" })).toEqual({
+      text: "wrote 1 bytes to alias/new/g.txt",
+      isError: false,
+    });
+    expect(await held(sandbox, "/workspace/real/new/g.txt")).toBe("g");
+    expect((await use(target, "read", { file_path: "/workspace/real/../real/new/g.txt" })).text).toBe("g");
+  });
+});
+
 describe("glob", () => {
   test("newest mtime first, files only, .git and node_modules skipped, no matches", async () => {
     const { sandbox, target } = await open();
@@ -227,6 +241,8 @@ describe("glob", () => {
     // A later write is the newest.
     await use(target, "write", { file_path: "src/old.ts", content: "new" });
     expect((await use(target, "glob", { pattern: "**/*.ts" })).text.split("\n")[0]).toBe("/workspace/src/old.ts");
+    // The listing went through a scratch file, which is gone.
+    expect((await bash(sandbox, "ls -A /tmp | grep -c tether || true")).text.trim()).toBe("0");
   });
 
   test("at most 200 paths, the newest ones", async () => {
