@@ -359,6 +359,21 @@ describe("bash", () => {
     expect(broken.text).toMatch(/syntax error/i);
   });
 
+  test("output is the command's own, whichever way it comes back (inline, from its file, after exit)", async () => {
+    const { sandbox, target } = await open();
+    // Lines that look like the sandbox's own trailers stay: they are the command's output.
+    expect(await use(target, "bash", { command: "echo 'exit code: 7'; echo 'note: kept'" })).toEqual({
+      text: "exit code: 7\nnote: kept",
+      isError: false,
+    });
+    // Between the inline limit and the 100 KiB cap: whole, no marker.
+    const big = await use(target, "bash", { command: "printf '%081920d' 0" });
+    expect(big).toEqual({ text: "0".repeat(81920), isError: false });
+    // `exit` ends the script before the output is inlined: it is read from its file.
+    expect(await use(target, "bash", { command: "echo done; exit 0" })).toEqual({ text: "done", isError: false });
+    expect((await bash(sandbox, "ls -A /tmp | grep -c tether || true")).text.trim()).toBe("0");
+  });
+
   test("output over 100 KiB keeps its last 100 KiB after the [output truncated] line", async () => {
     const { sandbox, target } = await open();
     const { text, isError } = await use(target, "bash", {

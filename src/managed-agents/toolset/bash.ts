@@ -5,11 +5,11 @@
  * stdin is empty, stderr is merged into the same output, and the group keeps `cd` and variables in
  * the persistent shell. One difference remains that this layer cannot undo: the sandbox's shell
  * (just-bash) gathers a compound command's stdout and stderr separately, so the merged output holds
- * the group's stdout first and its stderr after it, where /bin/bash interleaves them as written. The merged output is then read back from the scratch
- * file: only its last 100 KiB are kept (`[output truncated]` first), as the reference keeps the tail
- * where the end of a long build log is. The sandbox's own result text (the first 100 KiB, stdout
- * then stderr) is used only when the scratch file was never written (a syntax error stops the
- * script before the group runs), and its notes about the kept shell state are dropped.
+ * the group's stdout first and its stderr after it, where /bin/bash interleaves them as written.
+ * Output up to 64 KiB comes back in the same call (see wrapCommand); larger output is read back
+ * from the scratch file, keeping only its last 100 KiB (`[output truncated]` first), as the
+ * reference keeps the tail where the end of a long build log is. The sandbox's own answer text is
+ * used whole only when the script never ran (a syntax error), without its exit-status line.
  *
  * Timeouts: the runner cuts every call at 120 s whatever `timeout_ms` asks for (its tool timeout),
  * and a timeout ends the reference's shell, so the next call starts fresh. The sandbox stops the
@@ -41,15 +41,13 @@ export async function runBash(sandbox: ToolsetSandbox, input: BashInput): Promis
     return textResult(BASH_RESTARTED);
   }
   const timeoutMs = bashTimeoutMs(input.timeout_ms);
-  const scratch = `${SCRATCH_DIR}/.tether-bash-${crypto.randomUUID()}`;
-  // `:` first: the command sees `$?` = 0, as after the reference's own sentinel printf.
-  const wrapped = `mkdir -p ${SCRATCH_DIR} 2>/dev/null; :; { ${command}\n} </dev/null >${scratch} 2>&1`;
+  const call = wrapCommand(command);
   const result = await sandbox.runTool("bash", {
-    command: wrapped,
+    command: call.script,
     timeout_ms: timeoutMs,
     ...(input.restart ? { restart: true } : {}),
   });
-  const output = await takeOutput(sandbox, scratch, result.text);
+  const output = await takeOutput(sandbox, call, result.text);
   if (result.errorKind === "timeout") {
     await restartShell(sandbox);
     return errorResult(
@@ -79,18 +77,54 @@ async function restartShell(sandbox: ToolsetSandbox): Promise<void> {
   if (result.isError) throw new Error(`the sandbox did not restart its shell: ${result.text}`);
 }
 
+/** Output this size or smaller comes back in the bash call's own answer; larger output is read from its file. */
+const INLINE_MAX_BYTES = 64 * 1024;
+
+interface WrappedCommand {
+  script: string;
+  /** Where the merged output is written. */
+  scratch: string;
+  /** Ends the inline output in the sandbox's answer; a flag after it says whether the output stayed in the file. */
+  mark: string;
+}
+
+/**
+ * The script the sandbox runs. After the command, output up to INLINE_MAX_BYTES is printed (and its
+ * file removed) so the common call costs one round trip; the mark says which case it was, and the
+ * command's own exit status is restored last. The mark is random, so no output can imitate it.
+ * `:` before the command makes `$?` 0 inside it, as after the reference's own framing.
+ */
+function wrapCommand(command: string): WrappedCommand {
+  const id = crypto.randomUUID().replaceAll("-", "");
+  const scratch = `${SCRATCH_DIR}/.tether-bash-${id}`;
+  const mark = `__tether_output_${id}__`;
+  const script =
+    `mkdir -p ${SCRATCH_DIR} 2>/dev/null; :; { ${command}\n} </dev/null >${scratch} 2>&1; __tether_status=$?; ` +
+    `if [ $(wc -c <${scratch}) -le ${INLINE_MAX_BYTES} ]; then cat ${scratch}; rm -f ${scratch}; ` +
+    `printf '\\n${mark}inline'; else printf '\\n${mark}file'; fi; (exit $__tether_status)`;
+  return { script, scratch, mark };
+}
+
 /** The command's merged output (tail-capped, ANSI and trailing newlines stripped); the scratch file is removed. */
-async function takeOutput(sandbox: ToolsetSandbox, scratch: string, fallback: string): Promise<string> {
-  const file = await sandbox.openFile(scratch);
+async function takeOutput(sandbox: ToolsetSandbox, call: WrappedCommand, answer: string): Promise<string> {
+  const at = answer.lastIndexOf(`\n${call.mark}`);
+  const inline = at !== -1 && answer.startsWith("inline", at + call.mark.length + 1);
   let text: string;
   let truncated = false;
-  if (file.ok) {
-    const tail = await readTail(file.body, BASH_OUTPUT_LIMIT);
-    await sandbox.removeFile(scratch);
-    text = decodeTail(tail.bytes, tail.dropped);
-    truncated = tail.dropped;
+  if (inline) {
+    text = answer.slice(0, at);
   } else {
-    text = withoutTrailer(fallback);
+    // The output stayed in its file: too large to inline, or the command ended the script (`exit`).
+    const file = await sandbox.openFile(call.scratch);
+    if (file.ok) {
+      const tail = await readTail(file.body, BASH_OUTPUT_LIMIT);
+      await sandbox.removeFile(call.scratch);
+      text = decodeTail(tail.bytes, tail.dropped);
+      truncated = tail.dropped;
+    } else {
+      // Never written: the script did not parse, so the shell's complaint is the output.
+      text = withoutTrailer(answer);
+    }
   }
   const out = stripAnsi(text).replace(/\n+$/, "");
   return truncated ? `${BASH_TRUNCATED_MARKER}\n${out}` : out;
