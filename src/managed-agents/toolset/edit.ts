@@ -8,15 +8,13 @@
  * (a session's own tool calls come one at a time).
  */
 import { loadTextFile, storeTextFile } from "./file-access.ts";
-import { resolveInWorkdir } from "./paths.ts";
 import { ToolsetError, type ToolsetResult, textResult } from "./result.ts";
 import type { ToolsetSandbox } from "./sandbox-target.ts";
 import type { EditInput } from "./schemas.ts";
 
 export async function runEdit(sandbox: ToolsetSandbox, input: EditInput): Promise<ToolsetResult> {
   const shown = input.file_path;
-  const path = await resolveInWorkdir(sandbox, "edit", shown);
-  const text = await loadTextFile(sandbox, "edit", path, shown, "Use bash (sed/awk) to edit a large file.");
+  const { path, text } = await loadTextFile(sandbox, "edit", shown, "Use bash (sed/awk) to edit a large file.");
   const pieces = text.split(input.old_string);
   const count = pieces.length - 1;
   if (count === 0) throw new ToolsetError("edit", `old_string not found in ${shown}`);

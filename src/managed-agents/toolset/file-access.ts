@@ -5,6 +5,7 @@
  */
 import type { TetherError } from "../../errors/tether-error.ts";
 import { readAll } from "./file-bytes.ts";
+import { confirmInWorkdir, lexicalInWorkdir } from "./paths.ts";
 import { ToolsetError } from "./result.ts";
 import type { ToolsetSandbox } from "./sandbox-target.ts";
 
@@ -14,23 +15,37 @@ export const MAX_FILE_BYTES = 256 * 1024;
 const decoder = new TextDecoder();
 
 /**
- * A regular file's text. `shown` is the path as the agent gave it (the reference's messages name
- * it that way); `hint` says how to handle a file over the cap.
+ * A regular file's text and its real path. `shown` is the path as the agent gave it (the
+ * reference's messages name it that way); `hint` says how to handle a file over the cap.
+ *
+ * The file is opened while its path is checked, not after: the sandbox follows symlinks when it
+ * opens a file, so what it opens is the file at the real path, and a path that turns out to lead
+ * outside the workdir is refused before anything of it is read.
  */
 export async function loadTextFile(
   sandbox: ToolsetSandbox,
   tool: string,
-  path: string,
   shown: string,
   hint: string,
-): Promise<string> {
-  const file = await sandbox.openFile(path);
+): Promise<{ path: string; text: string }> {
+  const lexical = lexicalInWorkdir(tool, shown);
+  const [checked, file] = await Promise.all([
+    confirmInWorkdir(sandbox, tool, shown, lexical).then(
+      (path) => ({ ok: true as const, path }),
+      (error: unknown) => ({ ok: false as const, error }),
+    ),
+    sandbox.openFile(lexical),
+  ]);
+  if (!checked.ok) {
+    if (file.ok) await file.body.cancel();
+    throw checked.error;
+  }
   if (!file.ok) throw fileError(tool, shown, file.error);
   if (file.size > MAX_FILE_BYTES) {
     await file.body.cancel();
     throw new ToolsetError(tool, `${shown} is ${file.size} bytes, exceeds ${MAX_FILE_BYTES}-byte limit. ${hint}`);
   }
-  return decoder.decode(await readAll(file.body));
+  return { path: checked.path, text: decoder.decode(await readAll(file.body)) };
 }
 
 export async function storeTextFile(sandbox: ToolsetSandbox, tool: string, path: string, shown: string, text: string) {

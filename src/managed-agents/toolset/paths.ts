@@ -40,10 +40,25 @@ function outside(tool: string, path: string): ToolsetError {
  * (before or after following symlinks). One sandbox call resolves it.
  */
 export async function resolveInWorkdir(sandbox: ToolsetSandbox, tool: string, path: string): Promise<string> {
+  return confirmInWorkdir(sandbox, tool, path, lexicalInWorkdir(tool, path));
+}
+
+/** `path` resolved against the workdir without following symlinks; refused when that is already outside. */
+export function lexicalInWorkdir(tool: string, path: string): string {
   const lexical = lexicalResolve(WORKDIR, path);
   if (!isWithin(WORKDIR, lexical)) throw outside(tool, path);
+  return lexical;
+}
+
+/** The real path of `lexical` (from lexicalInWorkdir) once symlinks are followed, refused when outside. */
+export async function confirmInWorkdir(
+  sandbox: ToolsetSandbox,
+  tool: string,
+  shown: string,
+  lexical: string,
+): Promise<string> {
   const real = await realpathOf(sandbox, lexical);
-  if (!isWithin(WORKDIR, real)) throw outside(tool, path);
+  if (!isWithin(WORKDIR, real)) throw outside(tool, shown);
   return real;
 }
 

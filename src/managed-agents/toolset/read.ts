@@ -5,14 +5,12 @@
  * reference does (the sandbox's own read numbers lines and pages through large files instead).
  */
 import { loadTextFile } from "./file-access.ts";
-import { resolveInWorkdir } from "./paths.ts";
 import { type ToolsetResult, textResult } from "./result.ts";
 import type { ToolsetSandbox } from "./sandbox-target.ts";
 import type { ReadInput } from "./schemas.ts";
 
 export async function runRead(sandbox: ToolsetSandbox, input: ReadInput): Promise<ToolsetResult> {
-  const path = await resolveInWorkdir(sandbox, "read", input.file_path);
-  const text = await loadTextFile(sandbox, "read", path, input.file_path, "Use bash (head/tail/sed) to read a slice.");
+  const { text } = await loadTextFile(sandbox, "read", input.file_path, "Use bash (head/tail/sed) to read a slice.");
   if (!input.view_range) return textResult(text);
   const [startLine = 1, endLine = 0] = input.view_range;
   const lines = text.split("\n");
