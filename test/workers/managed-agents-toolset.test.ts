@@ -245,18 +245,23 @@ describe("glob", () => {
     expect((await bash(sandbox, "ls -A /tmp | grep -c tether || true")).text.trim()).toBe("0");
   });
 
-  test("at most 200 paths, the newest ones", async () => {
+  test("at most 200 paths, the newest ones, from a listing larger than the sandbox's answer cap", async () => {
     const { sandbox, target } = await open();
+    // 250 files with 200-character names: the listing (~60 KiB with mtimes) plus the 400 files of
+    // `other/` is past what one sandbox answer carries inline.
+    const long = "x".repeat(190);
     const setup = await bash(
       sandbox,
-      "mkdir -p many && for i in $(seq 1 250); do echo > many/f$i.txt; " +
-        'touch -d "2020-01-01 00:00:00 +$i seconds" many/f$i.txt 2>/dev/null || touch -d @$((1600000000 + i)) many/f$i.txt; done',
+      `mkdir -p many other && for i in $(seq 1 250); do echo > many/f$i-${long}.txt; ` +
+        `touch -d @$((1600000000 + i)) many/f$i-${long}.txt; done; ` +
+        `for i in $(seq 1 400); do echo > other/o$i-${long}.md; done`,
     );
     expect(setup.isError).toBe(false);
     const paths = (await use(target, "glob", { pattern: "many/*.txt" })).text.split("\n");
     expect(paths).toHaveLength(200);
-    expect(paths[0]).toBe("/workspace/many/f250.txt");
-    expect(paths[199]).toBe("/workspace/many/f51.txt");
+    expect(paths[0]).toBe(`/workspace/many/f250-${long}.txt`);
+    expect(paths[199]).toBe(`/workspace/many/f51-${long}.txt`);
+    expect((await bash(sandbox, "ls -A /tmp | grep -c tether || true")).text.trim()).toBe("0");
   });
 
   test("absolute patterns, .. in the pattern and a path that is not a directory are refused", async () => {

@@ -4,18 +4,18 @@
  * skipped, at most 200 absolute paths, newest modification first, else `no matches`.
  *
  * The sandbox's own glob lists paths in name order and keeps the first 200 of those, which cannot
- * give the newest 200. So the files and their mtimes are listed by the sandbox's `find` into a
- * scratch file (any number of them, no output cap), read back, matched here with the sandbox's
+ * give the newest 200. So the files and their mtimes are listed by the sandbox's `find`, captured
+ * whole (scratch-output.ts: any number of them, past the sandbox's answer cap), matched here with the sandbox's
  * linear-time glob matcher, and sorted. Equal mtimes fall back to name order so the answer is
  * stable. Symlinks are not regular files here, as in the reference (its directory entries are not
  * followed), so a link cannot lead the listing out of the workdir.
  */
 import { compileGlob } from "../../sandbox/regex/glob-regex.ts";
-import { readAll } from "./file-bytes.ts";
 import { resolveInWorkdir, WORKDIR } from "./paths.ts";
 import { ToolsetError, type ToolsetResult, textResult } from "./result.ts";
 import type { ToolsetSandbox } from "./sandbox-target.ts";
 import type { GlobInput } from "./schemas.ts";
+import { runCaptured } from "./scratch-output.ts";
 import { shellQuote } from "./shell-quote.ts";
 
 export const GLOB_RESULT_LIMIT = 200;
@@ -54,20 +54,15 @@ interface ListedFile {
 
 /** Regular files under `root` (which must be a directory) with their mtimes. */
 async function listFiles(sandbox: ToolsetSandbox, root: string, shown: string): Promise<ListedFile[]> {
-  const scratch = `/tmp/.tether-glob-${crypto.randomUUID()}`;
   const quoted = shellQuote(root);
-  const script =
-    `mkdir -p /tmp 2>/dev/null; if [ ! -d ${quoted} ]; then echo "not a directory" >&2; exit 3; fi; ` +
-    `find ${quoted} -mindepth 1 \\( -name .git -o -name node_modules \\) -prune -o -type f ` +
-    `-printf '%T@\\t%p\\n' >${scratch}`;
-  const result = await sandbox.runTool("bash", { command: script });
-  const file = await sandbox.openFile(scratch);
-  const text = file.ok ? new TextDecoder().decode(await readAll(file.body)) : "";
-  if (file.ok) await sandbox.removeFile(scratch);
-  if (result.exitCode === 3) throw new ToolsetError("glob", `${shown}: not a directory`);
-  if (result.isError) throw new ToolsetError("glob", result.text);
+  const fragment =
+    `[ -d ${quoted} ] || exit 3; find ${quoted} -mindepth 1 \\( -name .git -o -name node_modules \\) -prune ` +
+    "-o -type f -printf '%T@\\t%p\\n'";
+  const run = await runCaptured(sandbox, fragment, { maxBytes: Number.POSITIVE_INFINITY });
+  if (run.result.exitCode === 3) throw new ToolsetError("glob", `${shown}: not a directory`);
+  if (run.result.isError || !run.ran) throw new ToolsetError("glob", run.output);
   const files: ListedFile[] = [];
-  for (const line of text.split("\n")) {
+  for (const line of run.output.split("\n")) {
     const tab = line.indexOf("\t");
     if (tab <= 0) continue;
     files.push({ mtime: Number(line.slice(0, tab)), path: line.slice(tab + 1) });
