@@ -168,9 +168,27 @@ describe("write, read, edit", () => {
       text: "write: d: is a directory",
       isError: true,
     });
-    expect(await use(target, "write", { file_path: "f/x.txt", content: "x" })).toMatchObject({ isError: true });
-    expect((await use(target, "write", { file_path: "f/x.txt", content: "x" })).text).toMatch(/^write: f\/x\.txt: /);
+    expect(await use(target, "write", { file_path: "f/x.txt", content: "x" })).toEqual({
+      text: "write: f/x.txt: not a directory",
+      isError: true,
+    });
     expect(await held(sandbox, "/workspace/f")).toBe("f\n");
+  });
+});
+
+describe("quota", () => {
+  test("a write past the sandbox's quota is an error and leaves the file as it was", async () => {
+    const sandbox = await createSandbox({ quota_bytes: 8192 });
+    const target = sandboxTarget(sandboxStub(sandbox.id), { kind: "admin" });
+    expect((await use(target, "write", { file_path: "q.txt", content: "small" })).isError).toBe(false);
+    const refused = await use(target, "write", { file_path: "q.txt", content: "z".repeat(20_000) });
+    expect(refused.isError).toBe(true);
+    expect(refused.text).toMatch(/^write: q\.txt: .*quota/i);
+    expect(await held(sandbox, "/workspace/q.txt")).toBe("small");
+    const edit = await use(target, "edit", { file_path: "q.txt", old_string: "small", new_string: "y".repeat(20_000) });
+    expect(edit.isError).toBe(true);
+    expect(edit.text).toMatch(/^edit: q\.txt: .*quota/i);
+    expect(await held(sandbox, "/workspace/q.txt")).toBe("small");
   });
 });
 

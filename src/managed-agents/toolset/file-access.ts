@@ -3,7 +3,6 @@
  * wording for a missing path, a directory, a path below a file, and its 256 KiB cap on what read
  * and edit load.
  */
-import type { TetherError } from "../../errors/tether-error.ts";
 import { readAll } from "./file-bytes.ts";
 import { confirmInWorkdir, lexicalInWorkdir } from "./paths.ts";
 import { ToolsetError } from "./result.ts";
@@ -48,20 +47,32 @@ export async function loadTextFile(
   return { path: checked.path, text: decoder.decode(await readAll(file.body)) };
 }
 
-export async function storeTextFile(sandbox: ToolsetSandbox, tool: string, path: string, shown: string, text: string) {
-  const bytes = new TextEncoder().encode(text);
-  const written = await sandbox.writeFile(path, bytes);
-  if (!written.ok) throw fileError(tool, shown, written.error);
-  return bytes.byteLength;
+/**
+ * Writes the file through the sandbox's own write tool (parents created, the content replaced in
+ * one transaction, the call in the sandbox's queue and trace); answers its size in UTF-8 bytes.
+ */
+export async function storeTextFile(
+  sandbox: ToolsetSandbox,
+  tool: string,
+  path: string,
+  shown: string,
+  text: string,
+): Promise<number> {
+  const written = await sandbox.runTool("write", { file_path: path, content: text });
+  if (written.isError) throw fileError(tool, shown, { code: written.errorKind, message: written.text });
+  return new TextEncoder().encode(text).byteLength;
 }
 
 /** The sandbox's refusal in the reference's words (`P: no such file or directory`, …). */
-function fileError(tool: string, shown: string, error: TetherError): ToolsetError {
+function fileError(tool: string, shown: string, error: { code: string | undefined; message: string }): ToolsetError {
   if (error.code === "not_found") return new ToolsetError(tool, `${shown}: no such file or directory`);
   if (/is a directory|EISDIR/i.test(error.message)) {
     // The reference says "not a regular file" where it stats first (read, edit) and EISDIR where it writes.
     return new ToolsetError(tool, tool === "write" ? `${shown}: is a directory` : `${shown} is not a regular file`);
   }
-  if (/not a directory|ENOTDIR/i.test(error.message)) return new ToolsetError(tool, `${shown}: not a directory`);
-  return new ToolsetError(tool, `${shown}: ${error.message}`);
+  if (/not a directory|ENOTDIR|is a file/i.test(error.message)) {
+    return new ToolsetError(tool, `${shown}: not a directory`);
+  }
+  // Anything else (the sandbox's quota, …) keeps the sandbox's own words, without the sandbox's path form.
+  return new ToolsetError(tool, `${shown}: ${error.message.replace(/^write failed: /, "")}`);
 }

@@ -1,13 +1,17 @@
 /**
  * The seam between the Managed Agents toolset and a Tether sandbox: what a session runner (its own
  * Durable Object) can reach of the session's Sandbox Durable Object, which is its RPC surface and
- * nothing more. The toolset is built on four of those methods, so the sandbox itself does not
+ * nothing more. The toolset is built on three of those methods, so the sandbox itself does not
  * change:
  *
- *   - `toolCalls` runs the sandbox's own tools (bash, grep) in the sandbox's queue, so they never
- *     overlap other callers' calls and they appear in its tool-call trace;
- *   - `getFile`, `putFile`, `deleteFile` move raw bytes (read, edit, and scratch files the
- *     adapters read back), which the file tools' own texts (numbered lines, snippets) would lose.
+ *   - `toolCalls` runs the sandbox's own tools (bash, write, grep) in the sandbox's queue, so they
+ *     never overlap other callers' calls and they appear in its tool-call trace;
+ *   - `getFile` reads raw bytes (read, edit, and scratch files the adapters read back), which the
+ *     read tool's own text (numbered lines) would not give; `deleteFile` removes scratch files.
+ *
+ * Every toolset call costs one or two sandbox calls: a bash call that follows symlinks for the
+ * file tools' paths (or runs the command), then the tool itself. Those helper calls appear in the
+ * sandbox's trace as bash calls.
  *
  * Tests build the same target over a stub from `env.SANDBOX`; any object with these methods works.
  */
@@ -27,12 +31,6 @@ export type SandboxCaller =
 export interface SandboxRpc {
   toolCalls(caller: SandboxCaller, blocks: ToolUseBlock[], format: "json"): Promise<RpcResult<Response>>;
   getFile(caller: SandboxCaller, path: string): Promise<RpcResult<Response>>;
-  putFile(
-    caller: SandboxCaller,
-    path: string,
-    body: ReadableStream<Uint8Array>,
-    length: number | null,
-  ): Promise<RpcResult<{ path: string; bytes: number; created: boolean }>>;
   deleteFile(caller: SandboxCaller, path: string): Promise<RpcResult<void>>;
 }
 
@@ -54,8 +52,6 @@ export type FileAnswer =
 export interface ToolsetSandbox {
   runTool(name: string, input: Record<string, unknown>): Promise<SandboxToolResult>;
   openFile(path: string): Promise<FileAnswer>;
-  /** Writes a whole file (parents created); a refusal comes back as a TetherError. */
-  writeFile(path: string, bytes: Uint8Array<ArrayBuffer>): Promise<{ ok: true } | { ok: false; error: TetherError }>;
   /** Removes a file; a missing one is not an error. */
   removeFile(path: string): Promise<void>;
 }
@@ -81,12 +77,6 @@ export function sandboxTarget(rpc: SandboxRpc, caller: SandboxCaller): ToolsetSa
         const response = unwrap(await rpc.getFile(caller, path));
         const body = response.body ?? new Blob([]).stream();
         return { size: Number(response.headers.get("content-length") ?? 0), body };
-      });
-    },
-    async writeFile(path, bytes) {
-      return settled(async () => {
-        unwrap(await rpc.putFile(caller, path, new Blob([bytes]).stream(), bytes.byteLength));
-        return {};
       });
     },
     async removeFile(path) {
