@@ -418,7 +418,7 @@ describe("bash", () => {
   });
 
   test("a timeout is an error, restarts the shell, and the next call starts fresh", async () => {
-    const { target } = await open();
+    const { sandbox, target } = await open();
     await use(target, "bash", { command: "mkdir -p w && cd w && export KEEP=1" });
     expect(await use(target, "bash", { command: "echo before; sleep 30", timeout_ms: 200 })).toEqual({
       text:
@@ -430,6 +430,7 @@ describe("bash", () => {
       text: "/workspace\n[]",
       isError: false,
     });
+    expect((await bash(sandbox, "ls -A /tmp | grep -c tether || true")).text.trim()).toBe("0");
   });
 
   test("restart alone answers `bash session restarted`; with a command it runs in a fresh shell", async () => {

@@ -7,7 +7,9 @@
  * give the newest 200. So the files and their mtimes are listed by the sandbox's `find`, captured
  * whole (scratch-output.ts: any number of them, past the sandbox's answer cap), matched here with the sandbox's
  * linear-time glob matcher, and sorted. Equal mtimes fall back to name order so the answer is
- * stable. Symlinks are not regular files here, as in the reference (its directory entries are not
+ * stable. Patterns follow the sandbox's matcher, in which `*` also matches names starting with a dot
+ * (the reference's Node glob may not): showing a dotfile is the safer mistake than hiding one.
+ * Symlinks are not regular files here, as in the reference (its directory entries are not
  * followed), so a link cannot lead the listing out of the workdir.
  */
 import { compileGlob } from "../../sandbox/regex/glob-regex.ts";
