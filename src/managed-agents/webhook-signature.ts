@@ -7,7 +7,6 @@
  */
 
 import { TetherError } from "../errors/tether-error.ts";
-import { concatBytes } from "../http/concat-bytes.ts";
 
 /** How far a timestamp may be from the verifier's clock, either way (what the SDKs' `unwrap` allows). */
 export const WEBHOOK_TOLERANCE_SECONDS = 300;
@@ -138,7 +137,10 @@ function requireHeader(headers: Headers, name: string): string {
 async function mac(key: CryptoKey, { id, timestamp, body }: SignedWebhook): Promise<Uint8Array> {
   const encoder = new TextEncoder();
   const bytes = typeof body === "string" ? encoder.encode(body) : body;
-  const signed = concatBytes([encoder.encode(`${id}.${timestamp}.`), bytes]);
+  const prefix = encoder.encode(`${id}.${timestamp}.`);
+  const signed = new Uint8Array(prefix.byteLength + bytes.byteLength);
+  signed.set(prefix);
+  signed.set(bytes, prefix.byteLength);
   return new Uint8Array(await crypto.subtle.sign("HMAC", key, signed));
 }
 
@@ -150,7 +152,7 @@ function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
   return difference === 0;
 }
 
-function base64ToBytes(encoded: string): Uint8Array {
+function base64ToBytes(encoded: string): Uint8Array<ArrayBuffer> {
   const binary = atob(encoded);
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
