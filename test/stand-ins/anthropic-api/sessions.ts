@@ -1,0 +1,222 @@
+/**
+ * Sessions and their events in the stand-in: the event log (`GET …/events`, paged), the live SSE
+ * stream (`GET …/events/stream`: `event: <type>` + `data: <json>` frames, pings, no replay) and the
+ * events a worker or client posts (`POST …/events`, echoed with ids, also on the stream). After agent
+ * tool uses it writes `session.status_idle` with `requires_action`; once all are answered,
+ * `session.status_running`, as the protocol document describes.
+ */
+import type { MemoryStoreResource, OutgoingEvent, SessionEventInput } from "../../../src/managed-agents/protocol.ts";
+import type { StandInClock } from "./clock.ts";
+import type { Faults } from "./faults.ts";
+import { ApiError, badRequest, type IdSource, notFound } from "./http.ts";
+
+const MAX_EVENTS_PER_SESSION = 10_000;
+const MAX_STREAMS_PER_SESSION = 16;
+
+/** An event as stored: the wire object with its id (and created_at). */
+export type StoredEvent = SessionEventInput & { id: string; created_at: string };
+/** What a script pushes: any event without its id (one is assigned). */
+export type ScriptedEvent = { type: string; id?: string } & Record<string, unknown>;
+
+interface Stream {
+  controller: ReadableStreamDefaultController<Uint8Array>;
+  /** Events still to deliver before the stream is dropped (Infinity: never). */
+  dropAfter: number;
+  ping: ReturnType<typeof setInterval> | undefined;
+}
+
+export interface SessionRecord {
+  id: string;
+  environmentId: string;
+  skills: { skill_id: string; version: string }[];
+  resources: MemoryStoreResource[];
+  events: StoredEvent[];
+  /** Tool uses (by id) still waiting for their result. */
+  pending: Map<string, "agent.tool_use" | "agent.custom_tool_use">;
+  /** Every event posted to the session, in order (duplicates included: tests count them). */
+  posted: StoredEvent[];
+  streams: Set<Stream>;
+  streamsOpened: number;
+}
+
+const encoder = new TextEncoder();
+
+export class Sessions {
+  #sessions = new Map<string, SessionRecord>();
+  #streamWatchers: { sessionId: string; count: number; resolve: () => void }[] = [];
+
+  private readonly clock: StandInClock;
+  private readonly ids: IdSource;
+  private readonly faults: Faults;
+  private readonly pingIntervalMs: number;
+
+  constructor(clock: StandInClock, ids: IdSource, faults: Faults, pingIntervalMs: number) {
+    this.clock = clock;
+    this.ids = ids;
+    this.faults = faults;
+    this.pingIntervalMs = pingIntervalMs;
+  }
+
+  create(environmentId: string, skills: SessionRecord["skills"], resources: MemoryStoreResource[]): SessionRecord {
+    const session: SessionRecord = {
+      id: this.ids.make("sesn"),
+      environmentId,
+      skills,
+      resources,
+      events: [],
+      pending: new Map(),
+      posted: [],
+      streams: new Set(),
+      streamsOpened: 0,
+    };
+    this.#sessions.set(session.id, session);
+    return session;
+  }
+
+  get(id: string): SessionRecord {
+    const session = this.#sessions.get(id);
+    if (!session) throw notFound(`session ${id}`);
+    return session;
+  }
+
+  /** Appends an event to the log and writes it to every open stream. */
+  append(sessionId: string, event: ScriptedEvent): StoredEvent {
+    const session = this.get(sessionId);
+    if (session.events.length >= MAX_EVENTS_PER_SESSION) throw new Error("stand-in session event log is full");
+    const stored = {
+      ...event,
+      id: event.id ?? this.ids.make("sevt"),
+      created_at: new Date(this.clock.now()).toISOString(),
+    } as StoredEvent;
+    session.events.push(stored);
+    if (stored.type === "agent.tool_use" || stored.type === "agent.custom_tool_use") {
+      session.pending.set(stored.id, stored.type);
+    }
+    const copies = this.faults.takeDuplicate() ? 2 : 1;
+    for (const stream of [...session.streams]) {
+      for (let i = 0; i < copies; i++) this.#write(session, stream, stored);
+    }
+    return stored;
+  }
+
+  /** Records what a worker (or client) posted; returns the echoes with their ids. */
+  post(sessionId: string, events: OutgoingEvent[]): StoredEvent[] {
+    const session = this.get(sessionId);
+    for (const event of events) {
+      if (event.type === "user.tool_confirmation") continue;
+      const useId = event.type === "user.tool_result" ? event.tool_use_id : event.custom_tool_use_id;
+      const expected = event.type === "user.tool_result" ? "agent.tool_use" : "agent.custom_tool_use";
+      const call = session.events.find((e) => e.id === useId);
+      if (!call || call.type !== expected) throw badRequest(`${event.type} answers no ${expected} with id ${useId}`);
+    }
+    const echoes = events.map((event) => this.append(sessionId, event));
+    session.posted.push(...echoes);
+    for (const event of events) {
+      const resolved =
+        event.type === "user.tool_result"
+          ? event.tool_use_id
+          : event.type === "user.custom_tool_result"
+            ? event.custom_tool_use_id
+            : event.result === "allow"
+              ? undefined
+              : event.tool_use_id; // a denied call is resolved by the server, not the worker
+      if (resolved !== undefined && session.pending.delete(resolved) && session.pending.size === 0) {
+        this.append(sessionId, { type: "session.status_running" });
+      }
+    }
+    return echoes;
+  }
+
+  /** `GET …/events?limit&page`: the log from offset `page`, oldest first (or newest with `order=desc`). */
+  list(sessionId: string, limit: number, page: string | null, order: "asc" | "desc") {
+    const session = this.get(sessionId);
+    const offset = page === null ? 0 : Number(page);
+    if (!Number.isInteger(offset) || offset < 0) throw badRequest("page is not a page token from this list");
+    const ordered = order === "asc" ? session.events : [...session.events].reverse();
+    const data = ordered.slice(offset, offset + limit);
+    const next = offset + data.length;
+    return { data, next_page: next < ordered.length ? String(next) : null };
+  }
+
+  /** `GET …/events/stream`: only events appended from now on (no replay). */
+  openStream(sessionId: string, signal: AbortSignal): Response {
+    const session = this.get(sessionId);
+    if (session.streams.size >= MAX_STREAMS_PER_SESSION) {
+      throw new ApiError(429, "rate_limit_error", "too many event streams for this session", undefined, {
+        "retry-after": "1",
+      });
+    }
+    let stream: Stream | undefined;
+    const body = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        stream = { controller, dropAfter: this.faults.takeStreamDrop(), ping: undefined };
+        session.streams.add(stream);
+        session.streamsOpened++;
+        controller.enqueue(encoder.encode('event: ping\ndata: {"type":"ping"}\n\n'));
+        if (this.pingIntervalMs > 0) {
+          const open = stream;
+          open.ping = setInterval(() => this.#ping(session, open), this.pingIntervalMs);
+          open.ping.unref?.();
+        }
+        this.#notifyStreams();
+      },
+      cancel: () => {
+        if (stream) this.#close(session, stream, false);
+      },
+    });
+    signal.addEventListener("abort", () => stream && this.#close(session, stream, false), { once: true });
+    return new Response(body, {
+      headers: { "content-type": "text/event-stream", "cache-control": "no-cache" },
+    });
+  }
+
+  /** Resolves once `count` streams have been opened on the session in total (the moment to push). */
+  untilStreamsOpened(sessionId: string, count: number): Promise<void> {
+    if (this.get(sessionId).streamsOpened >= count) return Promise.resolve();
+    return new Promise((resolve) => this.#streamWatchers.push({ sessionId, count, resolve }));
+  }
+
+  /** Ends every stream (the server is closing). */
+  closeAll(): void {
+    for (const session of this.#sessions.values()) {
+      for (const stream of [...session.streams]) this.#close(session, stream, true);
+    }
+  }
+
+  #write(session: SessionRecord, stream: Stream, event: StoredEvent): void {
+    if (!session.streams.has(stream)) return;
+    stream.controller.enqueue(encoder.encode(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`));
+    stream.dropAfter--;
+    if (stream.dropAfter <= 0) {
+      // A dropped connection: the client's read fails after the events it already got.
+      session.streams.delete(stream);
+      clearInterval(stream.ping);
+      stream.controller.error(new Error("event stream dropped by the stand-in"));
+    }
+  }
+
+  #ping(session: SessionRecord, stream: Stream): void {
+    if (session.streams.has(stream))
+      stream.controller.enqueue(encoder.encode('event: ping\ndata: {"type":"ping"}\n\n'));
+  }
+
+  #close(session: SessionRecord, stream: Stream, end: boolean): void {
+    if (!session.streams.delete(stream)) return;
+    clearInterval(stream.ping);
+    if (end) {
+      try {
+        stream.controller.close();
+      } catch {
+        // already closed by the client
+      }
+    }
+  }
+
+  #notifyStreams(): void {
+    this.#streamWatchers = this.#streamWatchers.filter((watcher) => {
+      if ((this.#sessions.get(watcher.sessionId)?.streamsOpened ?? 0) < watcher.count) return true;
+      watcher.resolve();
+      return false;
+    });
+  }
+}
