@@ -9,6 +9,7 @@ import type { MemoryStoreResource, OutgoingEvent, SessionEventInput } from "../.
 import type { StandInClock } from "./clock.ts";
 import type { Faults } from "./faults.ts";
 import { ApiError, badRequest, type IdSource, notFound } from "./http.ts";
+import { SseChannel } from "./sse-channel.ts";
 
 const MAX_EVENTS_PER_SESSION = 10_000;
 const MAX_STREAMS_PER_SESSION = 16;
@@ -19,7 +20,7 @@ export type StoredEvent = SessionEventInput & { id: string; created_at: string }
 export type ScriptedEvent = { type: string; id?: string } & Record<string, unknown>;
 
 interface Stream {
-  controller: ReadableStreamDefaultController<Uint8Array>;
+  channel: SseChannel;
   /** Events still to deliver before the stream is dropped (Infinity: never). */
   dropAfter: number;
   ping: ReturnType<typeof setInterval> | undefined;
@@ -39,7 +40,7 @@ export interface SessionRecord {
   streamsOpened: number;
 }
 
-const encoder = new TextEncoder();
+const PING = 'event: ping\ndata: {"type":"ping"}\n\n';
 
 export class Sessions {
   #sessions = new Map<string, SessionRecord>();
@@ -146,26 +147,21 @@ export class Sessions {
         "retry-after": "1",
       });
     }
-    let stream: Stream | undefined;
-    const body = new ReadableStream<Uint8Array>({
-      start: (controller) => {
-        stream = { controller, dropAfter: this.faults.takeStreamDrop(), ping: undefined };
-        session.streams.add(stream);
-        session.streamsOpened++;
-        controller.enqueue(encoder.encode('event: ping\ndata: {"type":"ping"}\n\n'));
-        if (this.pingIntervalMs > 0) {
-          const open = stream;
-          open.ping = setInterval(() => this.#ping(session, open), this.pingIntervalMs);
-          open.ping.unref?.();
-        }
-        this.#notifyStreams();
-      },
-      cancel: () => {
-        if (stream) this.#close(session, stream, false);
-      },
-    });
-    signal.addEventListener("abort", () => stream && this.#close(session, stream, false), { once: true });
-    return new Response(body, {
+    const stream: Stream = {
+      channel: new SseChannel(() => this.#close(session, stream, false)),
+      dropAfter: this.faults.takeStreamDrop(),
+      ping: undefined,
+    };
+    session.streams.add(stream);
+    session.streamsOpened++;
+    stream.channel.write(PING);
+    if (this.pingIntervalMs > 0) {
+      stream.ping = setInterval(() => stream.channel.write(PING), this.pingIntervalMs);
+      stream.ping.unref?.();
+    }
+    signal.addEventListener("abort", () => this.#close(session, stream, true), { once: true });
+    this.#notifyStreams();
+    return new Response(stream.channel.body, {
       headers: { "content-type": "text/event-stream", "cache-control": "no-cache" },
     });
   }
@@ -185,31 +181,20 @@ export class Sessions {
 
   #write(session: SessionRecord, stream: Stream, event: StoredEvent): void {
     if (!session.streams.has(stream)) return;
-    stream.controller.enqueue(encoder.encode(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`));
+    stream.channel.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
     stream.dropAfter--;
     if (stream.dropAfter <= 0) {
       // A dropped connection: the client's read fails after the events it already got.
       session.streams.delete(stream);
       clearInterval(stream.ping);
-      stream.controller.error(new Error("event stream dropped by the stand-in"));
+      stream.channel.drop();
     }
-  }
-
-  #ping(session: SessionRecord, stream: Stream): void {
-    if (session.streams.has(stream))
-      stream.controller.enqueue(encoder.encode('event: ping\ndata: {"type":"ping"}\n\n'));
   }
 
   #close(session: SessionRecord, stream: Stream, end: boolean): void {
     if (!session.streams.delete(stream)) return;
     clearInterval(stream.ping);
-    if (end) {
-      try {
-        stream.controller.close();
-      } catch {
-        // already closed by the client
-      }
-    }
+    if (end) stream.channel.end();
   }
 
   #notifyStreams(): void {
