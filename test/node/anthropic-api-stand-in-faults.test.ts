@@ -94,6 +94,27 @@ describe("Anthropic API stand-in: webhooks", () => {
     }
   });
 
+  test("after 20 failed attempts in a row the URL is disabled: nothing more is sent", async () => {
+    const target = await receiver(Array.from({ length: 25 }, () => 500));
+    try {
+      const hooked = api.createEnvironment({ webhookUrl: target.url });
+      const { sessionId } = api.createSession(hooked.id);
+      // The automatic delivery retries on the clock; stop it after its first attempt by letting it run out.
+      for (let i = 0; i < 3; i++) {
+        await clock.untilSleeping(1);
+        clock.advance(2 ** i * 1000);
+      }
+      await api.webhooksSettled();
+      for (let i = 0; i < 16; i++) await api.deliverRunStarted(hooked.id, sessionId, 1);
+      expect(target.received).toHaveLength(20);
+      const disabled = await api.deliverRunStarted(hooked.id, sessionId, 1);
+      expect(disabled).toMatchObject({ attempts: ["disabled"], delivered: false });
+      expect(target.received).toHaveLength(20);
+    } finally {
+      await target.close();
+    }
+  });
+
   test("while a secret rotates, every delivery carries one signature per secret", async () => {
     const target = await receiver([]);
     try {

@@ -100,6 +100,19 @@ describe("Anthropic API stand-in: work queue", () => {
     expect(await empty).toBeNull();
   });
 
+  test("two blocked polls, one item: one poll gets it, the other keeps waiting until block_ms ends", async () => {
+    const first = poll("?block_ms=999");
+    const second = poll("?block_ms=999");
+    await clock.untilSleeping(2);
+    const session = api.createSession(env.id);
+    const winner = await Promise.race([first, second]);
+    expect(winner?.id).toBe(session.workId);
+    await clock.untilSleeping(1);
+    clock.advance(999);
+    const results = await Promise.all([first, second]);
+    expect(results.map((r) => r?.id ?? null).sort()).toEqual([null, session.workId].sort());
+  });
+
   test("an unacknowledged item is handed out again after reclaim_older_than_ms (default 5000), an acked one never", async () => {
     const session = api.createSession(env.id);
     expect((await poll())?.id).toBe(session.workId);

@@ -123,20 +123,23 @@ export class WorkQueue {
     if (pollers.size >= MAX_POLLERS_TRACKED) pollers.delete(pollers.keys().next().value ?? "");
     pollers.set(workerId, this.clock.now());
     const reclaimMs = query.reclaim_older_than_ms ?? DEFAULT_RECLAIM_MS;
-    const found = this.#take(environmentId, reclaimMs, workerId);
-    if (found || query.block_ms === undefined) return found;
-    // Wait for new work or the end of block_ms, whichever comes first, then look once more.
-    const done = new AbortController();
-    const wakers = this.#wakersOf(environmentId);
-    const wake = () => done.abort();
-    wakers.add(wake);
-    try {
-      await this.clock.sleep(query.block_ms, AbortSignal.any([signal, done.signal])).catch(() => {});
-    } finally {
-      wakers.delete(wake);
+    const deadline = this.clock.now() + (query.block_ms ?? 0);
+    // Look, then wait for new work (another poller may take it first) until block_ms has passed.
+    for (;;) {
+      const found = this.#take(environmentId, reclaimMs, workerId);
+      const remaining = deadline - this.clock.now();
+      if (found || remaining <= 0 || signal.aborted) return found;
+      const woken = new AbortController();
+      const wakers = this.#wakersOf(environmentId);
+      const wake = () => woken.abort();
+      wakers.add(wake);
+      try {
+        await this.clock.sleep(remaining, AbortSignal.any([signal, woken.signal])).catch(() => {});
+      } finally {
+        wakers.delete(wake);
+      }
+      if (signal.aborted) return null;
     }
-    if (signal.aborted) return null;
-    return this.#take(environmentId, reclaimMs, workerId);
   }
 
   ack(environmentId: string, id: string): WorkRecord {
