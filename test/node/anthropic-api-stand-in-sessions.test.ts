@@ -170,7 +170,25 @@ describe("Anthropic API stand-in: session events", () => {
       await (await call(api.url, events("?limit=1000&order=desc"), { token: env.key })).json(),
     );
     expect(desc.data.map((e) => e.id)).toEqual([...all].reverse());
+    const idle = SessionEventListSchema.parse(
+      await (await call(api.url, events("?types[]=session.status_idle"), { token: env.key })).json(),
+    );
+    expect(idle.data.map((e) => e.type)).toEqual(["session.status_idle", "session.status_idle"]);
     expect((await call(api.url, events("?limit=1001"), { token: env.key })).status).toBe(400);
+  });
+
+  test("an open stream carries a ping frame every pingIntervalMs", async () => {
+    const pinging = await startAnthropicApiStandIn({ pingIntervalMs: 5 });
+    try {
+      const e = pinging.createEnvironment();
+      const s = pinging.createSession(e.id);
+      const frames = sseFrames(await call(pinging.url, `/v1/sessions/${s.sessionId}/events/stream`, { token: e.key }));
+      // The ping that opens the stream, then the periodic ones (no events were pushed).
+      for (let i = 0; i < 3; i++) expect(await frames.next()).toEqual({ event: "ping", data: '{"type":"ping"}' });
+      await frames.cancel();
+    } finally {
+      await pinging.close();
+    }
   });
 
   test("confirmations, idle, terminated and deleted reach the stream as the worker reads them", async () => {

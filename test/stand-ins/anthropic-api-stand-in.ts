@@ -17,14 +17,15 @@ import { type ScriptedEvent, Sessions, type StoredEvent } from "./anthropic-api/
 import { MemoryStores, Skills } from "./anthropic-api/skills-memory.ts";
 import type { CallRecord, StandInState } from "./anthropic-api/state.ts";
 import { WebhookSender } from "./anthropic-api/webhooks.ts";
-import { DEFAULT_TTL_SECONDS, WorkQueue, type WorkRecord } from "./anthropic-api/work-queue.ts";
+import { DEFAULT_TTL_SECONDS, WorkQueue } from "./anthropic-api/work-queue.ts";
+import type { WorkRecord } from "./anthropic-api/work-record.ts";
 
 export { ManualClock, realClock, type StandInClock } from "./anthropic-api/clock.ts";
 export { ANTHROPIC_VERSION } from "./anthropic-api/dispatch.ts";
 export { BETA } from "./anthropic-api/routes.ts";
 export type { StoredEvent } from "./anthropic-api/sessions.ts";
 export type { WebhookDelivery } from "./anthropic-api/webhooks.ts";
-export type { WorkRecord } from "./anthropic-api/work-queue.ts";
+export type { WorkRecord } from "./anthropic-api/work-record.ts";
 
 export interface StandInOptions {
   clock?: StandInClock;
@@ -54,6 +55,7 @@ export interface ToolUseScript {
   custom?: boolean;
 }
 
+const MAX_ENVIRONMENTS = 1000;
 const token = (prefix: string) => `${prefix}${randomBytes(24).toString("base64url")}`;
 
 export type AnthropicApiStandIn = Awaited<ReturnType<typeof startAnthropicApiStandIn>>;
@@ -111,6 +113,7 @@ export async function startAnthropicApiStandIn(options: StandInOptions = {}) {
     createEnvironment(
       settings: { ttlSeconds?: number; webhookUrl?: string; extraWebhookSecrets?: string[] } = {},
     ): StandInEnvironment {
+      if (state.environments.size >= MAX_ENVIRONMENTS) throw new Error("stand-in holds too many environments");
       const id = ids.make("env");
       const key = token("sk-ant-oat01-");
       const webhookSecret = settings.webhookUrl ? `whsec_${randomBytes(32).toString("base64")}` : undefined;

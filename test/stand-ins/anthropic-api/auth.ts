@@ -6,7 +6,7 @@
  * it (403). Tokens stay valid after the item stops so a repeated stop still gets its 409.
  */
 import { ApiError, unauthorized } from "./http.ts";
-import type { WorkRecord } from "./work-queue.ts";
+import type { WorkRecord } from "./work-record.ts";
 
 export type Principal = { kind: "environment"; environmentId: string } | { kind: "work"; work: WorkRecord };
 

@@ -14,7 +14,7 @@ import {
 import { type Principal, requireEnvironment, requireMemory, requireSession, requireWork } from "./auth.ts";
 import { ApiError, badRequest, parseWith, queryOf, readJson } from "./http.ts";
 import type { StandInState } from "./state.ts";
-import { workJson } from "./work-queue.ts";
+import { workJson } from "./work-record.ts";
 
 export const BETA = {
   managedAgents: "managed-agents-2026-04-01",
@@ -172,7 +172,8 @@ export const ROUTES: Route[] = [
       requireSession(principal, state.sessions.get(sid));
       const order = url.searchParams.get("order") ?? "asc";
       if (order !== "asc" && order !== "desc") throw badRequest("order must be asc or desc");
-      return json(state.sessions.list(sid, limitOf(url, 20, 1000), url.searchParams.get("page"), order));
+      const types = url.searchParams.getAll("types[]");
+      return json(state.sessions.list(sid, limitOf(url, 20, 1000), url.searchParams.get("page"), order, types));
     },
   },
   {

@@ -13,6 +13,7 @@ import { SseChannel } from "./sse-channel.ts";
 
 const MAX_EVENTS_PER_SESSION = 10_000;
 const MAX_STREAMS_PER_SESSION = 16;
+const MAX_SESSIONS = 10_000;
 
 /** An event as stored: the wire object with its id (and created_at). */
 export type StoredEvent = SessionEventInput & { id: string; created_at: string };
@@ -59,6 +60,7 @@ export class Sessions {
   }
 
   create(environmentId: string, skills: SessionRecord["skills"], resources: MemoryStoreResource[]): SessionRecord {
+    if (this.#sessions.size >= MAX_SESSIONS) throw new Error("stand-in holds too many sessions");
     const session: SessionRecord = {
       id: this.ids.make("sesn"),
       environmentId,
@@ -128,12 +130,16 @@ export class Sessions {
     return echoes;
   }
 
-  /** `GET …/events?limit&page`: the log from offset `page`, oldest first (or newest with `order=desc`). */
-  list(sessionId: string, limit: number, page: string | null, order: "asc" | "desc") {
+  /**
+   * `GET …/events?limit&page`: the log from offset `page`, oldest first (or newest with `order=desc`),
+   * only the given `types[]` when any are named.
+   */
+  list(sessionId: string, limit: number, page: string | null, order: "asc" | "desc", types: string[]) {
     const session = this.get(sessionId);
     const offset = page === null ? 0 : Number(page);
     if (!Number.isInteger(offset) || offset < 0) throw badRequest("page is not a page token from this list");
-    const ordered = order === "asc" ? session.events : [...session.events].reverse();
+    const chosen = types.length === 0 ? session.events : session.events.filter((event) => types.includes(event.type));
+    const ordered = order === "asc" ? chosen : [...chosen].reverse();
     const data = ordered.slice(offset, offset + limit);
     const next = offset + data.length;
     return { data, next_page: next < ordered.length ? String(next) : null };
