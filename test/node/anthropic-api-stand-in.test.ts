@@ -129,6 +129,25 @@ describe("Anthropic API stand-in: work queue", () => {
     expect(await poll("?reclaim_older_than_ms=0")).toBeNull();
   });
 
+  test("after a reclaim two workers hold the item: the first NO_HEARTBEAT wins, the other gets 412", async () => {
+    const { workId } = api.createSession(env.id);
+    expect((await poll())?.id).toBe(workId);
+    clock.advance(5000);
+    expect((await poll())?.id).toBe(workId);
+    expect((await beat(workId, NO_HEARTBEAT)).status).toBe(200);
+    const loser = await errorOf(await beat(workId, NO_HEARTBEAT), 412);
+    expect(loser.details).toMatchObject({
+      error_code: "heartbeat_precondition_failed",
+      current_state: { state: "active" },
+    });
+  });
+
+  test("a heartbeat for an item no poll handed out is refused with 412", async () => {
+    const { workId } = api.createSession(env.id);
+    await errorOf(await beat(workId, NO_HEARTBEAT), 412);
+    expect(api.work(workId).state).toBe("queued");
+  });
+
   test("heartbeat CAS: NO_HEARTBEAT first, then the exact last_heartbeat; a mismatch is 412 with current_state", async () => {
     const { workId } = api.createSession(env.id);
     await poll();

@@ -7,7 +7,7 @@
  * can replace with a ManualClock. `close()` ends every poll, stream, retry and socket it opened.
  */
 import { randomBytes } from "node:crypto";
-import { encodeWorkSecret } from "../../src/managed-agents/protocol.ts";
+import { encodeWorkSecret, type WebhookPayload } from "../../src/managed-agents/protocol.ts";
 import { serveWeb } from "../helpers/web-http-server.ts";
 import { realClock, type StandInClock } from "./anthropic-api/clock.ts";
 import { dispatch } from "./anthropic-api/dispatch.ts";
@@ -220,10 +220,7 @@ export async function startAnthropicApiStandIn(options: StandInOptions = {}) {
       return state.webhooks.runStarted(target, sessionId, maxAttempts);
     },
     /** The same payload again (same event id), as the API's retries and duplicates do. */
-    redeliver(
-      environmentId: string,
-      delivery: { payload: import("../../src/managed-agents/protocol.ts").WebhookPayload },
-    ) {
+    redeliver(environmentId: string, delivery: { payload: WebhookPayload }) {
       const target = environment(environmentId).webhook;
       if (!target) throw new Error(`environment ${environmentId} has no webhook`);
       return state.webhooks.send(target, delivery.payload, 1);

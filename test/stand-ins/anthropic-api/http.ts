@@ -5,13 +5,15 @@
  */
 import type { ApiErrorBody } from "../../../src/managed-agents/protocol.ts";
 
+/**
+ * The API's error types. Conflicts (409) and failed preconditions (412) are `invalid_request_error`
+ * with the status telling them apart (and `details.error_code` where the protocol document gives one).
+ */
 export type ApiErrorType =
   | "invalid_request_error"
   | "authentication_error"
   | "permission_error"
   | "not_found_error"
-  | "conflict_error"
-  | "precondition_failed_error"
   | "request_too_large"
   | "rate_limit_error"
   | "api_error"

@@ -93,9 +93,9 @@ export class MemoryStores {
 
   create(storeId: string, input: MemoryCreate): Memory {
     const store = this.#store(storeId);
-    if (store.size >= MAX_MEMORIES_PER_STORE) throw new ApiError(409, "conflict_error", "memory store is full");
+    if (store.size >= MAX_MEMORIES_PER_STORE) throw new ApiError(409, "invalid_request_error", "memory store is full");
     if ([...store.values()].some((m) => m.path === input.path)) {
-      throw new ApiError(409, "conflict_error", `a memory already exists at ${input.path}`);
+      throw new ApiError(409, "invalid_request_error", `a memory already exists at ${input.path}`);
     }
     const now = new Date(this.clock.now()).toISOString();
     const memory: Memory = {
@@ -121,7 +121,7 @@ export class MemoryStores {
   update(storeId: string, memoryId: string, input: MemoryUpdate): Memory {
     const memory = this.get(storeId, memoryId);
     if (input.content_sha256 !== undefined && input.content_sha256 !== memory.content_sha256) {
-      throw new ApiError(412, "precondition_failed_error", "content_sha256 does not match the memory", {
+      throw new ApiError(412, "invalid_request_error", "content_sha256 does not match the memory", {
         error_code: "content_sha256_mismatch",
         current_content_sha256: memory.content_sha256,
       });

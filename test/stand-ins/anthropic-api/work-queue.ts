@@ -116,7 +116,7 @@ export class WorkQueue {
   ack(environmentId: string, id: string): WorkRecord {
     const record = this.find(environmentId, id);
     if (record.state === "stopping" || record.state === "stopped") {
-      throw new ApiError(409, "conflict_error", `work ${id} is ${record.state}`);
+      throw new ApiError(409, "invalid_request_error", `work ${id} is ${record.state}`);
     }
     if (record.state === "queued") {
       record.state = "starting";
@@ -141,7 +141,7 @@ export class WorkQueue {
           ttl_seconds: record.ttlSeconds,
         },
       };
-      throw new ApiError(412, "precondition_failed_error", "expected_last_heartbeat does not match", details);
+      throw new ApiError(412, "invalid_request_error", "expected_last_heartbeat does not match", details);
     }
     if (record.state === "stopping" || record.state === "stopped" || record.refuseExtension) {
       record.leaseExtended = false;
@@ -165,7 +165,7 @@ export class WorkQueue {
 
   stop(environmentId: string, id: string, force: boolean): WorkRecord {
     const record = this.find(environmentId, id);
-    if (record.state === "stopped") throw new ApiError(409, "conflict_error", `work ${id} is already stopped`);
+    if (record.state === "stopped") throw new ApiError(409, "invalid_request_error", `work ${id} is already stopped`);
     const now = this.clock.now();
     record.stopRequestedAt ??= now;
     if (force) {
