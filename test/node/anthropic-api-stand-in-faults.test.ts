@@ -6,6 +6,7 @@
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { ApiErrorBodySchema, WebhookPayloadSchema } from "../../src/managed-agents/protocol.ts";
 import { importWebhookSecret, verifyWebhook } from "../../src/managed-agents/webhook-signature.ts";
+import { until } from "../helpers/stdio-fixtures.ts";
 import { serveWeb, type WebHttpServer } from "../helpers/web-http-server.ts";
 import { call, sseFrames } from "../stand-ins/anthropic-api-client.ts";
 import {
@@ -248,5 +249,36 @@ describe("Anthropic API stand-in: closing", () => {
     } finally {
       await target.close();
     }
+  });
+
+  test("on the real clock too, close leaves no server, socket, poll or ping timer behind", async () => {
+    // Servers and sockets of this process (other tests' sockets may still be closing: at most as many).
+    const sockets = () => {
+      const kinds = process.getActiveResourcesInfo();
+      return ["TCPServerWrap", "TCPSocketWrap"].map((kind) => kinds.filter((k) => k === kind).length);
+    };
+    const noMoreThan = (limit: number[]) => sockets().every((count, i) => count <= (limit[i] ?? 0));
+    const baseline = sockets();
+    const real = await startAnthropicApiStandIn({ pingIntervalMs: 5 });
+    const e = real.createEnvironment();
+    const s = real.createSession(e.id);
+    const stream = sseFrames(await call(real.url, `/v1/sessions/${s.sessionId}/events/stream`, { token: e.key }));
+    expect((await stream.next()).event).toBe("ping");
+    expect((await stream.next()).event).toBe("ping"); // the interval runs
+    expect(real.liveTimers()).toBe(1);
+    // A poll on an empty queue, blocked for up to 999 ms on a real timer.
+    const idle = real.createEnvironment();
+    const blocked = call(real.url, `/v1/environments/${idle.id}/work/poll?block_ms=999`, { token: idle.key }).then(
+      (response) => response.status,
+      () => "failed",
+    );
+    await until(() => real.waitingPolls() === 1, 5000, "the poll to block");
+    expect(noMoreThan(baseline)).toBe(false);
+    await real.close();
+    expect(real.liveTimers()).toBe(0);
+    expect(real.waitingPolls()).toBe(0);
+    expect(["failed", 200]).toContain(await blocked);
+    await expect(stream.nextEvent()).rejects.toThrow(); // after the pings already sent
+    await until(() => noMoreThan(baseline), 5000, "every server and socket to be released");
   });
 });

@@ -189,6 +189,10 @@ export async function startAnthropicApiStandIn(options: StandInOptions = {}) {
     posted: (sessionId: string): readonly StoredEvent[] => state.sessions.get(sessionId).posted,
     /** Tool uses still waiting for their result. */
     pending: (sessionId: string): string[] => [...state.sessions.get(sessionId).pending.keys()],
+    /** Timers of the stand-in's own that are still running (pings of open streams). */
+    liveTimers: (): number => state.sessions.liveTimers,
+    /** How many polls are blocked waiting for work right now. */
+    waitingPolls: (): number => state.queue.waitingPolls,
     untilStreamsOpened: (sessionId: string, count: number) => state.sessions.untilStreamsOpened(sessionId, count),
     openStreams: (sessionId: string): number => state.sessions.get(sessionId).streams.size,
 

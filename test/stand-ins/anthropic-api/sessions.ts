@@ -45,6 +45,7 @@ const PING = 'event: ping\ndata: {"type":"ping"}\n\n';
 
 export class Sessions {
   #sessions = new Map<string, SessionRecord>();
+  #pingTimers = new Set<ReturnType<typeof setInterval>>();
   #streamWatchers: { sessionId: string; count: number; resolve: () => void }[] = [];
 
   private readonly clock: StandInClock;
@@ -162,8 +163,9 @@ export class Sessions {
     session.streamsOpened++;
     stream.channel.write(PING);
     if (this.pingIntervalMs > 0) {
+      // Not unref'd on purpose: a ping timer left behind would show as a leak (closing clears it).
       stream.ping = setInterval(() => stream.channel.write(PING), this.pingIntervalMs);
-      stream.ping.unref?.();
+      this.#pingTimers.add(stream.ping);
     }
     signal.addEventListener("abort", () => this.#close(session, stream, true), { once: true });
     this.#notifyStreams();
@@ -192,15 +194,26 @@ export class Sessions {
     if (stream.dropAfter <= 0) {
       // A dropped connection: the client's read fails after the events it already got.
       session.streams.delete(stream);
-      clearInterval(stream.ping);
+      this.#stopPing(stream);
       stream.channel.drop();
     }
   }
 
   #close(session: SessionRecord, stream: Stream, end: boolean): void {
     if (!session.streams.delete(stream)) return;
-    clearInterval(stream.ping);
+    this.#stopPing(stream);
     if (end) stream.channel.end();
+  }
+
+  /** Ping timers still running (closing the stand-in must leave none). */
+  get liveTimers(): number {
+    return this.#pingTimers.size;
+  }
+
+  #stopPing(stream: Stream): void {
+    if (stream.ping === undefined) return;
+    clearInterval(stream.ping);
+    this.#pingTimers.delete(stream.ping);
   }
 
   #notifyStreams(): void {

@@ -207,6 +207,13 @@ export class WorkQueue {
     return [...this.#items.values()].filter((item) => item.environmentId === environmentId);
   }
 
+  /** How many polls are waiting for work right now. */
+  get waitingPolls(): number {
+    let count = 0;
+    for (const wakers of this.#wakers.values()) count += wakers.size;
+    return count;
+  }
+
   /** Unblocks every waiting poll (the server is closing). */
   wakeAll(): void {
     for (const environmentId of this.#wakers.keys()) this.#wake(environmentId);
