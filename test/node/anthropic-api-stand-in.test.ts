@@ -283,6 +283,10 @@ describe("Anthropic API stand-in: auth rules", () => {
     }
     // The org API key alone is not a worker credential either.
     await errorOf(await call(api.url, work("/poll"), { headers: { "x-api-key": "sk-ant-api03-org" } }), 401);
+    // A rotated key: the old one is refused, the new one works.
+    const rotated = api.rotateEnvironmentKey(env.id);
+    await errorOf(await call(api.url, work("/poll"), { token: env.key }), 401);
+    expect((await call(api.url, work("/poll"), { token: rotated })).status).toBe(200);
   });
 
   test("anthropic-version and the right anthropic-beta are required; unknown routes are 404", async () => {

@@ -126,6 +126,15 @@ export async function startAnthropicApiStandIn(options: StandInOptions = {}) {
       return { id, key, webhookSecret };
     },
 
+    /** A new environment key (as regenerating it in the Console does): the old one answers 401 from now on. */
+    rotateEnvironmentKey(environmentId: string): string {
+      const env = environment(environmentId);
+      state.environmentKeys.delete(env.key);
+      env.key = token("sk-ant-oat01-");
+      state.environmentKeys.set(env.key, env.id);
+      return env.key;
+    },
+
     /** A session on the environment; like the real API, creating it queues a work item. */
     createSession(
       environmentId: string,
