@@ -70,6 +70,10 @@ async function relay(handler: WebHandler, req: IncomingMessage, res: ServerRespo
     if (!res.headersSent) {
       res.writeHead(500, { "content-type": "text/plain" });
       res.end(String(error));
+    } else if (res.socket) {
+      // Like a connection that breaks: what was already written still reaches the client, then the
+      // socket closes without ending the body, so the client's read fails after those bytes.
+      res.socket.destroySoon();
     } else {
       res.destroy();
     }
