@@ -1,4 +1,0 @@
-/** A word the shell reads back exactly as `text`: single-quoted, with `'` written as `'\''`. */
-export function shellQuote(text: string): string {
-  return `'${text.replaceAll("'", "'\\''")}'`;
-}
