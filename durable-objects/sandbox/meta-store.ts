@@ -146,8 +146,13 @@ export class MetaStore implements BufferedWrites {
 
   /** Revokes the token with public id `id`; false when there is none. */
   revokeToken(id: string): boolean {
-    const row = all<{ hash: string }>(this.#sql, "SELECT hash FROM sandbox_tokens").find(
-      (candidate) => sandboxTokenId(candidate.hash) === id,
+    const prefix = id.startsWith("sbt_") ? id.slice(4) : "";
+    if (prefix.length !== TOKEN_ID_CHARS) return false;
+    const row = first<{ hash: string }>(
+      this.#sql,
+      "SELECT hash FROM sandbox_tokens WHERE substr(hash, 1, ?) = ?",
+      TOKEN_ID_CHARS,
+      prefix,
     );
     if (!row) return false;
     run(this.#sql, "DELETE FROM sandbox_tokens WHERE hash = ?", row.hash);

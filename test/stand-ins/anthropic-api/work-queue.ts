@@ -28,6 +28,18 @@ const MAX_ITEMS = 10_000;
 const POLLING_WINDOW_MS = 30_000;
 const MAX_POLLERS_TRACKED = 1000;
 
+/** A work item nobody holds: not handed out, not acknowledged, no heartbeat (new or requeued). */
+const NO_LEASE = {
+  acknowledgedAt: null,
+  startedAt: null,
+  handedOutAt: null,
+  handedOutTo: null,
+  lastHeartbeat: null,
+  lastHeartbeatAt: null,
+  leaseUpdatedAt: null,
+  leaseExtended: false,
+} satisfies Partial<WorkRecord>;
+
 export class WorkQueue {
   #items = new Map<string, WorkRecord>();
   #wakers = new Map<string, Set<() => void>>();
@@ -51,16 +63,9 @@ export class WorkQueue {
       secret,
       metadata: {},
       createdAt: this.clock.now(),
-      acknowledgedAt: null,
-      startedAt: null,
+      ...NO_LEASE,
       stopRequestedAt: null,
       stoppedAt: null,
-      handedOutAt: null,
-      handedOutTo: null,
-      lastHeartbeat: null,
-      lastHeartbeatAt: null,
-      leaseUpdatedAt: null,
-      leaseExtended: false,
       ttlSeconds,
       refuseExtension: false,
       requeues: 0,
@@ -250,14 +255,7 @@ export class WorkQueue {
       if (record.leaseUpdatedAt === null || now - record.leaseUpdatedAt <= record.ttlSeconds * 1000) continue;
       Object.assign(record, {
         state: "queued",
-        acknowledgedAt: null,
-        startedAt: null,
-        handedOutAt: null,
-        handedOutTo: null,
-        lastHeartbeat: null,
-        lastHeartbeatAt: null,
-        leaseUpdatedAt: null,
-        leaseExtended: false,
+        ...NO_LEASE,
         requeues: record.requeues + 1,
       } satisfies Partial<WorkRecord>);
       this.#wake(record.environmentId);
