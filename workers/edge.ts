@@ -8,8 +8,10 @@ import { adminTunnelsRoutes } from "./routes/admin-tunnels.ts";
 import { sandboxesRoutes } from "./routes/sandboxes.ts";
 import { tunnelsRoutes } from "./routes/tunnels.ts";
 
+export { ManagedEnvironment } from "../durable-objects/managed-environment.ts";
 export { Registry } from "../durable-objects/registry.ts";
 export { Sandbox } from "../durable-objects/sandbox.ts";
+export { SessionRunner } from "../durable-objects/session-runner.ts";
 export { TunnelRelay } from "../durable-objects/tunnel-relay.ts";
 export { EgressGate } from "../src/sandbox/run-code/egress-gate.ts";
 

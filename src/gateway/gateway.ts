@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import pkg from "../../package.json" with { type: "json" };
 import type { Hello } from "../protocol/messages.ts";
 import { Feature, TUNNEL_PROTOCOL_VERSION } from "../protocol/version.ts";
-import type { BackoffOptions } from "./backoff.ts";
+import type { BackoffOptions } from "../retry/backoff.ts";
 import { connectUrl, type GatewayConfig, isCleartextRemote } from "./config.ts";
 import { GatewayConfigError } from "./load-config.ts";
 import { describeError, type Logger, stderrLogger } from "./log.ts";

@@ -19,7 +19,7 @@ import { truncateCloseReason } from "../protocol/close-reason.ts";
 import { decodeFrame, decodeJson, encodeJsonFrame, FrameType } from "../protocol/frames.ts";
 import { type GoAway, type Hello, WelcomeSchema } from "../protocol/messages.ts";
 import { Feature, PING, PONG, TUNNEL_PROTOCOL_VERSION } from "../protocol/version.ts";
-import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from "./backoff.ts";
+import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from "../retry/backoff.ts";
 import { closeHint, describeRefusal, readReason } from "./connect-diagnostics.ts";
 import { describeError, type Logger } from "./log.ts";
 import { StreamMux } from "./stream-mux.ts";

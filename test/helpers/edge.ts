@@ -35,7 +35,7 @@ import { type EdgeModule, edgeBundle } from "./edge-bundle.ts";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
-type DurableObjectBinding = "TUNNEL_RELAY" | "SANDBOX" | "REGISTRY";
+type DurableObjectBinding = "TUNNEL_RELAY" | "SANDBOX" | "REGISTRY" | "MANAGED_ENVIRONMENT" | "SESSION_RUNNER";
 
 export interface RunningEdge {
   url: string;

@@ -1,5 +1,5 @@
 import { expect, test } from "vitest";
-import { backoffCeiling, backoffDelay, DEFAULT_BACKOFF } from "../../src/gateway/backoff.ts";
+import { backoffCeiling, backoffDelay, DEFAULT_BACKOFF } from "../../src/retry/backoff.ts";
 
 test("the ceiling doubles from the base and stops at the cap", () => {
   const ceilings = Array.from({ length: 10 }, (_, attempt) => backoffCeiling(attempt));

@@ -6,6 +6,6 @@ declare namespace Cloudflare {
   interface Env extends TetherEnv {}
   interface GlobalProps {
     mainModule: TetherEdgeModule;
-    durableNamespaces: "TunnelRelay" | "Sandbox" | "Registry";
+    durableNamespaces: "TunnelRelay" | "Sandbox" | "Registry" | "ManagedEnvironment" | "SessionRunner";
   }
 }
