@@ -54,8 +54,11 @@ export interface ExtraWorker {
   entry: string;
   /** Miniflare routes on the edge's URL that reach this Worker, e.g. "*\/bench/echo/*". */
   routes: string[];
-  /** Durable Object bindings: binding name → class exported by `entry`. */
-  durableObjects?: Record<string, string>;
+  /**
+   * Durable Object bindings: binding name → class exported by `entry`, or `{ edgeClass }`: a class
+   * of the edge itself (its objects, the very instances the edge uses), e.g. to drive them in tests.
+   */
+  durableObjects?: Record<string, string | { edgeClass: string }>;
 }
 
 /** What this helper reads from wrangler's normalised config (wrangler's `Config` type does not resolve here). */
@@ -89,7 +92,7 @@ interface ExtraWorkerOptions {
   script: string;
   compatibilityDate: string;
   routes: string[];
-  durableObjects: Record<string, string>;
+  durableObjects: Record<string, string | { className: string; scriptName: string }>;
 }
 interface Miniflare {
   readonly ready: Promise<URL>;
@@ -115,7 +118,7 @@ export async function startEdge(options: { adminToken?: string; workers?: ExtraW
   const { workerOptions, externalWorkers } = quietly(() => unstable_getMiniflareWorkerOptions(rawConfig));
   const bundle = await edgeBundle(ROOT, configPath, `${parse(config.main).name}.js`);
   const extraWorkers = await Promise.all(
-    (options.workers ?? []).map((worker) => extraWorkerOptions(worker, config.compatibility_date)),
+    (options.workers ?? []).map((worker) => extraWorkerOptions(worker, config.compatibility_date, config.name)),
   );
 
   const { Miniflare, convertV4MiniflareOptions } = loadMiniflare();
@@ -169,7 +172,11 @@ export async function startEdge(options: { adminToken?: string; workers?: ExtraW
 }
 
 /** An extra Worker bundled for Miniflare, on the edge's compatibility date. */
-async function extraWorkerOptions(worker: ExtraWorker, compatibilityDate: string): Promise<ExtraWorkerOptions> {
+async function extraWorkerOptions(
+  worker: ExtraWorker,
+  compatibilityDate: string,
+  edgeName: string,
+): Promise<ExtraWorkerOptions> {
   const built = await build({
     entryPoints: [worker.entry],
     bundle: true,
@@ -188,7 +195,12 @@ async function extraWorkerOptions(worker: ExtraWorker, compatibilityDate: string
     script,
     compatibilityDate,
     routes: worker.routes,
-    durableObjects: worker.durableObjects ?? {},
+    durableObjects: Object.fromEntries(
+      Object.entries(worker.durableObjects ?? {}).map(([binding, target]) => [
+        binding,
+        typeof target === "string" ? target : { className: target.edgeClass, scriptName: edgeName },
+      ]),
+    ),
   };
 }
 

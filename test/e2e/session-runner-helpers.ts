@@ -1,0 +1,151 @@
+/**
+ * Session runner tests: the Anthropic API stand-in in Node and the real edge in Miniflare, with a
+ * test Worker (session-runner-worker.ts) bound to the edge's SessionRunner objects. The test plays
+ * the environment's part: it polls the stand-in for work and hands it to a runner.
+ */
+import { join } from "node:path";
+import { afterAll, beforeAll, expect } from "vitest";
+import type { EnvironmentConfig } from "../../src/managed-agents/environment-config.ts";
+import type { Work } from "../../src/managed-agents/protocol.ts";
+import { type RunnerDetails, runnerName, sessionSandboxId } from "../../src/managed-agents/runner-contract.ts";
+import { ROOT, type RunningEdge, startEdge } from "../helpers/edge.ts";
+import { call } from "../stand-ins/anthropic-api-client.ts";
+import {
+  type AnthropicApiStandIn,
+  type StoredEvent,
+  startAnthropicApiStandIn,
+} from "../stand-ins/anthropic-api-stand-in.ts";
+import { eventually } from "./sandbox-helpers.ts";
+
+export { eventually };
+export const ENVIRONMENT_NAME = "runner-tests";
+/** Short enough that heartbeats (every ttl/2) and the alarm's restarts come within seconds. */
+const LEASE_TTL_SECONDS = 10;
+
+export interface ToolResultEcho {
+  tool_use_id: string;
+  content: { type: string; text: string }[];
+  is_error?: boolean;
+}
+
+export function runnerHarness() {
+  let standIn: AnthropicApiStandIn | undefined;
+  let edge: RunningEdge | undefined;
+  beforeAll(async () => {
+    standIn = await startAnthropicApiStandIn({ pingIntervalMs: 0 });
+    edge = await startEdge({
+      workers: [
+        {
+          name: "session-runner-test",
+          entry: join(ROOT, "test/e2e/session-runner-worker.ts"),
+          routes: ["*/test/runner/*"],
+          durableObjects: { SESSION_RUNNER: { edgeClass: "SessionRunner" } },
+        },
+      ],
+    });
+  });
+  afterAll(async () => {
+    await edge?.close();
+    await standIn?.close();
+  });
+  const api = () => {
+    if (!standIn) throw new Error("the stand-in is not running");
+    return standIn;
+  };
+  const theEdge = () => {
+    if (!edge) throw new Error("the edge is not running");
+    return edge;
+  };
+
+  const edgeFetch = (path: string, init: RequestInit = {}) =>
+    fetch(`${theEdge().url}${path}`, { ...init, signal: AbortSignal.timeout(60_000) });
+
+  /** Creates a session, polls its work as a worker would and hands it to a runner. */
+  async function claim(options: { secret?: boolean } = {}) {
+    const standIn = api();
+    const environment = standIn.createEnvironment({ ttlSeconds: LEASE_TTL_SECONDS });
+    const session = standIn.createSession(environment.id, { secret: options.secret ?? true });
+    const polled = await call(standIn.url, `/v1/environments/${environment.id}/work/poll?block_ms=999`, {
+      token: environment.key,
+    });
+    const work = (await polled.json()) as Work;
+    expect(work.id).toBe(session.workId);
+    const name = runnerName(ENVIRONMENT_NAME, work.id);
+    const config: EnvironmentConfig = {
+      name: ENVIRONMENT_NAME,
+      environmentId: environment.id,
+      apiBaseUrl: standIn.url,
+      mode: "poll",
+      backend: { type: "edge" },
+      maxSessions: 16,
+      sandbox: {},
+    };
+    const started = await edgeFetch("/test/runner/start", {
+      method: "POST",
+      body: JSON.stringify({ name, start: { environment: config, environmentKey: environment.key, work } }),
+    });
+    expect(started.status, await started.clone().text()).toBe(200);
+    const sessionId = session.sessionId;
+    // Events are pushed once the stream is open: the runner's history read covers what came before.
+    await standIn.untilStreamsOpened(sessionId, 1);
+
+    const details = async (): Promise<RunnerDetails> => {
+      const res = await edgeFetch(`/test/runner/${encodeURIComponent(name)}`);
+      expect(res.status).toBe(200);
+      return (await res.json()) as RunnerDetails;
+    };
+    const results = () =>
+      standIn.posted(sessionId).filter((event) => event.type === "user.tool_result") as unknown as ToolResultEcho[];
+    /** The one result posted for `use` (fails if it was posted twice). */
+    const resultOf = async (use: StoredEvent): Promise<ToolResultEcho> => {
+      await eventually(async () => results().some((r) => r.tool_use_id === use.id), 30_000);
+      const found = results().filter((r) => r.tool_use_id === use.id);
+      expect(found).toHaveLength(1);
+      return found[0]!;
+    };
+    const textOf = async (use: StoredEvent) => {
+      const result = await resultOf(use);
+      return { text: result.content.map((c) => c.text).join(""), isError: result.is_error === true };
+    };
+    const untilEnded = () => eventually(async () => (await details()).state === "ended", 30_000);
+    return {
+      standIn,
+      environment,
+      sessionId,
+      workId: work.id,
+      name,
+      sandboxId: sessionSandboxId(sessionId),
+      details,
+      results,
+      resultOf,
+      textOf,
+      untilEnded,
+      stop: (reason: string) =>
+        edgeFetch(`/test/runner/${encodeURIComponent(name)}/stop`, {
+          method: "POST",
+          body: JSON.stringify({ reason }),
+        }),
+    };
+  }
+
+  /** Runs a tool in a sandbox through the edge's HTTP API (admin token), as a check from outside. */
+  async function sandboxTool(sandboxId: string, name: string, input: Record<string, unknown>) {
+    const res = await edgeFetch(`/v1/sandboxes/${sandboxId}/tool-calls`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${theEdge().adminToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ type: "tool_use", id: `check_${crypto.randomUUID().slice(0, 8)}`, name, input }),
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { content: { content: { text: string }[]; is_error: boolean }[] };
+    return { text: body.content[0]!.content.map((c) => c.text).join(""), isError: body.content[0]!.is_error };
+  }
+
+  const sandboxExists = async (sandboxId: string) =>
+    (
+      await edgeFetch(`/v1/sandboxes/${sandboxId}`, {
+        headers: { authorization: `Bearer ${theEdge().adminToken}` },
+      })
+    ).status === 200;
+
+  return { standIn: api, edge: theEdge, claim, sandboxTool, sandboxExists };
+}
