@@ -142,7 +142,8 @@ export class CallProcessor {
         }
         if (signal.aborted) return;
         store.postTried(id);
-        response = await api.postResult(event, signal);
+        // Bounded: a POST that hangs may still land, which the next attempt looks for first.
+        response = await api.postResult(event, AbortSignal.any([signal, AbortSignal.timeout(POST_TIMEOUT_MS)]));
         if (response.ok) {
           await response.body?.cancel();
           store.posted(id, Date.now());

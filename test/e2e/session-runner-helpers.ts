@@ -28,6 +28,9 @@ export interface ToolResultEcho {
   is_error?: boolean;
 }
 
+/** Texts compared without trailing newlines (the sandbox's bash keeps them; the toolset strips them). */
+const trimNewlines = (text: string) => text.replace(/\n+$/, "");
+
 export function runnerHarness() {
   let standIn: AnthropicApiStandIn | undefined;
   let edge: RunningEdge | undefined;
@@ -105,7 +108,7 @@ export function runnerHarness() {
     };
     const textOf = async (use: StoredEvent) => {
       const result = await resultOf(use);
-      return { text: result.content.map((c) => c.text).join(""), isError: result.is_error === true };
+      return { text: trimNewlines(result.content.map((c) => c.text).join("")), isError: result.is_error === true };
     };
     const untilEnded = () => eventually(async () => (await details()).state === "ended", 30_000);
     return {
@@ -137,7 +140,7 @@ export function runnerHarness() {
     });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { content: { content: { text: string }[]; is_error: boolean }[] };
-    return { text: body.content[0]!.content.map((c) => c.text).join(""), isError: body.content[0]!.is_error };
+    return { text: trimNewlines(body.content[0]!.content.map((c) => c.text).join("")), isError: body.content[0]!.is_error };
   }
 
   const sandboxExists = async (sandboxId: string) =>

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { runnerHarness } from "./session-runner-helpers.ts";
+import { eventually, runnerHarness } from "./session-runner-helpers.ts";
 
 const h = runnerHarness();
 /** A read's text without the sandbox tool's line numbers (the toolset's format comes with it later). */
@@ -51,5 +51,88 @@ describe("a session runner runs the toolset in the session's sandbox", () => {
     const shown = JSON.stringify(ended);
     expect(shown).not.toContain(r.environment.key);
     expect(shown).not.toContain("sk-ant-req-");
+  });
+});
+
+describe("permissions (protocol §4)", () => {
+  test("allow and absent run; ask waits for its verdict; deny and refused run nothing and post nothing; an early verdict is kept", async () => {
+    const r = await h.claim();
+    // A verdict that comes before its tool use.
+    r.standIn.confirm(r.sessionId, "sevt_early_allow", "allow");
+    r.standIn.confirm(r.sessionId, "sevt_early_deny", "deny");
+    const [allowed, asked, refused, denied, unknown] = r.standIn.pushToolUses(r.sessionId, [
+      { name: "bash", input: { command: "echo allowed" }, permission: "allow" },
+      { name: "bash", input: { command: "echo asked > asked.txt; echo asked" }, permission: "ask" },
+      { name: "bash", input: { command: "echo refused > refused.txt" }, permission: "ask" },
+      { name: "bash", input: { command: "echo denied > denied.txt" }, permission: "deny" },
+      { name: "bash", input: { command: "echo unknown > unknown.txt" }, permission: "sometimes" },
+    ]);
+    const early = r.standIn.pushEvent(r.sessionId, {
+      type: "agent.tool_use",
+      id: "sevt_early_allow",
+      name: "bash",
+      input: { command: "echo early" },
+      evaluated_permission: "ask",
+    });
+    const earlyDenied = r.standIn.pushEvent(r.sessionId, {
+      type: "agent.tool_use",
+      id: "sevt_early_deny",
+      name: "bash",
+      input: { command: "echo early-denied > early-denied.txt" },
+      evaluated_permission: "ask",
+    });
+    expect(await r.textOf(allowed!)).toEqual({ text: "allowed", isError: false });
+    expect(await r.textOf(early)).toEqual({ text: "early", isError: false });
+    // The asked calls wait for their verdicts.
+    await eventually(async () => (await r.details()).pendingConfirmations === 3);
+    r.standIn.confirm(r.sessionId, asked!.id, "allow");
+    r.standIn.confirm(r.sessionId, refused!.id, "deny", "not now");
+    r.standIn.confirm(r.sessionId, unknown!.id, "maybe");
+    expect(await r.textOf(asked!)).toEqual({ text: "asked", isError: false });
+    await eventually(async () => (await r.details()).pendingConfirmations === 0);
+
+    const outcomes = Object.fromEntries((await r.details()).toolCalls.map((c) => [c.toolUseId, c.outcome]));
+    expect(outcomes).toEqual({
+      [allowed!.id]: "ok",
+      [asked!.id]: "ok",
+      [refused!.id]: "denied",
+      [denied!.id]: "denied",
+      [unknown!.id]: "denied",
+      [early.id]: "ok",
+      [earlyDenied.id]: "denied",
+    });
+    expect(r.results().map((result) => result.tool_use_id).sort()).toEqual([allowed!.id, asked!.id, early.id].sort());
+    const files = await h.sandboxTool(r.sandboxId, "bash", { command: "ls *.txt" });
+    expect(files.text.split("\n").sort()).toEqual(["asked.txt"]);
+    await r.stop("test over");
+    await r.untilEnded();
+    expect(r.standIn.work(r.workId).state).toBe("stopped");
+  });
+});
+
+describe("exactly once (protocol §3)", () => {
+  test("a dropped stream, duplicated events, 5xx and 429 with Retry-After on the results: every result posted once", async () => {
+    const { faults } = h.standIn();
+    // The runner's first stream breaks after three events (the runner has not opened it yet).
+    faults.dropNextStreamAfter(3);
+    const r = await h.claim();
+    faults.duplicateNextEvents(4);
+    faults.failNext(2, 503, { match: /^POST \/v1\/sessions\/[^/]+\/events$/ });
+    faults.failNext(1, 429, { retryAfterSeconds: 1, match: /^POST \/v1\/sessions\/[^/]+\/events$/ });
+    const uses = r.standIn.pushToolUses(
+      r.sessionId,
+      [1, 2, 3, 4, 5].map((n) => ({ name: "bash", input: { command: `echo ${n} >> log.txt; echo ${n}` } })),
+    );
+    for (const [index, use] of uses.entries()) {
+      expect(await r.textOf(use)).toEqual({ text: String(index + 1), isError: false });
+    }
+    expect(faults.applied).toMatchObject({ failures: 3, streamDrops: 1, duplicates: 4 });
+    await r.standIn.untilStreamsOpened(r.sessionId, 2);
+    // Each call ran once: the log has each line once.
+    expect((await h.sandboxTool(r.sandboxId, "bash", { command: "cat log.txt" })).text).toBe("1\n2\n3\n4\n5");
+    expect(r.results()).toHaveLength(5);
+    expect((await r.details()).toolCallsAnswered).toBe(5);
+    await r.stop("test over");
+    await r.untilEnded();
   });
 });

@@ -23,6 +23,8 @@ export const IDLE_EXIT_MS = 60_000;
 export const TOOL_TIMEOUT_MS = 120_000;
 /** Posting a result is retried 1 s·2ⁿ up to 30 s, for one lease TTL. */
 export const RESULT_RETRY = { baseMs: 1000, capMs: 30_000 } as const;
+/** One POST of a result is given this long (then retried, after looking for its echo). */
+export const POST_TIMEOUT_MS = 30_000;
 /** `runnerEnded` is retried on this schedule until the environment takes it. */
 export const REPORT_RETRY_MS = 5000;
 /** Page size of the event history (the API's maximum). */
