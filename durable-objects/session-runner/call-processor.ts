@@ -12,7 +12,12 @@
 import { ApiError, isRetryableStatus, retryDelay, sleep } from "../../src/managed-agents/api-client.ts";
 import { abortToolCall } from "../../src/managed-agents/runner/abort-tool-call.ts";
 import { ownsTool, type ToolsetResult, toolsetCall } from "../../src/managed-agents/runner/sandbox-tools.ts";
-import { ASSUMED_LEASE_TTL_SECONDS, RESULT_RETRY, TOOL_TIMEOUT_MS } from "../../src/managed-agents/runner/timings.ts";
+import {
+  ASSUMED_LEASE_TTL_SECONDS,
+  POST_TIMEOUT_MS,
+  RESULT_RETRY,
+  TOOL_TIMEOUT_MS,
+} from "../../src/managed-agents/runner/timings.ts";
 import { failedResult, toolResultEvent } from "../../src/managed-agents/runner/tool-result.ts";
 import type { WorkApi } from "../../src/managed-agents/runner/work-api.ts";
 import type { Sandbox } from "../sandbox.ts";

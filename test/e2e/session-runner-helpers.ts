@@ -140,7 +140,10 @@ export function runnerHarness() {
     });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { content: { content: { text: string }[]; is_error: boolean }[] };
-    return { text: trimNewlines(body.content[0]!.content.map((c) => c.text).join("")), isError: body.content[0]!.is_error };
+    return {
+      text: trimNewlines(body.content[0]!.content.map((c) => c.text).join("")),
+      isError: body.content[0]!.is_error,
+    };
   }
 
   const sandboxExists = async (sandboxId: string) =>

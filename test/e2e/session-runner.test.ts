@@ -101,7 +101,12 @@ describe("permissions (protocol §4)", () => {
       [early.id]: "ok",
       [earlyDenied.id]: "denied",
     });
-    expect(r.results().map((result) => result.tool_use_id).sort()).toEqual([allowed!.id, asked!.id, early.id].sort());
+    expect(
+      r
+        .results()
+        .map((result) => result.tool_use_id)
+        .sort(),
+    ).toEqual([allowed!.id, asked!.id, early.id].sort());
     const files = await h.sandboxTool(r.sandboxId, "bash", { command: "ls *.txt" });
     expect(files.text.split("\n").sort()).toEqual(["asked.txt"]);
     await r.stop("test over");
