@@ -101,6 +101,16 @@ export class SessionRunner extends DurableObject<Env> implements SessionRunnerRp
     return row ? runnerDetails(this.#store, row) : null;
   }
 
+  /**
+   * Tests only: resets the object as the platform does on a restart (a deploy, a crash) with the
+   * work's calls in flight: memory is lost, storage and the alarm are kept. (Miniflare's eviction
+   * waits for in-flight I/O, which a runner always has.) No route reaches it: only a test Worker
+   * bound to this class calls it.
+   */
+  resetForTest(): void {
+    this.ctx.abort(new Error("session runner reset by a test"));
+  }
+
   override async alarm(): Promise<void> {
     const row = this.#store.load();
     if (!row) return;

@@ -31,6 +31,15 @@ export interface ToolResultEcho {
 /** Texts compared without trailing newlines (the sandbox's bash keeps them; the toolset strips them). */
 const trimNewlines = (text: string) => text.replace(/\n+$/, "");
 
+/** A bash command that waits (bounded) until the test writes /workspace/NAME, then says "released". */
+export function gatedCommand(name: string, then = "echo released"): string {
+  return `for i in $(seq 1 600); do [ -f /workspace/${name} ] && break; sleep 0.1; done; ${then}`;
+}
+
+/** A call the runner has started and not finished (recorded `running`). */
+export const isRunning = (call: { startedAt: number | null; outcome: string | null } | undefined) =>
+  call !== undefined && call.startedAt !== null && call.outcome === null;
+
 export function runnerHarness() {
   let standIn: AnthropicApiStandIn | undefined;
   let edge: RunningEdge | undefined;
@@ -123,6 +132,11 @@ export function runnerHarness() {
       resultOf,
       textOf,
       untilEnded,
+      /** Resets the runner as a restart does, its calls in flight (see SessionRunner.resetForTest). */
+      reset: async () => {
+        const res = await edgeFetch(`/test/runner/${encodeURIComponent(name)}/reset`, { method: "POST" });
+        expect(res.status).toBe(204);
+      },
       stop: (reason: string) =>
         edgeFetch(`/test/runner/${encodeURIComponent(name)}/stop`, {
           method: "POST",
@@ -153,5 +167,24 @@ export function runnerHarness() {
       })
     ).status === 200;
 
-  return { standIn: api, edge: theEdge, claim, sandboxTool, sandboxExists };
+  const admin = () => ({ authorization: `Bearer ${theEdge().adminToken}` });
+
+  /** Writes a file into the sandbox through the files API (not the tool queue: it gets past a busy call). */
+  async function putFile(sandboxId: string, path: string, content: string): Promise<void> {
+    const res = await edgeFetch(`/v1/sandboxes/${sandboxId}/files/workspace/${path}`, {
+      method: "PUT",
+      headers: admin(),
+      body: content,
+    });
+    expect(res.status, await res.clone().text()).toBeLessThan(300);
+  }
+
+  /** Tool calls running or queued in the sandbox. */
+  async function sandboxBusy(sandboxId: string): Promise<number> {
+    const res = await edgeFetch(`/v1/sandboxes/${sandboxId}`, { headers: admin() });
+    expect(res.status).toBe(200);
+    return ((await res.json()) as { busy: number }).busy;
+  }
+
+  return { standIn: api, edge: theEdge, claim, sandboxTool, sandboxExists, putFile, sandboxBusy };
 }

@@ -5,6 +5,7 @@
  *   POST /test/runner/start          {name, start: RunnerStart} → the runner's summary (400: its error)
  *   GET  /test/runner/NAME           → details (404 when the runner holds no work)
  *   POST /test/runner/NAME/stop      {reason} → 204
+ *   POST /test/runner/NAME/reset     → 204 once the runner was reset (as a restart does)
  */
 import type { SessionRunner } from "../../durable-objects/session-runner.ts";
 import type { RunnerStart } from "../../src/managed-agents/runner-contract.ts";
@@ -26,6 +27,14 @@ export default {
       if (request.method === "POST" && stop) {
         const body = (await request.json()) as { reason: string };
         await runner(decodeURIComponent(stop[1] ?? "")).stop(body.reason);
+        return new Response(null, { status: 204 });
+      }
+      const reset = /^\/test\/runner\/(.+)\/reset$/.exec(path);
+      if (request.method === "POST" && reset) {
+        // The reset ends the call with the abort's error: that is the expected answer.
+        await runner(decodeURIComponent(reset[1] ?? ""))
+          .resetForTest()
+          .catch(() => {});
         return new Response(null, { status: 204 });
       }
       const one = /^\/test\/runner\/(.+)$/.exec(path);

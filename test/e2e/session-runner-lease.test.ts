@@ -1,0 +1,84 @@
+import { describe, expect, test } from "vitest";
+import { call } from "../stand-ins/anthropic-api-client.ts";
+import { eventually, gatedCommand, isRunning, runnerHarness } from "./session-runner-helpers.ts";
+
+const h = runnerHarness();
+
+describe("the lease (protocol §2)", () => {
+  test("lease_extended: false ends the work: the running tool's result is never posted, the work is force-stopped", async () => {
+    const r = await h.claim();
+    const [held] = r.standIn.pushToolUses(r.sessionId, [{ name: "bash", input: { command: gatedCommand("go") } }]);
+    await eventually(async () => isRunning((await r.details()).toolCalls[0]));
+    r.standIn.refuseLeaseExtension(r.workId);
+    await r.untilEnded();
+    const details = await r.details();
+    expect(details.endReason).toBe("lease not extended");
+    expect(r.standIn.work(r.workId).state).toBe("stopped");
+    // Let the sandbox finish the call; a call queued behind it returns only after it.
+    await h.putFile(r.sandboxId, "go", "");
+    expect((await h.sandboxTool(r.sandboxId, "bash", { command: "echo after" })).text).toBe("after");
+    expect(r.results()).toEqual([]);
+    expect(r.standIn.pending(r.sessionId)).toEqual([held!.id]);
+    expect((await r.details()).toolCalls.map((c) => c.outcome)).toEqual(["abandoned"]);
+  });
+
+  test("a 412 (another holder's beat) ends the work without a stop, and nothing more is posted", async () => {
+    const r = await h.claim();
+    r.standIn.pushToolUses(r.sessionId, [{ name: "bash", input: { command: gatedCommand("go") } }]);
+    await eventually(async () => isRunning((await r.details()).toolCalls[0]));
+    // Someone else beats with the current value: the runner's next echo no longer matches.
+    const current = r.standIn.work(r.workId).lastHeartbeat;
+    const stolen = await call(
+      r.standIn.url,
+      `/v1/environments/${r.environment.id}/work/${r.workId}/heartbeat?expected_last_heartbeat=${encodeURIComponent(current ?? "")}`,
+      { method: "POST", token: r.environment.key },
+    );
+    expect(stolen.status).toBe(200);
+    await r.untilEnded();
+    expect((await r.details()).endReason).toBe("lease lost");
+    // Not force-stopped after a 412: the work is whoever holds the lease now.
+    expect(r.standIn.work(r.workId).state).toBe("active");
+    expect(r.standIn.calls.some((c) => c.method === "POST" && c.path.endsWith(`/work/${r.workId}/stop`))).toBe(false);
+    await h.putFile(r.sandboxId, "go", "");
+    expect((await h.sandboxTool(r.sandboxId, "bash", { command: "echo after" })).text).toBe("after");
+    expect(r.results()).toEqual([]);
+  });
+});
+
+describe("the runner restarted mid-call (exactly once)", () => {
+  test("a bash call cut off by the runner's restart is answered interrupted; a read cut off is run again", async () => {
+    const r = await h.claim();
+    const [bash] = r.standIn.pushToolUses(r.sessionId, [
+      { name: "bash", input: { command: gatedCommand("go", "echo ran > ran.txt") } },
+    ]);
+    await eventually(async () => isRunning((await r.details()).toolCalls[0]));
+    await r.reset();
+    // The alarm brings the runner back; it does not run bash again.
+    const interrupted = await r.textOf(bash!);
+    expect(interrupted.isError).toBe(true);
+    expect(interrupted.text).toBe(
+      "bash: interrupted: the worker restarted while this call was running; it may or may not have completed",
+    );
+    await h.putFile(r.sandboxId, "go", "");
+
+    // Keep the sandbox busy so the runner's read waits there, then restart the runner during it.
+    await h.putFile(r.sandboxId, "data.txt", "kept\n");
+    const blocker = h.sandboxTool(r.sandboxId, "bash", { command: gatedCommand("go2") });
+    await eventually(async () => (await h.sandboxBusy(r.sandboxId)) >= 1);
+    const [read] = r.standIn.pushToolUses(r.sessionId, [{ name: "read", input: { file_path: "data.txt" } }]);
+    await eventually(async () => isRunning((await r.details()).toolCalls[1]));
+    await r.reset();
+    await h.putFile(r.sandboxId, "go2", "");
+    await blocker;
+    const reread = await r.textOf(read!);
+    expect(reread.isError).toBe(false);
+    expect(reread.text).toMatch(/kept$/);
+    const outcomes = (await r.details()).toolCalls.map((c) => c.outcome);
+    expect(outcomes).toEqual(["interrupted", "ok"]);
+    expect(r.results()).toHaveLength(2);
+    // bash ran once (the runner did not start it again): ran.txt exists from that one run.
+    expect((await h.sandboxTool(r.sandboxId, "bash", { command: "cat ran.txt" })).text).toBe("ran");
+    await r.stop("test over");
+    await r.untilEnded();
+  });
+});
