@@ -92,10 +92,12 @@ export function runnerHarness() {
       maxSessions: 16,
       sandbox: {},
     };
-    const started = await edgeFetch("/test/runner/start", {
-      method: "POST",
-      body: JSON.stringify({ name, start: { environment: config, environmentKey: environment.key, work } }),
-    });
+    const start = () =>
+      edgeFetch("/test/runner/start", {
+        method: "POST",
+        body: JSON.stringify({ name, start: { environment: config, environmentKey: environment.key, work } }),
+      });
+    const started = await start();
     expect(started.status, await started.clone().text()).toBe(200);
     const sessionId = session.sessionId;
     // Events are pushed once the stream is open: the runner's history read covers what came before.
@@ -123,6 +125,11 @@ export function runnerHarness() {
     return {
       standIn,
       environment,
+      /** The same start again (what an environment retrying its claim does). */
+      start,
+      /** The stand-in's record of the calls made for this work item and its session. */
+      calls: () =>
+        standIn.calls.filter((c) => c.path.includes(`/work/${work.id}`) || c.path.includes(`/sessions/${sessionId}`)),
       sessionId,
       workId: work.id,
       name,

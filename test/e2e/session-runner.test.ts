@@ -141,3 +141,42 @@ describe("exactly once (protocol §3)", () => {
     await r.untilEnded();
   });
 });
+
+describe("credentials (protocol §0)", () => {
+  test("the sessions token carries the work's calls (ack keeps the key); a second start changes nothing; a rotated key does not matter", async () => {
+    const r = await h.claim();
+    const again = await r.start();
+    expect(again.status).toBe(200);
+    expect(((await again.json()) as { workId: string }).workId).toBe(r.workId);
+    const [use] = r.standIn.pushToolUses(r.sessionId, [{ name: "bash", input: { command: "echo with-token" } }]);
+    expect(await r.textOf(use!)).toEqual({ text: "with-token", isError: false });
+    // The work item's calls go on with its own token when the environment key changes.
+    r.standIn.rotateEnvironmentKey(r.environment.id);
+    const [after] = r.standIn.pushToolUses(r.sessionId, [{ name: "bash", input: { command: "echo still" } }]);
+    expect(await r.textOf(after!)).toEqual({ text: "still", isError: false });
+    r.standIn.deleteSession(r.sessionId);
+    await r.untilEnded();
+    expect((await r.details()).endReason).toBe("session deleted");
+    expect(r.standIn.work(r.workId).state).toBe("stopped");
+    const calls = r.calls();
+    expect(calls.filter((c) => c.path.endsWith("/ack"))).toEqual([
+      expect.objectContaining({ principal: "environment" }),
+    ]);
+    const others = calls.filter((c) => !c.path.endsWith("/ack"));
+    expect(new Set(others.map((c) => c.principal))).toEqual(new Set(["work"]));
+    expect(others.filter((c) => c.path.endsWith("/heartbeat")).length).toBeGreaterThanOrEqual(1);
+  });
+
+  test("without a secret the environment key is used everywhere; a refused key ends the work at once", async () => {
+    const r = await h.claim({ secret: false });
+    const [use] = r.standIn.pushToolUses(r.sessionId, [{ name: "bash", input: { command: "echo with-key" } }]);
+    expect(await r.textOf(use!)).toEqual({ text: "with-key", isError: false });
+    expect(new Set(r.calls().map((c) => c.principal))).toEqual(new Set(["environment"]));
+    r.standIn.rotateEnvironmentKey(r.environment.id);
+    await r.untilEnded();
+    const details = await r.details();
+    expect(details.endReason).toBe("credentials refused");
+    expect(details.lastError).toMatch(/^401 from .*: the environment key was refused/);
+    expect(JSON.stringify(details)).not.toContain(r.environment.key);
+  });
+});
