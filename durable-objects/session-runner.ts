@@ -108,7 +108,7 @@ export class SessionRunner extends DurableObject<Env> implements SessionRunnerRp
    * bound to this class calls it.
    */
   resetForTest(): void {
-    this.ctx.abort(new Error("session runner reset by a test"));
+    this.ctx.abort("session runner reset by a test");
   }
 
   override async alarm(): Promise<void> {
