@@ -147,7 +147,7 @@ export class SessionRunner extends DurableObject<Env> implements SessionRunnerRp
         if (!(await this.#beat())) return;
       }
       const row = this.#store.load();
-      if (!row || row.state !== "starting") return;
+      if (row?.state !== "starting") return;
       await ensureSessionSandbox(this.env, this.#store.environment(row), row.session_id);
       const session = await api.session(signal);
       const resources = await prepareSessionResources({

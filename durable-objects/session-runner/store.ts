@@ -210,17 +210,17 @@ export class RunnerStore {
 
   /** Records a tool use seen for the first time (in event order); false when it was known. */
   addCall(toolUseId: string, name: string, input: unknown, permission: string): boolean {
-    return (
-      run(
-        this.#sql,
-        `INSERT INTO runner_calls (tool_use_id, name, input, permission, status) VALUES (?, ?, ?, ?, 'queued')
-          ON CONFLICT (tool_use_id) DO NOTHING`,
-        toolUseId,
-        name,
-        JSON.stringify(input),
-        permission,
-      ) > 0
+    // Looked up first: rowsWritten also counts an upsert that wrote nothing.
+    if (this.call(toolUseId)) return false;
+    run(
+      this.#sql,
+      "INSERT INTO runner_calls (tool_use_id, name, input, permission, status) VALUES (?, ?, ?, ?, 'queued')",
+      toolUseId,
+      name,
+      JSON.stringify(input),
+      permission,
     );
+    return true;
   }
 
   markAnswered(toolUseId: string): void {

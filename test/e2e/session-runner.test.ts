@@ -180,3 +180,57 @@ describe("credentials (protocol §0)", () => {
     expect(JSON.stringify(details)).not.toContain(r.environment.key);
   });
 });
+
+describe("bad starts", () => {
+  test("a malformed secret, work that is not a session, or another work item under the same name are refused with nothing stored", async () => {
+    const r = await h.claim();
+    const post = async (name: string, start: unknown) => {
+      const res = await fetch(`${h.edge().url}/test/runner/start`, {
+        method: "POST",
+        body: JSON.stringify({ name, start }),
+        signal: AbortSignal.timeout(60_000),
+      });
+      return { status: res.status, body: (await res.json()) as { error?: string; workId?: string } };
+    };
+    const environment = {
+      name: "runner-tests",
+      environmentId: r.environment.id,
+      apiBaseUrl: r.standIn.url,
+      mode: "poll",
+      backend: { type: "edge" },
+      maxSessions: 1,
+      sandbox: {},
+    };
+    const work = (id: string, extra: Record<string, unknown>) => ({
+      type: "work",
+      id,
+      environment_id: r.environment.id,
+      data: { type: "session", id: r.sessionId },
+      state: "queued",
+      ...extra,
+    });
+    const secret = "not*base64url-and-secret-looking";
+    const bad = await post("runner-tests/work_bad_secret", {
+      environment,
+      environmentKey: r.environment.key,
+      work: work("work_bad_secret", { secret }),
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toContain("work secret is not base64url JSON");
+    expect(bad.body.error).not.toContain(secret);
+    const healthcheck = await post("runner-tests/work_health", {
+      environment,
+      environmentKey: r.environment.key,
+      work: { ...work("work_health", {}), data: { type: "other", data_type: "healthcheck" } },
+    });
+    expect(healthcheck.body.error).toContain("only session work is run");
+    for (const name of ["runner-tests/work_bad_secret", "runner-tests/work_health"]) {
+      expect((await fetch(`${h.edge().url}/test/runner/${encodeURIComponent(name)}`)).status).toBe(404);
+    }
+    const other = await post(r.name, { environment, environmentKey: r.environment.key, work: work("work_other", {}) });
+    expect(other.body.error).toContain("this runner serves another work item");
+    expect((await r.details()).workId).toBe(r.workId);
+    await r.stop("test over");
+    await r.untilEnded();
+  });
+});
