@@ -145,6 +145,8 @@ export class SessionRunner extends DurableObject<Env> implements SessionRunnerRp
       if (this.#store.load()?.last_heartbeat === null) {
         await api.ack(signal);
         if (!(await this.#beat())) return;
+        // No lease without a first beat (its retries took the whole interval): give the work up.
+        if (this.#store.load()?.last_heartbeat === null) throw new Error("the first heartbeat failed");
       }
       const row = this.#store.load();
       if (row?.state !== "starting") return;
@@ -309,7 +311,8 @@ export class SessionRunner extends DurableObject<Env> implements SessionRunnerRp
   async #schedule(): Promise<void> {
     const row = this.#store.load();
     if (!row || (row.state !== "starting" && row.state !== "running")) return;
-    const beat = row.last_heartbeat === null ? Date.now() + 1000 : nextBeatAt(row);
+    // A beat that failed leaves the next one due already: it is tried again a second later, not at once.
+    const beat = Math.max(row.last_heartbeat === null ? 0 : nextBeatAt(row), Date.now() + 1000);
     await this.ctx.storage.setAlarm(Math.min(beat, row.idle_deadline ?? Number.POSITIVE_INFINITY));
   }
 

@@ -3,9 +3,9 @@
  * (the stream has no replay), so nothing that happened before or during the connect is missed; the
  * caller dedupes by id. Frames without `event:` are dropped, `ping` ignored, an `error` frame or a
  * broken connection reconnects after 0.5 s doubling up to 10 s. Runs until `signal` aborts; throws
- * only when the API refuses the credentials (looping on them would not help).
+ * only on a final refusal (credentials refused, the session gone): looping on it would not help.
  */
-import { ApiError, sleep } from "../../src/managed-agents/api-client.ts";
+import { ApiError, isRetryableStatus, sleep } from "../../src/managed-agents/api-client.ts";
 import { type SessionEvent, SessionEventSchema } from "../../src/managed-agents/protocol.ts";
 import { sseFrames } from "../../src/managed-agents/runner/sse-frames.ts";
 import { reconnectDelayMs } from "../../src/managed-agents/runner/timings.ts";
@@ -38,7 +38,8 @@ export async function followEvents(api: WorkApi, sink: EventSink, signal: AbortS
       }
     } catch (error) {
       if (signal.aborted) return;
-      if (error instanceof ApiError && error.credentialsRefused) throw error;
+      // Refused credentials, or a final 4xx (the session is gone, say): reconnecting would not help.
+      if (error instanceof ApiError && !isRetryableStatus(error.status)) throw error;
       sink.error(`event stream: ${error instanceof Error ? error.message : String(error)}`);
     }
     await sleep(reconnectDelayMs(attempt), signal).catch(() => {});

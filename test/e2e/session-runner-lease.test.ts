@@ -82,3 +82,19 @@ describe("the runner restarted mid-call (exactly once)", () => {
     await r.untilEnded();
   });
 });
+
+describe("an operator's stop", () => {
+  test("the work seen stopping on a heartbeat ends it and force-stops it", async () => {
+    const r = await h.claim();
+    r.standIn.operatorStop(r.workId);
+    await r.untilEnded();
+    expect((await r.details()).endReason).toBe("work stopping");
+    expect(r.standIn.work(r.workId).state).toBe("stopped");
+    expect(
+      r
+        .calls()
+        .filter((c) => c.path.endsWith("/stop"))
+        .map((c) => c.status),
+    ).toEqual([200]);
+  });
+});
