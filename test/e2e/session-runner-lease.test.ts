@@ -98,3 +98,19 @@ describe("an operator's stop", () => {
     ).toEqual([200]);
   });
 });
+
+describe("the idle exit (protocol §3, §8)", () => {
+  test("60 s after end_turn with nothing new, the work ends and is force-stopped; the sandbox stays", async () => {
+    const r = await h.claim();
+    const [use] = r.standIn.pushToolUses(r.sessionId, [{ name: "bash", input: { command: "echo last" } }]);
+    expect(await r.textOf(use!)).toEqual({ text: "last", isError: false });
+    r.standIn.idle(r.sessionId, { type: "end_turn" });
+    // Waits out the idle minute (no clock of the stand-in decides it: the runner's alarm does).
+    await eventually(async () => (await r.details()).state === "ended", 120_000, 1000);
+    const details = await r.details();
+    expect(details.endReason).toBe("end_turn idle");
+    expect(details.endedAt! - details.startedAt).toBeGreaterThanOrEqual(60_000);
+    expect(r.standIn.work(r.workId).state).toBe("stopped");
+    expect(await h.sandboxExists(r.sandboxId)).toBe(true);
+  }, 180_000);
+});
