@@ -17,6 +17,7 @@ import type {
 import { sessionSandboxId } from "../src/managed-agents/runner-contract.ts";
 import type { Env } from "../workers/env.ts";
 import { CallProcessor } from "./session-runner/call-processor.ts";
+import { finishEnding } from "./session-runner/ending.ts";
 import { followEvents } from "./session-runner/event-follower.ts";
 import { heartbeat, nextBeatAt } from "./session-runner/lease.ts";
 import { ensureSessionSandbox, sessionSandbox } from "./session-runner/sandbox-setup.ts";
@@ -240,13 +241,11 @@ export class SessionRunner extends DurableObject<Env> implements SessionRunnerRp
   async #failed(error: unknown): Promise<void> {
     if (error instanceof ApiError && error.credentialsRefused) {
       const row = this.#store.load();
-      const kind = credentialKind(this.#store.credentials(), this.#api.workCredentials);
+      const kind = credentialKind(this.#store.credentials(), error.path);
       const message = `${error.status} from ${error.path}: ${kind} was refused (${error.apiMessage})`;
       this.#store.recordError(message);
-      if (row)
-        await this.#environment(row)
-          .credentialsRefused(error.status, message)
-          .catch(() => {});
+      const environment = row ? this.#environment(this.#store.environment(row).name) : null;
+      await environment?.credentialsRefused(error.status, message).catch(() => {});
       return this.#end("credentials refused", false);
     }
     const message = error instanceof Error ? error.message : String(error);
@@ -270,40 +269,17 @@ export class SessionRunner extends DurableObject<Env> implements SessionRunnerRp
     return this.#finishing;
   }
 
-  async #finishOnce(): Promise<void> {
-    let row = this.#store.load();
-    if (!row) return;
-    if (row.state === "ending" && row.force_stop === 1 && row.stop_done === 0) {
-      try {
-        await this.#api.stop(AbortSignal.timeout(30_000));
-        this.#store.stopDone();
-      } catch (error) {
-        this.#store.recordError(`stop: ${error instanceof Error ? error.message : String(error)}`);
-        // Refused for good (4xx): retrying would not help; the lease lapses on the API's side.
-        if (error instanceof ApiError && !error.credentialsRefused && error.status >= 500) return this.#retryLater();
-        if (!(error instanceof ApiError)) return this.#retryLater();
-        this.#store.stopDone();
-      }
-    }
-    if (row.state === "ending") this.#store.ended(Date.now());
-    row = this.#store.load();
-    if (!row || row.reported === 1) return;
-    try {
-      await this.#environment(row).runnerEnded(row.work_id, runnerSummary(this.#store, row));
-      this.#store.reported();
-      await this.ctx.storage.deleteAlarm();
-    } catch (error) {
-      this.#store.recordError(`reporting the end: ${error instanceof Error ? error.message : String(error)}`);
-      await this.#retryLater();
-    }
+  #finishOnce(): Promise<void> {
+    return finishEnding({
+      store: this.#store,
+      api: () => this.#api,
+      environment: (name) => this.#environment(name),
+      retryLater: () => this.ctx.storage.setAlarm(Date.now() + REPORT_RETRY_MS),
+      done: () => this.ctx.storage.deleteAlarm(),
+    });
   }
 
-  #retryLater(): Promise<void> {
-    return this.ctx.storage.setAlarm(Date.now() + REPORT_RETRY_MS);
-  }
-
-  #environment(row: { environment: string }) {
-    const name = JSON.parse(row.environment).name as string;
+  #environment(name: string) {
     return this.env.MANAGED_ENVIRONMENT.get(this.env.MANAGED_ENVIRONMENT.idFromName(name));
   }
 

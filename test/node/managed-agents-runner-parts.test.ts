@@ -130,9 +130,11 @@ describe("credentials (protocol §0)", () => {
   });
 
   test("a refusal names the kind of credential, never the credential", () => {
-    const kind = credentialKind(source, workCredentials(source));
+    const kind = credentialKind(source, "/v1/sessions/sesn_1/events");
     expect(kind).toBe("the work item's sessions token");
-    expect(credentialKind(source, environmentCredentials(source))).toBe("the environment key");
+    expect(credentialKind(source, "/v1/environments/env_1/work/work_1/ack")).toBe("the environment key");
+    expect(credentialKind(source, "/v1/environments/env_1/work/work_1/heartbeat")).toBe(kind);
+    expect(credentialKind({ ...source, sessionsToken: null }, "/v1/sessions/sesn_1")).toBe("the environment key");
     expect(kind).not.toContain("sk-ant");
   });
 });

@@ -25,9 +25,12 @@ export function workCredentials(source: RunnerCredentialSource): ApiCredentials 
   return { baseUrl: source.tokenBaseUrl ?? source.apiBaseUrl, bearer: source.sessionsToken };
 }
 
-/** Which credential was refused, for messages (never the credential itself). */
-export function credentialKind(source: RunnerCredentialSource, credentials: ApiCredentials): string {
-  return source.sessionsToken !== null && credentials.bearer === source.sessionsToken
+/** Poll and ack paths: the calls that always carry the environment key. */
+const ENVIRONMENT_KEY_PATH = /\/work\/(poll|[^/]+\/ack)$/;
+
+/** Which credential a call to `path` carried, for messages (never the credential itself). */
+export function credentialKind(source: RunnerCredentialSource, path: string): string {
+  return source.sessionsToken !== null && !ENVIRONMENT_KEY_PATH.test(path)
     ? "the work item's sessions token"
     : "the environment key";
 }
