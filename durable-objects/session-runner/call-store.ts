@@ -62,8 +62,21 @@ export class CallStore {
     return true;
   }
 
-  markAnswered(toolUseId: string): void {
-    run(this.#sql, "UPDATE runner_calls SET answered = 1, input = NULL WHERE tool_use_id = ?", toolUseId);
+  /**
+   * The session's log shows a result for the call: nothing more is run or posted for it. A stored
+   * result whose POST was sent is taken as ours (the POST landed, its answer was lost).
+   */
+  markAnswered(toolUseId: string, now: number): void {
+    run(
+      this.#sql,
+      `UPDATE runner_calls SET answered = 1, input = NULL,
+        posted_at = CASE WHEN status = 'stored' AND post_tried = 1 THEN ? ELSE posted_at END,
+        status = CASE WHEN status = 'stored' AND post_tried = 1 THEN 'posted'
+          WHEN status IN ('queued', 'held', 'stored') THEN 'dropped' ELSE status END
+        WHERE tool_use_id = ?`,
+      now,
+      toolUseId,
+    );
   }
 
   addVerdict(toolUseId: string, result: string): void {

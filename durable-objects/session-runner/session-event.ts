@@ -31,7 +31,7 @@ export function applySessionEvent(store: RunnerStore, event: SessionEvent, now: 
       store.releaseHeld();
       return { kind: "calls" };
     case "user.tool_result":
-      store.markAnswered(event.tool_use_id);
+      store.markAnswered(event.tool_use_id, now);
       return { kind: "none" };
     case "session.status_running":
       // Unconfirmed whether a running session should disarm the idle exit: disarming is the safe

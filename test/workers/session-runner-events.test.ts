@@ -62,6 +62,22 @@ describe("session events and the runner's store", () => {
       expect(store.nextCall()).toMatchObject({ tool_use_id: "sevt_b", permission: "ask" });
     }));
 
+  test("an echo of a result whose POST was sent counts it posted; an echo of one never sent drops it", () =>
+    withStore((store, apply) => {
+      for (const id of ["sevt_sent", "sevt_unsent"]) {
+        apply(toolUse(id));
+        store.running(id, NOW);
+        store.storeResult(id, { content: [{ type: "text", text: "x" }], is_error: false }, "ok", 1);
+      }
+      store.postTried("sevt_sent");
+      apply({ type: "user.tool_result", id: "sevt_e1", tool_use_id: "sevt_sent" });
+      apply({ type: "user.tool_result", id: "sevt_e2", tool_use_id: "sevt_unsent" });
+      expect(store.call("sevt_sent")).toMatchObject({ status: "posted", posted_at: NOW });
+      expect(store.call("sevt_unsent")).toMatchObject({ status: "dropped", posted_at: null });
+      expect(store.nextCall()).toBeUndefined();
+      expect(store.counts().answered).toBe(1);
+    }));
+
   test("a verdict that comes first is kept and releases the held call when it comes", () =>
     withStore((store, apply) => {
       apply({ type: "user.tool_confirmation", id: "sevt_c", tool_use_id: "sevt_x", result: "allow" });
