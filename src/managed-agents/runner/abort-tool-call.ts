@@ -3,7 +3,8 @@
  *
  * INTERIM: the Sandbox's `abortToolCall(caller, toolUseId)` RPC is not on this branch yet. Until it
  * lands the runner only stops waiting for the call (it never posts its result); the call itself ends
- * on its own bound. Wire the RPC here when it exists; nothing else changes.
+ * on its own bound. Wire the RPC here when it exists; nothing else changes:
+ *   unwrap(await sandbox.abortToolCall({ kind: "admin" }, toolUseId));
  */
 import type { Sandbox } from "../../../durable-objects/sandbox.ts";
 

@@ -8,7 +8,9 @@
  * `toolCalls(caller, [block], "json")` RPC. The sandbox's tools already answer to the toolset's names
  * (bash read write edit glob grep) with the toolset's inputs, so a tool use maps to a `tool_use` block
  * unchanged; `extraRoots` (memory mounts) cannot be passed that way and is ignored until then.
- * Replace the body of `toolsetCall` with the RPC when it lands; nothing else changes.
+ * Replace the body of `toolsetCall` with the RPC when it lands; nothing else changes:
+ *   return unwrap(await sandbox.toolsetCall({ kind: "admin" }, call, { extraRoots: options.extraRoots }));
+ * (and `ToolsetResult` here with the toolset's own type).
  */
 import type { Sandbox } from "../../../durable-objects/sandbox.ts";
 import { type RpcResult, unwrap } from "../../errors/rpc-result.ts";
