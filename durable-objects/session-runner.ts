@@ -35,9 +35,9 @@ const MAX_SEEN_EVENTS = 100_000;
  * tool use and per verdict), plus the alarm. Memory holds only what an eviction may lose: the event
  * stream being read (`#live`), the tool call in flight, the event ids seen by this instance.
  *
- * Lifecycle: `start` stores the work first, arms the alarm, then acknowledges it, beats once,
- * prepares the sandbox, reads the session and its resources, and starts following the events in
- * the background (start does not wait for them). The alarm beats every clamp(ttl/2, 1, 30) s, also
+ * Lifecycle: `start` stores the work first, arms the alarm, then acknowledges it and beats once
+ * (start returns then); in the background it prepares the sandbox, reads the session and its
+ * resources, and starts following the events. The alarm beats every clamp(ttl/2, 1, 30) s, also
  * while a tool runs (a tool call is an awaited RPC, during which the alarm still runs), fires the
  * idle exit, and after an eviction picks up where the store says the work is: setup again,
  * following again (a call the eviction interrupted is answered "interrupted", or re-run when
@@ -137,9 +137,25 @@ export class SessionRunner extends DurableObject<Env> implements SessionRunnerRp
     });
   }
 
-  /** Ack, first beat (unless one landed before an eviction), sandbox, session, resources; then follow. */
-  async #setup(): Promise<void> {
+  /**
+   * Ack, first beat (unless one landed before an eviction), sandbox, session, resources; then
+   * follow. Resolves once the lease is held (or the work is over): the rest goes on in the
+   * background, so the environment's claim does not wait for the sandbox and the downloads.
+   */
+  #setup(): Promise<void> {
     this.#setupRunning = true;
+    let leased = () => {};
+    const lease = new Promise<void>((resolve) => {
+      leased = resolve;
+    });
+    void this.#runSetup(leased).finally(() => {
+      this.#setupRunning = false;
+      leased();
+    });
+    return lease;
+  }
+
+  async #runSetup(leased: () => void): Promise<void> {
     const signal = this.#work.signal;
     try {
       const api = this.#api;
@@ -149,6 +165,7 @@ export class SessionRunner extends DurableObject<Env> implements SessionRunnerRp
         // No lease without a first beat (its retries took the whole interval): give the work up.
         if (this.#store.load()?.last_heartbeat === null) throw new Error("the first heartbeat failed");
       }
+      leased();
       const row = this.#store.load();
       if (row?.state !== "starting") return;
       await ensureSessionSandbox(this.env, this.#store.environment(row), row.session_id);
@@ -164,8 +181,6 @@ export class SessionRunner extends DurableObject<Env> implements SessionRunnerRp
       this.#follow();
     } catch (error) {
       if (!signal.aborted) await this.#failed(error);
-    } finally {
-      this.#setupRunning = false;
     }
   }
 
