@@ -83,6 +83,25 @@ describe("the runner restarted mid-call (exactly once)", () => {
   });
 });
 
+describe("stop(reason) from the environment", () => {
+  test("a running tool is left unposted, the work is force-stopped, the reason is kept", async () => {
+    const r = await h.claim();
+    const [held] = r.standIn.pushToolUses(r.sessionId, [{ name: "bash", input: { command: gatedCommand("go") } }]);
+    await eventually(async () => isRunning((await r.details()).toolCalls[0]));
+    expect((await r.stop("environment deleted")).status).toBe(204);
+    await r.untilEnded();
+    expect((await r.details()).endReason).toBe("environment deleted");
+    expect(r.standIn.work(r.workId).state).toBe("stopped");
+    await h.putFile(r.sandboxId, "go", "");
+    expect((await h.sandboxTool(r.sandboxId, "bash", { command: "echo after" })).text).toBe("after");
+    expect(r.results()).toEqual([]);
+    expect(r.standIn.pending(r.sessionId)).toEqual([held!.id]);
+    // A second stop changes nothing.
+    expect((await r.stop("again")).status).toBe(204);
+    expect((await r.details()).endReason).toBe("environment deleted");
+  });
+});
+
 describe("an operator's stop", () => {
   test("the work seen stopping on a heartbeat ends it and force-stops it", async () => {
     const r = await h.claim();
