@@ -15,6 +15,10 @@ export class InMemorySandboxFilesDouble implements SandboxFiles {
   readonly files = new Map<string, StoredFile>();
   /** Every path `put` wrote, in order (duplicates included). */
   readonly writes: string[] = [];
+  /** Runs before each `get` (a test changes the other side at that moment). */
+  beforeGet: ((path: string) => void | Promise<void>) | undefined;
+  /** When set, `get` never answers (a sandbox that hangs). */
+  hangGets = false;
   #lastMtime = 0;
 
   async put(path: string, bytes: Uint8Array, options?: { executable?: boolean }): Promise<void> {
@@ -23,6 +27,8 @@ export class InMemorySandboxFilesDouble implements SandboxFiles {
   }
 
   async get(path: string): Promise<Uint8Array | null> {
+    await this.beforeGet?.(path);
+    if (this.hangGets) await new Promise(() => {});
     const file = this.files.get(path);
     return file ? file.bytes.slice() : null;
   }
@@ -43,8 +49,8 @@ export class InMemorySandboxFilesDouble implements SandboxFiles {
   }
 
   /** The agent writes a file (not counted in `writes`). */
-  writeText(path: string, text: string): void {
-    this.#store(path, new TextEncoder().encode(text), false);
+  writeText(path: string, text: string | Uint8Array): void {
+    this.#store(path, typeof text === "string" ? new TextEncoder().encode(text) : text, false);
   }
 
   text(path: string): string | undefined {
