@@ -41,7 +41,7 @@ export function tarHeader(member: TarMember, size: number): Uint8Array {
   return block;
 }
 
-export function buildTar(members: TarMember[]): Uint8Array {
+export function buildTar(members: TarMember[]): Uint8Array<ArrayBuffer> {
   const parts: Uint8Array[] = [];
   for (const member of members) {
     const data = typeof member.data === "string" ? encoder.encode(member.data) : (member.data ?? new Uint8Array());
@@ -53,10 +53,10 @@ export function buildTar(members: TarMember[]): Uint8Array {
   return concat(parts);
 }
 
-export const gzip = (bytes: Uint8Array): Uint8Array => gzipSync(bytes);
+export const gzip = (bytes: Uint8Array): Uint8Array<ArrayBuffer> => new Uint8Array(gzipSync(bytes));
 
 /** A gzip-compressed tar of one member holding `size` zero bytes, built 1 MiB at a time. */
-export async function gzippedZeroTar(name: string, size: number): Promise<Uint8Array> {
+export async function gzippedZeroTar(name: string, size: number): Promise<Uint8Array<ArrayBuffer>> {
   const gzipper = createGzip({ level: 9 });
   const parts: Uint8Array[] = [];
   gzipper.on("data", (chunk: Buffer) => parts.push(chunk));
