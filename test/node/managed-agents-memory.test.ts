@@ -75,6 +75,18 @@ describe("memory sync (against the Anthropic API stand-in)", () => {
     expect(await sync.sync()).toMatchObject({ pulled: 0, pushed: 0, deleted: 0, conflicts: [] });
   });
 
+  test("a mount_path that is the workdir, above it, or escaping falls back to /mnt/memory/<store id>; overlaps are refused", async () => {
+    const ids = [api.createMemoryStore(), api.createMemoryStore(), api.createMemoryStore(), api.createMemoryStore()];
+    const { sync } = await openStores([
+      { memory_store_id: ids[0] ?? "", access: "read_only", mount_path: "/workspace" },
+      { memory_store_id: ids[1] ?? "", access: "read_only", mount_path: "/" },
+      { memory_store_id: ids[2] ?? "", access: "read_only", mount_path: "/a/../../etc" },
+      { memory_store_id: ids[3] ?? "", access: "read_only", mount_path: `/mnt/memory/${ids[0]}/inner` },
+    ]);
+    expect(sync.mounts.map((m) => m.path)).toEqual(ids.slice(0, 3).map((id) => `/mnt/memory/${id}`));
+    expect(logs.some((line) => line.includes(`memory store ${ids[3]} not mounted`))).toBe(true);
+  });
+
   test("local creates, updates and deletes are pushed; the update carries the last seen hash", async () => {
     const store = api.createMemoryStore();
     const kept = api.writeMemory(store, "kept.md", "v1");

@@ -233,6 +233,26 @@ describe("hostile archives are refused whole, nothing written", () => {
     expectRefused(report, /tar archive is corrupt/);
   });
 
+  test("a member that is both a file and a directory is refused", async () => {
+    const report = await installArchive(
+      buildZip([
+        { name: "s/a", data: "file" },
+        { name: "s/a/b", data: "under it" },
+      ]),
+    );
+    expectRefused(report, /both a file and a directory/);
+  });
+
+  test("a member that appears twice is refused", async () => {
+    const report = await installArchive(
+      buildTar([
+        { name: "s/a", data: "one" },
+        { name: "s/./a", data: "two" },
+      ]),
+    );
+    expectRefused(report, /appears twice/);
+  });
+
   test("more members than allowed are refused before any is read", async () => {
     const members = Array.from({ length: 11 }, (_, n) => ({ name: `s/f${n}`, data: "x" }));
     api.addSkill("skill_a", "v1", "many", buildZip(members));

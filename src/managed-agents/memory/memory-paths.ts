@@ -2,13 +2,14 @@
  * Where a memory store lives in the sandbox and how a memory's `path` maps to a file under it.
  *
  * Mount: the resource's `mount_path` when it is a clean absolute path, else
- * `/mnt/memory/<memory_store_id>`. The protocol says `/mnt/memory/<name>`, but neither the session
+ * `/mnt/memory/<memory_store_id>` (also when it is the workdir or one of its ancestors). The protocol says `/mnt/memory/<name>`, but neither the session
  * resource nor any memory endpoint carries a store name (there is no store GET in the protocol), so
  * the store id stands for it: stable, unique per session and a valid file name.
  *
  * Memory paths are read relative to the mount (a leading `/` is dropped, `.` parts ignored); one
  * with a `..` part or a NUL never becomes a file (it could land outside the mount) and is skipped.
  */
+import { WORKDIR } from "../../sandbox/tools/context.ts";
 import { memberComponents } from "../skills/archive-members.ts";
 
 export const MEMORY_MOUNT_ROOT = "/mnt/memory";
@@ -17,7 +18,9 @@ export function mountPathOf(resource: { memory_store_id: string; mount_path?: st
   const requested = resource.mount_path;
   if (requested?.startsWith("/")) {
     const parts = relativeParts(requested.slice(1));
-    if (parts && parts.length > 0) return `/${parts.join("/")}`;
+    const mount = `/${parts?.join("/") ?? ""}`;
+    // Never the workdir itself or above it: a sync would take the whole workspace for memories.
+    if (parts && parts.length > 0 && mount !== WORKDIR && !WORKDIR.startsWith(`${mount}/`)) return mount;
   }
   return `${MEMORY_MOUNT_ROOT}/${resource.memory_store_id.replace(/[^A-Za-z0-9_.-]/g, "_")}`;
 }

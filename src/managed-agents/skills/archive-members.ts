@@ -82,6 +82,13 @@ export function planExtraction(members: ListedMember[], limits: ArchiveLimits): 
     seen.add(path);
     plan.set(member, path);
   }
+  for (const path of seen) {
+    for (let cut = path.indexOf("/"); cut > 0; cut = path.indexOf("/", cut + 1)) {
+      if (seen.has(path.slice(0, cut))) {
+        throw new ArchiveError(`member ${JSON.stringify(path.slice(0, cut))} is both a file and a directory`);
+      }
+    }
+  }
   return plan;
 }
 

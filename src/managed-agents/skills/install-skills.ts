@@ -8,6 +8,7 @@
  */
 
 import type { z } from "zod";
+import { WORKDIR } from "../../sandbox/tools/context.ts";
 import type { ApiCredentials, RetryPolicy } from "../api-client.ts";
 import type { SessionSkillSchema } from "../protocol.ts";
 import { joinPath, type ResourceLog, type SandboxFiles } from "../sandbox-files.ts";
@@ -15,7 +16,7 @@ import { ArchiveError, type ArchiveLimits, DEFAULT_ARCHIVE_LIMITS } from "./arch
 import { extractArchive } from "./extract-archive.ts";
 import { downloadSkillContent, resolveSkillVersion } from "./skill-source.ts";
 
-export const SKILLS_ROOT = "/workspace/skills";
+export const SKILLS_ROOT = `${WORKDIR}/skills`;
 
 export type SessionSkill = z.infer<typeof SessionSkillSchema>;
 
