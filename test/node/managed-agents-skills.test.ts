@@ -4,7 +4,7 @@
  * gzip) extraction with wrapper stripping and exec bits, and every hostile archive refused whole
  * with nothing written: escaping paths, links, bombs, sizes that lie.
  */
-import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import type { ApiCredentials } from "../../src/managed-agents/api-client.ts";
 import { DEFAULT_ARCHIVE_LIMITS } from "../../src/managed-agents/skills/archive-members.ts";
 import { installSkills, removeSkills, type SkillsReport } from "../../src/managed-agents/skills/install-skills.ts";
@@ -46,6 +46,36 @@ async function installArchive(archive: Uint8Array, name = "my-skill"): Promise<S
   api.addSkill("skill_a", "v1", name, archive);
   return install([{ skill_id: "skill_a", version: "v1" }]);
 }
+
+/**
+ * Counts the bytes every DecompressionStream hands on, so a test can show that inflation stopped
+ * near the limit instead of running to the bomb's full size.
+ */
+function countInflatedBytes(): { readonly bytes: number } {
+  const Real = globalThis.DecompressionStream;
+  const counter = { bytes: 0 };
+  class Counting {
+    readonly writable: WritableStream<BufferSource>;
+    readonly readable: ReadableStream<Uint8Array<ArrayBuffer>>;
+    constructor(format: CompressionFormat) {
+      const inner = new Real(format);
+      this.writable = inner.writable;
+      this.readable = inner.readable.pipeThrough(
+        new TransformStream<Uint8Array<ArrayBuffer>, Uint8Array<ArrayBuffer>>({
+          transform(chunk, out) {
+            counter.bytes += chunk.byteLength;
+            out.enqueue(chunk);
+          },
+        }),
+      );
+    }
+  }
+  vi.stubGlobal("DecompressionStream", Counting);
+  return counter;
+}
+afterEach(() => {
+  vi.unstubAllGlobals();
+});
 
 function expectRefused(report: SkillsReport, reason: RegExp): void {
   expect(report.installed).toEqual([]);
@@ -192,8 +222,11 @@ describe("hostile archives are refused whole, nothing written", () => {
     const zeros = await deflatedZeros(200 * MiB);
     const archive = buildZip([{ name: "bomb/SKILL.md", data: "", deflated: zeros }]);
     expect(archive.byteLength).toBeLessThan(MiB);
+    const inflated = countInflatedBytes();
     const report = await installArchive(archive);
     expectRefused(report, new RegExp(`inflates past ${DEFAULT_ARCHIVE_LIMITS.maxFileBytes} bytes`));
+    expect(inflated.bytes).toBeGreaterThan(DEFAULT_ARCHIVE_LIMITS.maxFileBytes);
+    expect(inflated.bytes).toBeLessThan(DEFAULT_ARCHIVE_LIMITS.maxFileBytes + 4 * MiB);
   });
 
   test("members under the per-file limit that add up past the total limit are refused", async () => {
@@ -206,8 +239,10 @@ describe("hostile archives are refused whole, nothing written", () => {
   test("a gzip-compressed tar bomb stops at the per-file limit", async () => {
     const archive = await gzippedZeroTar("bomb/data.bin", 200 * MiB);
     expect(archive.byteLength).toBeLessThan(MiB);
+    const inflated = countInflatedBytes();
     const report = await installArchive(archive);
     expectRefused(report, /inflates past/);
+    expect(inflated.bytes).toBeLessThan(DEFAULT_ARCHIVE_LIMITS.maxFileBytes + 4 * MiB);
   });
 
   test("a zip member declaring fewer bytes than it inflates to is cut at its declared size", async () => {
