@@ -28,6 +28,8 @@ export interface SessionApiAccess {
 export interface SessionResources {
   skills: SkillsReport;
   memory: MemorySync | null;
+  /** What the first download did (null when memory is skipped or the session has no store). */
+  memoryReport: MemorySyncReport | null;
   /** Sandbox roots outside the workdir the session's tools may use (the memory mounts). */
   extraRoots: string[];
 }
@@ -56,22 +58,23 @@ export async function prepareSessionResources(options: PrepareOptions): Promise<
     (resource): resource is MemoryStoreResource => resource.type === "memory_store",
   );
   let memory: MemorySync | null = null;
+  let memoryReport: MemorySyncReport | null = null;
   if (stores.length > 0 && api.sessionsToken === null) {
     log(
       `memory: ${stores.length} memory store(s) skipped: the work carried no sessions token and the memory endpoints refuse the environment key`,
     );
   } else if (stores.length > 0 && api.sessionsToken !== null) {
-    memory = (
-      await MemorySync.open({
-        credentials: { baseUrl: api.baseUrl, bearer: api.sessionsToken },
-        stores,
-        files,
-        log,
-        ...(api.retry ? { retry: api.retry } : {}),
-      })
-    ).sync;
+    const opened = await MemorySync.open({
+      credentials: { baseUrl: api.baseUrl, bearer: api.sessionsToken },
+      stores,
+      files,
+      log,
+      ...(api.retry ? { retry: api.retry } : {}),
+    });
+    memory = opened.sync;
+    memoryReport = opened.report;
   }
-  return { skills, memory, extraRoots: memory?.mounts.map((mount) => mount.path) ?? [] };
+  return { skills, memory, memoryReport, extraRoots: memory?.mounts.map((mount) => mount.path) ?? [] };
 }
 
 /**

@@ -247,6 +247,24 @@ describe("memory sync (against the Anthropic API stand-in)", () => {
     files.hangGets = true;
     expect(await sync.final(50)).toBeNull();
     expect(logs.some((line) => line.includes("final sync did not finish within 50 ms"))).toBe(true);
+    // The hung pass holds nothing up: later syncs answer at once, empty.
+    expect(await sync.sync()).toEqual({ pushed: 0, pulled: 0, deleted: 0, conflicts: [], failedStores: [] });
+  });
+
+  test("syncs never overlap: calls made during a pass share one more pass after it", async () => {
+    const store = api.createMemoryStore();
+    const { sync } = await openStores([{ memory_store_id: store, access: "read_write" }]);
+    const mount = `/mnt/memory/${store}`;
+    files.writeText(`${mount}/a.md`, "a");
+    const lists = () => api.calls.filter((c) => c.method === "GET" && c.path.endsWith("/memories")).length;
+    const listsBefore = lists();
+    const first = sync.sync();
+    const second = sync.sync();
+    const third = sync.sync();
+    expect(third).toBe(second);
+    expect(await first).toMatchObject({ pushed: 1 });
+    expect(await second).toMatchObject({ pushed: 0 });
+    expect(lists() - listsBefore).toBe(2);
   });
 
   test("the sync interval is 15 s by default and never under 5 s", () => {
@@ -280,6 +298,7 @@ describe("session resources (against the Anthropic API stand-in)", () => {
     });
     expect(resources.skills.installed.map((s) => s.path)).toEqual(["/workspace/skills/tools"]);
     expect(resources.extraRoots).toEqual([`/mnt/memory/${store}`]);
+    expect(resources.memoryReport).toMatchObject({ pulled: 1, failedStores: [] });
     expect(files.text(`/mnt/memory/${store}/m.md`)).toBe("memo");
     files.writeText(`/mnt/memory/${store}/m.md`, "memo v2");
     const released = await releaseSessionResources({ resources, files, log });
@@ -307,6 +326,7 @@ describe("session resources (against the Anthropic API stand-in)", () => {
       log,
     });
     expect(resources.memory).toBeNull();
+    expect(resources.memoryReport).toBeNull();
     expect(resources.extraRoots).toEqual([]);
     expect(resources.skills.installed).toHaveLength(1);
     expect(logs.some((line) => /memory store\(s\) skipped: the work carried no sessions token/.test(line))).toBe(true);

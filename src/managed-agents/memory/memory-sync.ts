@@ -4,7 +4,8 @@
  * runner then calls `sync()` every MEMORY_SYNC_INTERVAL_MS (never more often than
  * MEMORY_SYNC_MIN_INTERVAL_MS) and `final()` once at the end of the work, bounded by
  * MEMORY_FINAL_SYNC_TIMEOUT_MS; after `final` every `sync()` is a no-op. Syncs never overlap: a call
- * made while one runs waits for it and then runs its own. One store's failure is logged and
+ * made while one runs waits for it and then runs one more (shared by every call made meanwhile).
+ * One store's failure is logged and
  * reported; the others go on, and the failed one is tried again at the next sync.
  *
  * Access: only `read_write` pushes. Any other value, or none, is treated as `read_only` (never write
@@ -50,7 +51,9 @@ export interface MemorySyncOptions {
 export class MemorySync {
   readonly #stores: StoreSync[];
   readonly #options: MemorySyncOptions;
-  #queue: Promise<unknown> = Promise.resolve();
+  /** The sync under way, and the one waiting for it (at most one: later calls share it). */
+  #running: Promise<MemorySyncReport> | null = null;
+  #next: Promise<MemorySyncReport> | null = null;
   #closed = false;
 
   private constructor(options: MemorySyncOptions, stores: StoreSync[]) {
@@ -95,9 +98,23 @@ export class MemorySync {
     }));
   }
 
-  /** One pass over every store; after `final`, an empty report. */
+  /**
+   * One pass over every store. While one runs, the call waits for it and then runs once more
+   * (calls made meanwhile share that pass, so a slow store never piles syncs up). After `final`,
+   * an empty report at once.
+   */
   sync(): Promise<MemorySyncReport> {
-    return this.#enqueue(undefined);
+    if (this.#closed) return Promise.resolve(emptyReport());
+    if (this.#next) return this.#next;
+    if (!this.#running) return this.#start(undefined);
+    const next = this.#running
+      .catch(() => {})
+      .then(() => {
+        this.#next = null;
+        return this.#closed ? emptyReport() : this.#start(undefined);
+      });
+    this.#next = next;
+    return next;
   }
 
   /**
@@ -107,8 +124,9 @@ export class MemorySync {
   async final(timeoutMs = MEMORY_FINAL_SYNC_TIMEOUT_MS): Promise<MemorySyncReport | null> {
     if (this.#closed) return null;
     const controller = new AbortController();
-    const run = this.#enqueue(controller.signal);
+    const before = this.#running;
     this.#closed = true;
+    const run = (before ? before.catch(() => {}) : Promise.resolve()).then(() => this.#start(controller.signal));
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timedOut = new Promise<null>((resolve) => {
       timer = setTimeout(() => {
@@ -126,10 +144,11 @@ export class MemorySync {
     }
   }
 
-  #enqueue(signal: AbortSignal | undefined): Promise<MemorySyncReport> {
-    const closed = this.#closed;
-    const run = this.#queue.then(() => (closed ? emptyReport() : this.#syncAll(signal)));
-    this.#queue = run.catch(() => {});
+  #start(signal: AbortSignal | undefined): Promise<MemorySyncReport> {
+    const run: Promise<MemorySyncReport> = this.#syncAll(signal).finally(() => {
+      if (this.#running === run) this.#running = null;
+    });
+    this.#running = run;
     return run;
   }
 
