@@ -225,6 +225,11 @@ export async function startAnthropicApiStandIn(options: StandInOptions = {}) {
     memories: (storeId: string) => state.memory.list(storeId),
     /** A memory written on Anthropic's side (by the agent or another session). */
     writeMemory: (storeId: string, path: string, content: string) => state.memory.create(storeId, { path, content }),
+    /** A memory changed on Anthropic's side (no precondition). */
+    updateMemory: (storeId: string, memoryId: string, content: string) =>
+      state.memory.update(storeId, memoryId, { content }),
+    /** A memory deleted on Anthropic's side. */
+    deleteMemory: (storeId: string, memoryId: string) => state.memory.delete(storeId, memoryId),
 
     /** Delivers `session.status_run_started` for a session to the environment's webhook URL. */
     deliverRunStarted(environmentId: string, sessionId: string, maxAttempts?: number) {
