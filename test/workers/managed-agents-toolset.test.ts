@@ -1,0 +1,510 @@
+import { beforeAll, describe, expect, test } from "vitest";
+import { bashTimeoutMs } from "../../src/managed-agents/toolset/bash.ts";
+import { runToolsetCall } from "../../src/managed-agents/toolset/run-toolset-call.ts";
+import { sandboxTarget, type ToolsetSandbox } from "../../src/managed-agents/toolset/sandbox-target.ts";
+import { bash, type Created, call, createSandbox, sandboxStub, textOf, warmUp } from "./sandbox-helpers.ts";
+
+// The toolset layer against the real Sandbox Durable Object, through the RPC stub a session runner holds.
+
+beforeAll(warmUp, 60_000);
+
+interface Opened {
+  sandbox: Created;
+  target: ToolsetSandbox;
+}
+
+async function open(): Promise<Opened> {
+  const sandbox = await createSandbox();
+  return { sandbox, target: sandboxTarget(sandboxStub(sandbox.id), { kind: "admin" }) };
+}
+
+/** Runs one toolset call that must be owned; its text and error flag. */
+async function use(target: ToolsetSandbox, name: string, input: unknown): Promise<{ text: string; isError: boolean }> {
+  const outcome = await runToolsetCall(target, { name, input });
+  if (!outcome.owned) throw new Error(`${name} was not owned`);
+  expect(outcome.result.content).toHaveLength(1);
+  expect(outcome.result.content[0]!.type).toBe("text");
+  return { text: outcome.result.content[0]!.text, isError: outcome.result.is_error };
+}
+
+/** A file's bytes as the sandbox holds them (its files API), or null when it does not exist. */
+async function held(sandbox: Created, path: string): Promise<string | null> {
+  const res = await call(`/v1/sandboxes/${sandbox.id}/files${path}`, sandbox.token);
+  if (res.status === 404) return null;
+  expect(res.status).toBe(200);
+  return textOf(res);
+}
+
+/** Everything under /workspace, with sizes: proof that a refused call changed nothing. */
+async function listing(sandbox: Created): Promise<string> {
+  const out = await bash(
+    sandbox,
+    'find /workspace | sort | while read -r p; do echo "$p $(wc -c < "$p" 2>/dev/null)"; done',
+  );
+  return out.text;
+}
+
+describe("ownership", () => {
+  test("names outside the toolset are not owned, and nothing runs for them", async () => {
+    const { sandbox, target } = await open();
+    const before = await listing(sandbox);
+    for (const name of ["web_fetch", "str_replace_based_edit_tool", "run_code", "Bash", "toString", "__proto__"]) {
+      expect(await runToolsetCall(target, { name, input: { command: "touch /workspace/x" } })).toEqual({
+        owned: false,
+      });
+    }
+    expect(await listing(sandbox)).toBe(before);
+  });
+});
+
+describe("write, read, edit", () => {
+  test("write creates parents and says how many bytes; read gives the text back unnumbered", async () => {
+    const { sandbox, target } = await open();
+    const content = "héllo\nsecond line\n";
+    expect(await use(target, "write", { file_path: "deep/dir/a.txt", content })).toEqual({
+      text: "wrote 19 bytes to deep/dir/a.txt",
+      isError: false,
+    });
+    expect(await held(sandbox, "/workspace/deep/dir/a.txt")).toBe(content);
+    expect(await use(target, "read", { file_path: "deep/dir/a.txt" })).toEqual({ text: content, isError: false });
+    expect(await use(target, "read", { file_path: "/workspace/deep/dir/a.txt" })).toEqual({
+      text: content,
+      isError: false,
+    });
+    // Overwrite replaces the whole file.
+    expect((await use(target, "write", { file_path: "deep/dir/a.txt", content: "x" })).text).toBe(
+      "wrote 1 bytes to deep/dir/a.txt",
+    );
+    expect(await held(sandbox, "/workspace/deep/dir/a.txt")).toBe("x");
+  });
+
+  test("read: view_range is 1-indexed and inclusive, an end of 0 or less reads to the end", async () => {
+    const { target } = await open();
+    await use(target, "write", { file_path: "lines.txt", content: "l1\nl2\nl3\nl4\n" });
+    const read = async (view_range: number[]) =>
+      (await use(target, "read", { file_path: "lines.txt", view_range })).text;
+    expect(await read([2, 3])).toBe("l2\nl3");
+    expect(await read([3, 0])).toBe("l3\nl4\n");
+    expect(await read([3, -1])).toBe("l3\nl4\n");
+    expect(await read([1, 1])).toBe("l1");
+    // Past the end: nothing, which the runner posts as (no output).
+    expect(await read([9, 12])).toBe("(no output)");
+  });
+
+  test("read: an empty file is (no output); a missing file, a directory and a file over 256 KiB are errors", async () => {
+    const { sandbox, target } = await open();
+    await use(target, "write", { file_path: "empty.txt", content: "" });
+    expect(await use(target, "read", { file_path: "empty.txt" })).toEqual({ text: "(no output)", isError: false });
+    expect(await use(target, "read", { file_path: "nope.txt" })).toEqual({
+      text: "read: nope.txt: no such file or directory",
+      isError: true,
+    });
+    await bash(sandbox, "mkdir -p adir");
+    expect(await use(target, "read", { file_path: "adir" })).toEqual({
+      text: "read: adir is not a regular file",
+      isError: true,
+    });
+    await use(target, "write", { file_path: "big.txt", content: "a".repeat(256 * 1024 + 1) });
+    expect(await use(target, "read", { file_path: "big.txt" })).toEqual({
+      text: "read: big.txt is 262145 bytes, exceeds 262144-byte limit. Use bash (head/tail/sed) to read a slice.",
+      isError: true,
+    });
+    // Exactly at the cap is read whole.
+    await use(target, "write", { file_path: "cap.txt", content: "b".repeat(256 * 1024) });
+    expect((await use(target, "read", { file_path: "cap.txt" })).text).toHaveLength(256 * 1024);
+  });
+
+  test("edit: a unique match is replaced literally; the file holds the result", async () => {
+    const { sandbox, target } = await open();
+    await use(target, "write", { file_path: "e.txt", content: "alpha beta\ngamma\n" });
+    expect(await use(target, "edit", { file_path: "e.txt", old_string: "beta", new_string: "$& $1 B" })).toEqual({
+      text: "edited e.txt (1 replacement(s))",
+      isError: false,
+    });
+    expect(await held(sandbox, "/workspace/e.txt")).toBe("alpha $& $1 B\ngamma\n");
+    expect((await use(target, "read", { file_path: "e.txt" })).text).toBe("alpha $& $1 B\ngamma\n");
+  });
+
+  test("edit: replace_all replaces every match and counts them; without it several matches are refused", async () => {
+    const { sandbox, target } = await open();
+    await use(target, "write", { file_path: "r.txt", content: "x-x-x" });
+    expect(await use(target, "edit", { file_path: "r.txt", old_string: "x", new_string: "y" })).toEqual({
+      text: "edit: old_string appears 3 times in r.txt (must be unique)",
+      isError: true,
+    });
+    expect(await held(sandbox, "/workspace/r.txt")).toBe("x-x-x");
+    expect(
+      await use(target, "edit", { file_path: "r.txt", old_string: "x", new_string: "yy", replace_all: true }),
+    ).toEqual({ text: "edited r.txt (3 replacement(s))", isError: false });
+    expect(await held(sandbox, "/workspace/r.txt")).toBe("yy-yy-yy");
+  });
+
+  test("edit: no match, a missing file and a file over 256 KiB are errors and change nothing", async () => {
+    const { sandbox, target } = await open();
+    await use(target, "write", { file_path: "n.txt", content: "abc" });
+    expect(await use(target, "edit", { file_path: "n.txt", old_string: "zzz", new_string: "y" })).toEqual({
+      text: "edit: old_string not found in n.txt",
+      isError: true,
+    });
+    expect(await use(target, "edit", { file_path: "gone.txt", old_string: "a", new_string: "b" })).toEqual({
+      text: "edit: gone.txt: no such file or directory",
+      isError: true,
+    });
+    expect(await held(sandbox, "/workspace/gone.txt")).toBeNull();
+    const big = `${"a".repeat(256 * 1024)}TAIL`;
+    await use(target, "write", { file_path: "big.txt", content: big });
+    expect(await use(target, "edit", { file_path: "big.txt", old_string: "TAIL", new_string: "x" })).toEqual({
+      text: "edit: big.txt is 262148 bytes, exceeds 262144-byte limit. Use bash (sed/awk) to edit a large file.",
+      isError: true,
+    });
+    expect(await held(sandbox, "/workspace/n.txt")).toBe("abc");
+    expect(await held(sandbox, "/workspace/big.txt")).toBe(big);
+  });
+
+  test("write onto a directory and below a file are errors", async () => {
+    const { sandbox, target } = await open();
+    await bash(sandbox, "mkdir -p d && echo f > f");
+    expect(await use(target, "write", { file_path: "d", content: "x" })).toEqual({
+      text: "write: d: is a directory",
+      isError: true,
+    });
+    expect(await use(target, "write", { file_path: "f/x.txt", content: "x" })).toEqual({
+      text: "write: f/x.txt: not a directory",
+      isError: true,
+    });
+    expect(await held(sandbox, "/workspace/f")).toBe("f\n");
+  });
+});
+
+describe("quota", () => {
+  test("a write past the sandbox's quota is an error and leaves the file as it was", async () => {
+    const sandbox = await createSandbox({ quota_bytes: 8192 });
+    const target = sandboxTarget(sandboxStub(sandbox.id), { kind: "admin" });
+    expect((await use(target, "write", { file_path: "q.txt", content: "small" })).isError).toBe(false);
+    const refused = await use(target, "write", { file_path: "q.txt", content: "z".repeat(20_000) });
+    expect(refused.isError).toBe(true);
+    expect(refused.text).toMatch(/^write: q\.txt: .*quota/i);
+    expect(await held(sandbox, "/workspace/q.txt")).toBe("small");
+    const edit = await use(target, "edit", { file_path: "q.txt", old_string: "small", new_string: "y".repeat(20_000) });
+    expect(edit.isError).toBe(true);
+    expect(edit.text).toMatch(/^edit: q\.txt: .*quota/i);
+    expect(await held(sandbox, "/workspace/q.txt")).toBe("small");
+  });
+});
+
+describe("paths outside the workdir", () => {
+  test("absolute, .. and symlinked paths that leave /workspace are refused and touch nothing", async () => {
+    const { sandbox, target } = await open();
+    await bash(sandbox, "mkdir -p /etc && echo secret > /etc/secret && ln -s /etc /workspace/link");
+    const before = await listing(sandbox);
+    const cases: Array<[string, Record<string, unknown>, string]> = [
+      ["read", { file_path: "/etc/secret" }, "/etc/secret"],
+      ["read", { file_path: "../etc/secret" }, "../etc/secret"],
+      ["read", { file_path: "link/secret" }, "link/secret"],
+      ["write", { file_path: "../x.txt", content: "x" }, "../x.txt"],
+      ["write", { file_path: "link/new.txt", content: "x" }, "link/new.txt"],
+      ["edit", { file_path: "link/secret", old_string: "secret", new_string: "x" }, "link/secret"],
+      ["glob", { pattern: "*", path: "/etc" }, "/etc"],
+      ["grep", { pattern: "secret", path: "link" }, "link"],
+    ];
+    for (const [name, input, shown] of cases) {
+      expect(await use(target, name, input)).toEqual({
+        text: `${name}: path ${JSON.stringify(shown)} is outside the workdir /workspace`,
+        isError: true,
+      });
+    }
+    expect(await listing(sandbox)).toBe(before);
+    expect(await held(sandbox, "/etc/secret")).toBe("secret\n");
+    expect(await held(sandbox, "/x.txt")).toBeNull();
+    expect(await held(sandbox, "/etc/new.txt")).toBeNull();
+  });
+});
+
+describe("paths inside the workdir", () => {
+  test("a symlink that stays inside /workspace is followed; absolute paths inside it are accepted", async () => {
+    const { sandbox, target } = await open();
+    await bash(sandbox, "mkdir -p real && echo inside > real/f.txt && ln -s /workspace/real alias");
+    expect(await use(target, "read", { file_path: "alias/f.txt" })).toEqual({ text: "inside\n", isError: false });
+    expect(await use(target, "write", { file_path: "alias/new/g.txt", content: "g" })).toEqual({
+      text: "wrote 1 bytes to alias/new/g.txt",
+      isError: false,
+    });
+    expect(await held(sandbox, "/workspace/real/new/g.txt")).toBe("g");
+    expect((await use(target, "read", { file_path: "/workspace/real/../real/new/g.txt" })).text).toBe("g");
+  });
+});
+
+describe("glob", () => {
+  test("newest mtime first, files only, .git and node_modules skipped, no matches", async () => {
+    const { sandbox, target } = await open();
+    // mtimes set explicitly, so the order does not depend on how fast the writes ran.
+    const setup = await bash(
+      sandbox,
+      [
+        "mkdir -p src/sub .git node_modules/pkg dir.ts",
+        "echo > src/old.ts && touch -d '2020-01-01 00:00:00' src/old.ts",
+        "echo > src/sub/mid.ts && touch -d '2022-01-01 00:00:00' src/sub/mid.ts",
+        "echo > top.ts && touch -d '2024-01-01 00:00:00' top.ts",
+        "echo > .git/h.ts && echo > node_modules/pkg/i.ts && echo > notes.md",
+      ].join(" && "),
+    );
+    expect(setup.isError).toBe(false);
+    expect(await use(target, "glob", { pattern: "**/*.ts" })).toEqual({
+      text: "/workspace/top.ts\n/workspace/src/sub/mid.ts\n/workspace/src/old.ts",
+      isError: false,
+    });
+    expect((await use(target, "glob", { pattern: "*.ts" })).text).toBe("/workspace/top.ts");
+    expect((await use(target, "glob", { pattern: "*.ts", path: "src" })).text).toBe("/workspace/src/old.ts");
+    expect(await use(target, "glob", { pattern: "**/*.rs" })).toEqual({ text: "no matches", isError: false });
+    // A later write is the newest.
+    await use(target, "write", { file_path: "src/old.ts", content: "new" });
+    expect((await use(target, "glob", { pattern: "**/*.ts" })).text.split("\n")[0]).toBe("/workspace/src/old.ts");
+    // The listing went through a scratch file, which is gone.
+    expect((await bash(sandbox, "ls -A /tmp | grep -c tether || true")).text.trim()).toBe("0");
+  });
+
+  test("at most 200 paths, the newest ones, from a listing larger than the sandbox's answer cap", async () => {
+    const { sandbox, target } = await open();
+    // 250 files with 200-character names: the listing (~60 KiB with mtimes) plus the 400 files of
+    // `other/` is past what one sandbox answer carries inline.
+    const long = "x".repeat(190);
+    const setup = await bash(
+      sandbox,
+      `mkdir -p many other && for i in $(seq 1 250); do echo > many/f$i-${long}.txt; ` +
+        `touch -d @$((1600000000 + i)) many/f$i-${long}.txt; done; ` +
+        `for i in $(seq 1 400); do echo > other/o$i-${long}.md; done`,
+    );
+    expect(setup.isError).toBe(false);
+    const paths = (await use(target, "glob", { pattern: "many/*.txt" })).text.split("\n");
+    expect(paths).toHaveLength(200);
+    expect(paths[0]).toBe(`/workspace/many/f250-${long}.txt`);
+    expect(paths[199]).toBe(`/workspace/many/f51-${long}.txt`);
+    expect((await bash(sandbox, "ls -A /tmp | grep -c tether || true")).text.trim()).toBe("0");
+  });
+
+  test("absolute patterns, .. in the pattern and a path that is not a directory are refused", async () => {
+    const { sandbox, target } = await open();
+    await bash(sandbox, "echo > a.txt");
+    expect(await use(target, "glob", { pattern: "/workspace/*.txt" })).toEqual({
+      text: "glob: absolute pattern not permitted",
+      isError: true,
+    });
+    expect(await use(target, "glob", { pattern: "../*" })).toEqual({
+      text: 'glob: ".." is not permitted in the pattern',
+      isError: true,
+    });
+    expect(await use(target, "glob", { pattern: "*", path: "a.txt" })).toEqual({
+      text: "glob: a.txt: not a directory",
+      isError: true,
+    });
+  });
+});
+
+describe("grep", () => {
+  test("path:line:text, long lines skipped, .git and node_modules skipped, no matches", async () => {
+    const { sandbox, target } = await open();
+    await use(target, "write", { file_path: "a.txt", content: "one needle\ntwo\nneedle three\n" });
+    await use(target, "write", { file_path: "sub/b.txt", content: `x\n${"n".repeat(2001)} needle\n` });
+    await use(target, "write", { file_path: "sub/c.txt", content: `${"n".repeat(1993)} needle\n` });
+    await bash(sandbox, "mkdir -p .git node_modules && echo needle > .git/x && echo needle > node_modules/y");
+    expect(await use(target, "grep", { pattern: "needle" })).toEqual({
+      text: [
+        "/workspace/a.txt:1:one needle",
+        "/workspace/a.txt:3:needle three",
+        `/workspace/sub/c.txt:1:${"n".repeat(1993)} needle`,
+      ].join("\n"),
+      isError: false,
+    });
+    expect((await use(target, "grep", { pattern: "ne+dle", path: "a.txt" })).text).toBe(
+      "/workspace/a.txt:1:one needle\n/workspace/a.txt:3:needle three",
+    );
+    expect(await use(target, "grep", { pattern: "absent" })).toEqual({ text: "no matches", isError: false });
+    expect(await use(target, "grep", { pattern: "x", path: "nowhere" })).toEqual({
+      text: "grep: nowhere: no such file or directory",
+      isError: true,
+    });
+  });
+
+  test("output is capped at 100 KiB with the reference's marker", async () => {
+    const { target } = await open();
+    const line = `match ${"z".repeat(94)}`; // 100 characters
+    await use(target, "write", { file_path: "many.txt", content: `${line}\n`.repeat(2000) });
+    const { text, isError } = await use(target, "grep", { pattern: "match" });
+    expect(isError).toBe(false);
+    const lines = text.split("\n");
+    expect(lines.at(-1)).toBe("[output truncated at 102400 bytes]");
+    const shown = lines.slice(0, -1);
+    expect(shown[0]).toBe(`/workspace/many.txt:1:${line}`);
+    expect(new TextEncoder().encode(shown.join("\n")).byteLength).toBeLessThanOrEqual(100 * 1024);
+    shown.forEach((entry, i) => {
+      expect(entry).toBe(`/workspace/many.txt:${i + 1}:${line}`);
+    });
+  });
+});
+
+describe("bash", () => {
+  test("output with stderr merged, trailing newlines and ANSI stripped; state persists; $? starts at 0", async () => {
+    const { target } = await open();
+    // The sandbox's shell gathers the command's stdout and its stderr separately: stderr comes after.
+    expect(
+      await use(target, "bash", { command: "echo out; echo err >&2; printf '\\033[31mred\\033[0m\\n\\n\\n'" }),
+    ).toEqual({ text: "out\nred\n\n\nerr", isError: false });
+    expect(await use(target, "bash", { command: "printf '\\033[1;32mok\\033[0m\\n\\n'" })).toEqual({
+      text: "ok",
+      isError: false,
+    });
+    // As after the reference's own framing, a command starts with $? = 0 whatever ran before.
+    await use(target, "bash", { command: "false" });
+    expect(await use(target, "bash", { command: "echo $?" })).toEqual({ text: "0", isError: false });
+    expect(await use(target, "bash", { command: "mkdir -p p && cd p && export V=7" })).toEqual({
+      text: "(no output)",
+      isError: false,
+    });
+    expect(await use(target, "bash", { command: 'pwd; echo "$V"' })).toEqual({
+      text: "/workspace/p\n7",
+      isError: false,
+    });
+    // stdin is empty: a command that reads it ends at once.
+    expect(await use(target, "bash", { command: "cat; echo done" })).toEqual({ text: "done", isError: false });
+  });
+
+  test("a non-zero exit is is_error with the output, or `exit N` when there is none", async () => {
+    const { target } = await open();
+    expect(await use(target, "bash", { command: "echo failing >&2; exit 3" })).toEqual({
+      text: "failing",
+      isError: true,
+    });
+    expect(await use(target, "bash", { command: "false" })).toEqual({ text: "exit 1", isError: true });
+    expect(await use(target, "bash", { command: "true" })).toEqual({ text: "(no output)", isError: false });
+    // A syntax error never runs the command: the shell's complaint is the result.
+    const broken = await use(target, "bash", { command: "if then fi (" });
+    expect(broken.isError).toBe(true);
+    expect(broken.text).toMatch(/syntax error/i);
+  });
+
+  test("output is the command's own, whichever way it comes back (inline, from its file, after exit)", async () => {
+    const { sandbox, target } = await open();
+    // Lines that look like the sandbox's own trailers stay: they are the command's output.
+    expect(await use(target, "bash", { command: "echo 'exit code: 7'; echo 'note: kept'" })).toEqual({
+      text: "exit code: 7\nnote: kept",
+      isError: false,
+    });
+    // Between the inline limit and the 100 KiB cap: whole, no marker.
+    const big = await use(target, "bash", { command: "printf '%081920d' 0" });
+    expect(big).toEqual({ text: "0".repeat(81920), isError: false });
+    // `exit` ends the script before the output is inlined: it is read from its file.
+    expect(await use(target, "bash", { command: "echo done; exit 0" })).toEqual({ text: "done", isError: false });
+    expect((await bash(sandbox, "ls -A /tmp | grep -c tether || true")).text.trim()).toBe("0");
+  });
+
+  test("output over 100 KiB keeps its last 100 KiB after the [output truncated] line", async () => {
+    const { sandbox, target } = await open();
+    const { text, isError } = await use(target, "bash", {
+      command: "seq 1 30000 | sed 's/^/line /'",
+    });
+    expect(isError).toBe(false);
+    expect(text.startsWith("[output truncated]\n")).toBe(true);
+    expect(text.endsWith("line 29999\nline 30000")).toBe(true);
+    const body = text.slice("[output truncated]\n".length);
+    expect(new TextEncoder().encode(body).byteLength).toBeLessThanOrEqual(100 * 1024);
+    // The kept part is whole lines of the real output, in order.
+    const kept = body.split("\n").slice(1);
+    const first = Number(kept[0]!.slice(5));
+    kept.forEach((l, i) => {
+      expect(l).toBe(`line ${first + i}`);
+    });
+    // The scratch file the output went through is gone.
+    expect((await bash(sandbox, "ls -A /tmp | grep -c tether || true")).text.trim()).toBe("0");
+  });
+
+  test("a timeout is an error, restarts the shell, and the next call starts fresh", async () => {
+    const { sandbox, target } = await open();
+    await use(target, "bash", { command: "mkdir -p w && cd w && export KEEP=1" });
+    expect(await use(target, "bash", { command: "echo before; sleep 30", timeout_ms: 200 })).toEqual({
+      text:
+        "bash: bash command timed out after 200ms; the shell was restarted (working directory, variables and " +
+        "functions reset)",
+      isError: true,
+    });
+    expect(await use(target, "bash", { command: 'pwd; echo "[$KEEP]"' })).toEqual({
+      text: "/workspace\n[]",
+      isError: false,
+    });
+    expect((await bash(sandbox, "ls -A /tmp | grep -c tether || true")).text.trim()).toBe("0");
+  });
+
+  test("restart alone answers `bash session restarted`; with a command it runs in a fresh shell", async () => {
+    const { target } = await open();
+    await use(target, "bash", { command: "cd /tmp && export GONE=1" });
+    expect(await use(target, "bash", { restart: true })).toEqual({ text: "bash session restarted", isError: false });
+    expect(await use(target, "bash", { command: 'pwd; echo "[$GONE]"' })).toEqual({
+      text: "/workspace\n[]",
+      isError: false,
+    });
+    await use(target, "bash", { command: "cd /tmp" });
+    expect(await use(target, "bash", { command: "pwd", restart: true })).toEqual({
+      text: "/workspace",
+      isError: false,
+    });
+  });
+
+  test("timeout_ms is capped at the runner's 120 s; 120 s when absent", () => {
+    expect(bashTimeoutMs(undefined)).toBe(120_000);
+    expect(bashTimeoutMs(600_000)).toBe(120_000);
+    expect(bashTimeoutMs(200)).toBe(200);
+  });
+});
+
+describe("bad input", () => {
+  test("every tool answers invalid input with is_error naming the field, and nothing changes", async () => {
+    const { sandbox, target } = await open();
+    await use(target, "write", { file_path: "keep.txt", content: "kept" });
+    const before = await listing(sandbox);
+    const cases: Array<[string, unknown, string]> = [
+      ["bash", {}, "bash: command is required"],
+      ["bash", { command: "" }, "bash: command is required"],
+      ["bash", { command: 5 }, "bash: invalid input: command: expected string, received number"],
+      [
+        "bash",
+        { command: "touch x", timeout_ms: 0 },
+        "bash: invalid input: timeout_ms: too small: expected number to be >0",
+      ],
+      [
+        "bash",
+        { command: "touch x", timeout_ms: 1.5 },
+        "bash: invalid input: timeout_ms: expected int, received number",
+      ],
+      [
+        "bash",
+        { command: "touch x", restart: "yes" },
+        "bash: invalid input: restart: expected boolean, received string",
+      ],
+      ["read", {}, "read: invalid input: file_path: required"],
+      ["read", { file_path: "" }, "read: invalid input: file_path: file_path is required"],
+      [
+        "read",
+        { file_path: "keep.txt", view_range: [1] },
+        "read: invalid input: view_range: view_range must be [start_line, end_line]",
+      ],
+      ["write", { file_path: "new.txt" }, "write: invalid input: content: required"],
+      ["write", { content: "x" }, "write: invalid input: file_path: required"],
+      [
+        "edit",
+        { file_path: "keep.txt", old_string: "", new_string: "x" },
+        "edit: invalid input: old_string: old_string is required",
+      ],
+      ["edit", { file_path: "keep.txt", old_string: "kept" }, "edit: invalid input: new_string: required"],
+      ["glob", {}, "glob: invalid input: pattern: required"],
+      ["grep", { pattern: "(a)\\1" }, "grep: invalid input: pattern: "],
+      ["grep", { pattern: "[" }, "grep: invalid input: pattern: "],
+      ["read", "not an object", "read: invalid input: (input): expected object, received string"],
+    ];
+    for (const [name, input, message] of cases) {
+      const result = await use(target, name, input);
+      expect(result.isError, `${name} ${JSON.stringify(input)}`).toBe(true);
+      expect(result.text.startsWith(message), `${result.text} should start with ${message}`).toBe(true);
+    }
+    expect(await listing(sandbox)).toBe(before);
+    expect(await held(sandbox, "/workspace/keep.txt")).toBe("kept");
+  });
+});
