@@ -1,26 +1,54 @@
 import { beforeAll, describe, expect, test } from "vitest";
 import { bashTimeoutMs } from "../../src/managed-agents/toolset/bash.ts";
-import { runToolsetCall } from "../../src/managed-agents/toolset/run-toolset-call.ts";
-import { sandboxTarget, type ToolsetSandbox } from "../../src/managed-agents/toolset/sandbox-target.ts";
-import { bash, type Created, call, createSandbox, sandboxStub, textOf, warmUp } from "./sandbox-helpers.ts";
+import {
+  isReadOnlyToolsetTool,
+  TOOLSET_TOOL_NAMES,
+  type ToolsetCallOutcome,
+} from "../../src/managed-agents/toolset/run-toolset-call.ts";
+import { ADMIN, bash, type Created, call, createSandbox, sandboxStub, textOf, warmUp } from "./sandbox-helpers.ts";
 
-// The toolset layer against the real Sandbox Durable Object, through the RPC stub a session runner holds.
+// The toolset against the real Sandbox Durable Object, through its `toolsetCall` RPC on the stub a
+// session runner holds (env.SANDBOX).
 
 beforeAll(warmUp, 60_000);
 
+const admin = { kind: "admin" } as const;
+type Stub = ReturnType<typeof sandboxStub>;
+
 interface Opened {
   sandbox: Created;
-  target: ToolsetSandbox;
+  target: Stub;
 }
 
 async function open(): Promise<Opened> {
   const sandbox = await createSandbox();
-  return { sandbox, target: sandboxTarget(sandboxStub(sandbox.id), { kind: "admin" }) };
+  return { sandbox, target: sandboxStub(sandbox.id) };
+}
+
+let nextId = 0;
+const toolUseId = () => `sevt_${++nextId}_${crypto.randomUUID().slice(0, 8)}`;
+
+/** One toolsetCall as the runner makes it: the RPC's answer, unwrapped only by the caller. */
+function toolset(
+  target: Stub,
+  name: string,
+  input: unknown,
+  options?: { extraRoots?: string[] },
+  id = toolUseId(),
+): Promise<{ ok: true; value: ToolsetCallOutcome } | { ok: false; error: { code: string; message: string } }> {
+  return target.toolsetCall(admin, { id, name, input }, options);
 }
 
 /** Runs one toolset call that must be owned; its text and error flag. */
-async function use(target: ToolsetSandbox, name: string, input: unknown): Promise<{ text: string; isError: boolean }> {
-  const outcome = await runToolsetCall(target, { name, input });
+async function use(
+  target: Stub,
+  name: string,
+  input: unknown,
+  options?: { extraRoots?: string[] },
+): Promise<{ text: string; isError: boolean }> {
+  const answer = await toolset(target, name, input, options);
+  if (!answer.ok) throw new Error(`${name} failed: ${answer.error.message}`);
+  const outcome = answer.value;
   if (!outcome.owned) throw new Error(`${name} was not owned`);
   expect(outcome.result.content).toHaveLength(1);
   expect(outcome.result.content[0]!.type).toBe("text");
@@ -44,13 +72,38 @@ async function listing(sandbox: Created): Promise<string> {
   return out.text;
 }
 
+interface TraceRow {
+  tool_use_id: string;
+  tool: string;
+  duration_ms: number;
+  bytes: number;
+  error: string | null;
+}
+
+/** What operators see of the sandbox in `GET /admin/sandboxes/ID`. */
+async function adminView(sandbox: Created): Promise<{ busy: number; trace: TraceRow[] }> {
+  const res = await call(`/admin/sandboxes/${sandbox.id}`, ADMIN);
+  expect(res.status).toBe(200);
+  return (await res.json()) as { busy: number; trace: TraceRow[] };
+}
+
+/** Polls `check` until it holds (a generous bound: the condition, not a timer, decides). */
+async function until(what: string, check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
 describe("ownership", () => {
   test("names outside the toolset are not owned, and nothing runs for them", async () => {
     const { sandbox, target } = await open();
     const before = await listing(sandbox);
     for (const name of ["web_fetch", "str_replace_based_edit_tool", "run_code", "Bash", "toString", "__proto__"]) {
-      expect(await runToolsetCall(target, { name, input: { command: "touch /workspace/x" } })).toEqual({
-        owned: false,
+      expect(await toolset(target, name, { command: "touch /workspace/x" })).toEqual({
+        ok: true,
+        value: { owned: false },
       });
     }
     expect(await listing(sandbox)).toBe(before);
@@ -179,7 +232,7 @@ describe("write, read, edit", () => {
 describe("quota", () => {
   test("a write past the sandbox's quota is an error and leaves the file as it was", async () => {
     const sandbox = await createSandbox({ quota_bytes: 8192 });
-    const target = sandboxTarget(sandboxStub(sandbox.id), { kind: "admin" });
+    const target = sandboxStub(sandbox.id);
     expect((await use(target, "write", { file_path: "q.txt", content: "small" })).isError).toBe(false);
     const refused = await use(target, "write", { file_path: "q.txt", content: "z".repeat(20_000) });
     expect(refused.isError).toBe(true);
@@ -259,27 +312,45 @@ describe("glob", () => {
     // A later write is the newest.
     await use(target, "write", { file_path: "src/old.ts", content: "new" });
     expect((await use(target, "glob", { pattern: "**/*.ts" })).text.split("\n")[0]).toBe("/workspace/src/old.ts");
-    // The listing went through a scratch file, which is gone.
-    expect((await bash(sandbox, "ls -A /tmp | grep -c tether || true")).text.trim()).toBe("0");
   });
 
   test("at most 200 paths, the newest ones, from a listing larger than the sandbox's answer cap", async () => {
     const { sandbox, target } = await open();
-    // 250 files with 200-character names: the listing (~60 KiB with mtimes) plus the 400 files of
-    // `other/` is past what one sandbox answer carries inline.
+    // 250 files with 200-character names (the listing is far past one sandbox answer) and the 400
+    // files of `other/`. mtimes are set with `touch -d @N`, and a touch that failed would fail the
+    // setup (`|| exit 1`): files left at their creation times can share a millisecond, and a tie
+    // goes to the name (f50 before f51), not to the intended order.
     const long = "x".repeat(190);
     const setup = await bash(
       sandbox,
-      `mkdir -p many other && for i in $(seq 1 250); do echo > many/f$i-${long}.txt; ` +
-        `touch -d @$((1600000000 + i)) many/f$i-${long}.txt; done; ` +
+      `mkdir -p many other && for i in $(seq 1 250); do echo > many/f$i-${long}.txt && ` +
+        `touch -d @$((1600000000 + i)) many/f$i-${long}.txt || exit 1; done && ` +
         `for i in $(seq 1 400); do echo > other/o$i-${long}.md; done`,
     );
     expect(setup.isError).toBe(false);
     const paths = (await use(target, "glob", { pattern: "many/*.txt" })).text.split("\n");
     expect(paths).toHaveLength(200);
-    expect(paths[0]).toBe(`/workspace/many/f250-${long}.txt`);
-    expect(paths[199]).toBe(`/workspace/many/f51-${long}.txt`);
-    expect((await bash(sandbox, "ls -A /tmp | grep -c tether || true")).text.trim()).toBe("0");
+    paths.forEach((path, i) => {
+      expect(path).toBe(`/workspace/many/f${250 - i}-${long}.txt`);
+    });
+  });
+
+  test("touch -d @N sets the mtime glob sorts by; equal mtimes go in path order", async () => {
+    const { sandbox, target } = await open();
+    const setup = await bash(
+      sandbox,
+      "echo > b.txt && echo > a.txt && echo > c.txt && touch -d @1600000000 a.txt b.txt && " +
+        "touch -d @1500000000 c.txt",
+    );
+    expect(setup.isError).toBe(false);
+    const listed = await target.listFiles(admin, "/workspace");
+    expect(listed.ok && listed.value.find((f) => f.path === "/workspace/a.txt")?.mtimeMs).toBe(1_600_000_000_000);
+    // a and b tie: a first, although b was written first; c is older.
+    for (let i = 0; i < 3; i++) {
+      expect((await use(target, "glob", { pattern: "*.txt" })).text).toBe(
+        "/workspace/a.txt\n/workspace/b.txt\n/workspace/c.txt",
+      );
+    }
   });
 
   test("absolute patterns, .. in the pattern and a path that is not a directory are refused", async () => {
@@ -382,19 +453,18 @@ describe("bash", () => {
     expect(broken.text).toMatch(/syntax error/i);
   });
 
-  test("output is the command's own, whichever way it comes back (inline, from its file, after exit)", async () => {
-    const { sandbox, target } = await open();
+  test("output is the command's own: lines like the sandbox's notes stay, 80 KiB whole, output before exit", async () => {
+    const { target } = await open();
     // Lines that look like the sandbox's own trailers stay: they are the command's output.
     expect(await use(target, "bash", { command: "echo 'exit code: 7'; echo 'note: kept'" })).toEqual({
       text: "exit code: 7\nnote: kept",
       isError: false,
     });
-    // Between the inline limit and the 100 KiB cap: whole, no marker.
+    // Under the 100 KiB cap: whole, no marker.
     const big = await use(target, "bash", { command: "printf '%081920d' 0" });
     expect(big).toEqual({ text: "0".repeat(81920), isError: false });
-    // `exit` ends the script before the output is inlined: it is read from its file.
+    // `exit` ends the script: the output before it is the answer.
     expect(await use(target, "bash", { command: "echo done; exit 0" })).toEqual({ text: "done", isError: false });
-    expect((await bash(sandbox, "ls -A /tmp | grep -c tether || true")).text.trim()).toBe("0");
   });
 
   test("output over 100 KiB keeps its last 100 KiB after the [output truncated] line", async () => {
@@ -413,8 +483,6 @@ describe("bash", () => {
     kept.forEach((l, i) => {
       expect(l).toBe(`line ${first + i}`);
     });
-    // The scratch file the output went through is gone.
-    expect((await bash(sandbox, "ls -A /tmp | grep -c tether || true")).text.trim()).toBe("0");
   });
 
   test("a timeout is an error, restarts the shell, and the next call starts fresh", async () => {
@@ -430,7 +498,6 @@ describe("bash", () => {
       text: "/workspace\n[]",
       isError: false,
     });
-    expect((await bash(sandbox, "ls -A /tmp | grep -c tether || true")).text.trim()).toBe("0");
   });
 
   test("restart alone answers `bash session restarted`; with a command it runs in a fresh shell", async () => {

@@ -72,6 +72,8 @@ function describe(error: { code: string; message: string }): string {
     case "ENOENT":
       return "no such file or directory";
     case "ENOTDIR":
+    // Creating the parents met a file where a directory belongs.
+    case "EEXIST":
       return "not a directory";
     case "EISDIR":
       // The reference says "not a regular file" where it stats first (read, edit), EISDIR where it writes.
