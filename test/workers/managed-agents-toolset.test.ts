@@ -5,7 +5,17 @@ import {
   TOOLSET_TOOL_NAMES,
   type ToolsetCallOutcome,
 } from "../../src/managed-agents/toolset/run-toolset-call.ts";
-import { ADMIN, bash, type Created, call, createSandbox, sandboxStub, textOf, warmUp } from "./sandbox-helpers.ts";
+import {
+  ADMIN,
+  bash,
+  type Created,
+  call,
+  createSandbox,
+  runTool,
+  sandboxStub,
+  textOf,
+  warmUp,
+} from "./sandbox-helpers.ts";
 
 // The toolset against the real Sandbox Durable Object, through its `toolsetCall` RPC on the stub a
 // session runner holds (env.SANDBOX).
@@ -468,7 +478,7 @@ describe("bash", () => {
   });
 
   test("output over 100 KiB keeps its last 100 KiB after the [output truncated] line", async () => {
-    const { sandbox, target } = await open();
+    const { target } = await open();
     const { text, isError } = await use(target, "bash", {
       command: "seq 1 30000 | sed 's/^/line /'",
     });
@@ -486,7 +496,7 @@ describe("bash", () => {
   });
 
   test("a timeout is an error, restarts the shell, and the next call starts fresh", async () => {
-    const { sandbox, target } = await open();
+    const { target } = await open();
     await use(target, "bash", { command: "mkdir -p w && cd w && export KEEP=1" });
     expect(await use(target, "bash", { command: "echo before; sleep 30", timeout_ms: 200 })).toEqual({
       text:
@@ -574,4 +584,234 @@ describe("bad input", () => {
     expect(await listing(sandbox)).toBe(before);
     expect(await held(sandbox, "/workspace/keep.txt")).toBe("kept");
   });
+});
+
+describe("names for the runner", () => {
+  test("TOOLSET_TOOL_NAMES lists the six tools; read, glob and grep are the read-only ones", () => {
+    expect([...TOOLSET_TOOL_NAMES].sort()).toEqual(["bash", "edit", "glob", "grep", "read", "write"]);
+    expect(TOOLSET_TOOL_NAMES.filter(isReadOnlyToolsetTool).sort()).toEqual(["glob", "grep", "read"]);
+    for (const name of ["web_fetch", "toString", "__proto__", "Read"]) expect(isReadOnlyToolsetTool(name)).toBe(false);
+  });
+});
+
+describe("the sandbox's trace", () => {
+  test("toolset calls appear in /admin/sandboxes/ID with tool, id, size and error text", async () => {
+    const { sandbox, target } = await open();
+    const ok = toolUseId();
+    const failed = toolUseId();
+    const answer = await toolset(target, "write", { file_path: "t.txt", content: "12345" }, undefined, ok);
+    expect(answer).toEqual({
+      ok: true,
+      value: { owned: true, result: { content: [{ type: "text", text: "wrote 5 bytes to t.txt" }], is_error: false } },
+    });
+    await toolset(target, "read", { file_path: "/etc/passwd" }, undefined, failed);
+    // Not owned: not run, so not traced.
+    const foreign = toolUseId();
+    await toolset(target, "web_fetch", { url: "http://x" }, undefined, foreign);
+    const view = await adminView(sandbox);
+    const rows = new Map(view.trace.map((row) => [row.tool_use_id, row]));
+    expect(rows.get(ok)).toMatchObject({ tool: "write", bytes: "wrote 5 bytes to t.txt".length, error: null });
+    expect(rows.get(ok)!.duration_ms).toBeGreaterThanOrEqual(0);
+    expect(rows.get(failed)).toMatchObject({
+      tool: "read",
+      error: 'read: path "/etc/passwd" is outside the workdir /workspace',
+    });
+    expect(rows.has(foreign)).toBe(false);
+    expect(view.busy).toBe(0);
+  });
+});
+
+describe("abortToolCall", () => {
+  test("stops a running loop of sleeps at once; the sandbox goes on with the next call", async () => {
+    const { sandbox, target } = await open();
+    const id = toolUseId();
+    const running = toolset(
+      target,
+      "bash",
+      {
+        command: "touch started; while true; do echo tick >> ticks; sleep 0.05; done; touch finished",
+      },
+      undefined,
+      id,
+    );
+    await until("the loop to run", async () => (await held(sandbox, "/workspace/ticks")) !== null);
+    expect(await target.abortToolCall(admin, id)).toEqual({ ok: true, value: true });
+    const answer = await running;
+    expect(answer.ok).toBe(false);
+    if (!answer.ok) expect(answer.error).toMatchObject({ code: "conflict", message: `toolset call ${id} was aborted` });
+    // The loop stopped: the queue moves on (a loop still running would hold this call back), and
+    // the ticks stop growing.
+    expect(await use(target, "bash", { command: "echo after" })).toEqual({ text: "after", isError: false });
+    const ticks = await held(sandbox, "/workspace/ticks");
+    expect(await use(target, "bash", { command: "sleep 0.3; echo slept" })).toEqual({ text: "slept", isError: false });
+    expect(await held(sandbox, "/workspace/ticks")).toBe(ticks);
+    expect(await held(sandbox, "/workspace/finished")).toBeNull();
+    // Traced as aborted.
+    expect((await adminView(sandbox)).trace.find((row) => row.tool_use_id === id)?.error).toBe("bash: aborted");
+    // Aborting it again, or an id never seen: nothing to abort.
+    expect(await target.abortToolCall(admin, id)).toEqual({ ok: true, value: false });
+    expect(await target.abortToolCall(admin, "sevt_unknown")).toEqual({ ok: true, value: false });
+  });
+
+  test("a queued call answers at once and never runs; a running sleep stops", async () => {
+    const { sandbox, target } = await open();
+    const first = toolUseId();
+    const queued = toolUseId();
+    const running = toolset(target, "bash", { command: "touch started; sleep 100; touch finished" }, undefined, first);
+    await until("the sleep to start", async () => (await held(sandbox, "/workspace/started")) !== null);
+    const waiting = toolset(target, "write", { file_path: "queued.txt", content: "x" }, undefined, queued);
+    await until("the write to be queued", async () => (await adminView(sandbox)).busy === 2);
+    expect(await target.abortToolCall(admin, queued)).toEqual({ ok: true, value: true });
+    const answer = await waiting;
+    expect(answer).toMatchObject({
+      ok: false,
+      error: { code: "conflict", message: `toolset call ${queued} was aborted` },
+    });
+    // The first call is still running: the queued one answered without waiting for it.
+    expect((await adminView(sandbox)).busy).toBeGreaterThanOrEqual(1);
+    expect(await target.abortToolCall(admin, first)).toEqual({ ok: true, value: true });
+    expect((await running).ok).toBe(false);
+    await until("the queue to drain", async () => (await adminView(sandbox)).busy === 0);
+    expect(await held(sandbox, "/workspace/queued.txt")).toBeNull();
+    expect(await held(sandbox, "/workspace/finished")).toBeNull();
+    const trace = (await adminView(sandbox)).trace;
+    expect(trace.find((row) => row.tool_use_id === queued)?.error).toBe("write: aborted before it ran");
+  });
+
+  test("a second call with an id already in flight is refused; bad call shapes are refused", async () => {
+    const { sandbox, target } = await open();
+    const id = toolUseId();
+    const running = toolset(target, "bash", { command: "touch started; sleep 100" }, undefined, id);
+    await until("the sleep to start", async () => (await held(sandbox, "/workspace/started")) !== null);
+    expect(await toolset(target, "bash", { command: "touch twice" }, undefined, id)).toMatchObject({
+      ok: false,
+      error: { code: "conflict", message: `toolset call ${id} is already queued or running` },
+    });
+    expect(await target.abortToolCall(admin, id)).toEqual({ ok: true, value: true });
+    await running;
+    expect(await held(sandbox, "/workspace/twice")).toBeNull();
+    const bad = await target.toolsetCall(admin, { name: "read", input: {} } as never);
+    expect(bad).toMatchObject({ ok: false, error: { code: "bad_request" } });
+    if (!bad.ok) expect(bad.error.message).toContain("id");
+    for (const extraRoots of [["relative/dir"], ["/"], ["/mnt/../etc"]]) {
+      expect(await toolset(target, "read", { file_path: "x" }, { extraRoots })).toMatchObject({
+        ok: false,
+        error: { code: "bad_request" },
+      });
+    }
+  });
+});
+
+describe("extraRoots (memory-store mounts)", () => {
+  test("paths in /mnt/memory/x are allowed with the root, refused without; /etc stays refused", async () => {
+    const { sandbox, target } = await open();
+    const setup = await bash(
+      sandbox,
+      "mkdir -p /mnt/memory/x /mnt/memory/xy /etc && echo note > /mnt/memory/x/a.md && echo s > /etc/s && " +
+        "echo other > /mnt/memory/xy/b.md",
+    );
+    expect(setup.isError).toBe(false);
+    const mounts = { extraRoots: ["/mnt/memory/x"] };
+    expect(await use(target, "read", { file_path: "/mnt/memory/x/a.md" }, mounts)).toEqual({
+      text: "note\n",
+      isError: false,
+    });
+    expect(await use(target, "write", { file_path: "/mnt/memory/x/new/b.md", content: "b" }, mounts)).toEqual({
+      text: "wrote 1 bytes to /mnt/memory/x/new/b.md",
+      isError: false,
+    });
+    expect(await held(sandbox, "/mnt/memory/x/new/b.md")).toBe("b");
+    expect(
+      (await use(target, "glob", { pattern: "**/*.md", path: "/mnt/memory/x" }, mounts)).text.split("\n").sort(),
+    ).toEqual(["/mnt/memory/x/a.md", "/mnt/memory/x/new/b.md"]);
+    expect((await use(target, "grep", { pattern: "note", path: "/mnt/memory/x" }, mounts)).text).toBe(
+      "/mnt/memory/x/a.md:1:note",
+    );
+    const refusal = (name: string, path: string) =>
+      `${name}: path ${JSON.stringify(path)} is outside the workdir /workspace and the memory mounts /mnt/memory/x`;
+    expect(await use(target, "read", { file_path: "/etc/s" }, mounts)).toEqual({
+      text: refusal("read", "/etc/s"),
+      isError: true,
+    });
+    // A sibling whose name starts the same is not inside the mount.
+    expect(await use(target, "read", { file_path: "/mnt/memory/xy/b.md" }, mounts)).toEqual({
+      text: refusal("read", "/mnt/memory/xy/b.md"),
+      isError: true,
+    });
+    expect(await use(target, "write", { file_path: "/mnt/memory/x/../../../etc/s", content: "z" }, mounts)).toEqual({
+      text: refusal("write", "/mnt/memory/x/../../../etc/s"),
+      isError: true,
+    });
+    // Without the root the mount is outside.
+    expect(await use(target, "read", { file_path: "/mnt/memory/x/a.md" })).toEqual({
+      text: 'read: path "/mnt/memory/x/a.md" is outside the workdir /workspace',
+      isError: true,
+    });
+    expect(await held(sandbox, "/etc/s")).toBe("s\n");
+  });
+
+  test("a symlink in the mount or the workdir that leads out, dangling or not, is refused and creates nothing", async () => {
+    const { sandbox, target } = await open();
+    const setup = await bash(
+      sandbox,
+      "mkdir -p /mnt/memory/x /etc && echo s > /etc/s && ln -s /etc /mnt/memory/x/out && " +
+        "ln -s /etc/created-through-link /workspace/dangling && ln -s ../../etc/s /workspace/rel",
+    );
+    expect(setup.isError).toBe(false);
+    const mounts = { extraRoots: ["/mnt/memory/x"] };
+    const cases: Array<[string, Record<string, unknown>, string]> = [
+      ["read", { file_path: "/mnt/memory/x/out/s" }, "/mnt/memory/x/out/s"],
+      ["write", { file_path: "dangling", content: "x" }, "dangling"],
+      ["edit", { file_path: "rel", old_string: "s", new_string: "t" }, "rel"],
+      ["read", { file_path: "rel" }, "rel"],
+    ];
+    for (const [name, input, shown] of cases) {
+      const result = await use(target, name, input, mounts);
+      expect(result.isError).toBe(true);
+      expect(result.text.startsWith(`${name}: path ${JSON.stringify(shown)} is outside the workdir`)).toBe(true);
+    }
+    expect(await held(sandbox, "/etc/created-through-link")).toBeNull();
+    expect(await held(sandbox, "/etc/s")).toBe("s\n");
+  });
+});
+
+describe("listFiles", () => {
+  test("regular files below the root with sizes and mtimes; directories and symlinks left out", async () => {
+    const { sandbox, target } = await open();
+    const setup = await bash(
+      sandbox,
+      "mkdir -p /mnt/memory/m/sub/deeper /mnt/memory/m/empty && printf abc > /mnt/memory/m/a.md && " +
+        "printf 12345 > /mnt/memory/m/sub/deeper/b.md && touch -d @1700000000 /mnt/memory/m/a.md && " +
+        "ln -s /etc /mnt/memory/m/link && echo outside > /mnt/memory/other.md",
+    );
+    expect(setup.isError).toBe(false);
+    const answer = await target.listFiles(admin, "/mnt/memory/m");
+    if (!answer.ok) throw new Error(answer.error.message);
+    const files = [...answer.value].sort((a, b) => (a.path < b.path ? -1 : 1));
+    expect(files.map((f) => [f.path, f.size])).toEqual([
+      ["/mnt/memory/m/a.md", 3],
+      ["/mnt/memory/m/sub/deeper/b.md", 5],
+    ]);
+    expect(files[0]!.mtimeMs).toBe(1_700_000_000_000);
+    expect(files[1]!.mtimeMs).toBeGreaterThan(1_700_000_000_000);
+  });
+
+  test("a missing root, a file, a relative path are refused; past 10,000 files it refuses", async () => {
+    const { sandbox, target } = await open();
+    await bash(sandbox, "echo > /workspace/f");
+    expect(await target.listFiles(admin, "/nowhere")).toMatchObject({ ok: false, error: { code: "not_found" } });
+    expect(await target.listFiles(admin, "/workspace/f")).toMatchObject({ ok: false, error: { code: "bad_request" } });
+    expect(await target.listFiles(admin, "workspace")).toMatchObject({ ok: false, error: { code: "bad_request" } });
+    const setup = await runTool(sandbox, "bash", {
+      command: "mkdir -p big && cd big && for i in $(seq 1 10000); do : > f$i; done",
+      timeout_ms: 120_000,
+    });
+    expect(setup.isError).toBe(false);
+    const full = await target.listFiles(admin, "/workspace/big");
+    expect(full.ok && full.value.length).toBe(10_000);
+    await bash(sandbox, ": > big/one-more");
+    const refused = await target.listFiles(admin, "/workspace/big");
+    expect(refused).toMatchObject({ ok: false, error: { code: "payload_too_large" } });
+    if (!refused.ok) expect(refused.error.message).toContain("more than 10000 files under /workspace/big");
+  }, 120_000);
 });
