@@ -347,18 +347,22 @@ describe("glob", () => {
 
   test("touch -d @N sets the mtime glob sorts by; equal mtimes go in path order", async () => {
     const { sandbox, target } = await open();
+    // Names whose order differs between the storage's index (UTF-8 bytes: U+FF01 before U+1F600)
+    // and JavaScript's comparison (UTF-16 code units: U+1F600's high surrogate 0xD83D first): the
+    // tie-break is the answer's own, whatever order the rows come in.
     const setup = await bash(
       sandbox,
-      "echo > b.txt && echo > a.txt && echo > c.txt && touch -d @1600000000 a.txt b.txt && " +
-        "touch -d @1500000000 c.txt",
+      "echo > b.txt && echo > a.txt && echo > c.txt && echo > \uFF01.txt && echo > \u{1F600}.txt && " +
+        "touch -d @1600000000 a.txt b.txt && touch -d @1500000000 c.txt && " +
+        "touch -d @1400000000 \uFF01.txt \u{1F600}.txt",
     );
     expect(setup.isError).toBe(false);
     const listed = await target.listFiles(admin, "/workspace");
     expect(listed.ok && listed.value.find((f) => f.path === "/workspace/a.txt")?.mtimeMs).toBe(1_600_000_000_000);
-    // a and b tie: a first, although b was written first; c is older.
+    // a and b tie: a first, although b was written first; c is older; the two oldest tie.
     for (let i = 0; i < 3; i++) {
       expect((await use(target, "glob", { pattern: "*.txt" })).text).toBe(
-        "/workspace/a.txt\n/workspace/b.txt\n/workspace/c.txt",
+        ["a.txt", "b.txt", "c.txt", "\u{1F600}.txt", "\uFF01.txt"].map((name) => `/workspace/${name}`).join("\n"),
       );
     }
   });
@@ -676,6 +680,25 @@ describe("abortToolCall", () => {
     expect(await held(sandbox, "/workspace/finished")).toBeNull();
     const trace = (await adminView(sandbox)).trace;
     expect(trace.find((row) => row.tool_use_id === queued)?.error).toBe("write: aborted before it ran");
+  });
+
+  test("a sandbox destroyed under a running call ends it: the call answers not_found at once", async () => {
+    const { sandbox, target } = await open();
+    const id = toolUseId();
+    const running = toolset(target, "bash", { command: "touch started; sleep 100" }, undefined, id);
+    await until("the sleep to start", async () => (await held(sandbox, "/workspace/started")) !== null);
+    expect(await target.destroy(admin)).toEqual({ ok: true, value: undefined });
+    expect(await running).toMatchObject({ ok: false, error: { code: "not_found" } });
+    expect(await target.abortToolCall(admin, id)).toMatchObject({ ok: false, error: { code: "not_found" } });
+    expect(await toolset(target, "read", { file_path: "x" })).toMatchObject({
+      ok: false,
+      error: { code: "not_found" },
+    });
+    // Nothing was left running: the same id created again has an idle queue (a sleep still going
+    // would hold it busy for 100 s).
+    const again = await createSandbox({ id: sandbox.id });
+    await until("the queue to be idle", async () => (await adminView(again)).busy === 0);
+    expect(await held(again, "/workspace/started")).toBeNull();
   });
 
   test("a second call with an id already in flight is refused; bad call shapes are refused", async () => {
