@@ -221,7 +221,7 @@ export class Sandbox extends DurableObject<Env> {
     });
   }
 
-  /** Regular files under `root` with sizes and mtimes (at most 10,000, else refused). */
+  /** Regular files under `root` with sizes and mtimes ([] when missing; past 10,000 refused). */
   listFiles(caller: Caller, root: string): Promise<RpcResult<{ path: string; size: number; mtimeMs: number }[]>> {
     return settle(() => listSandboxFiles(this.#open(this.#admit(caller)).fs, root));
   }

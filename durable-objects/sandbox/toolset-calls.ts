@@ -124,7 +124,11 @@ export class ToolsetCalls {
   }
 }
 
-/** The regular files under `root` (absolute), with sizes and mtimes; refused past LIST_FILES_LIMIT. */
+/**
+ * The regular files under `root` (absolute), with sizes and mtimes; none when `root` does not
+ * exist; refused past LIST_FILES_LIMIT. A single read of the index, so it needs no turn of the
+ * queue: it sees the tree between two statements of whatever runs.
+ */
 export function listSandboxFiles(fs: SqliteFs, root: string): { path: string; size: number; mtimeMs: number }[] {
   if (typeof root !== "string" || !root.startsWith("/")) {
     throw new TetherError("bad_request", "listFiles: root must be an absolute path");
@@ -139,7 +143,8 @@ export function listSandboxFiles(fs: SqliteFs, root: string): { path: string; si
     }
     return listing.files;
   } catch (error) {
-    if (isFsError(error, "ENOENT")) throw new TetherError("not_found", `listFiles: ${root}: no such directory`);
+    // No directory holds no files: what the memory sync's SandboxFiles.list promises for a missing root.
+    if (isFsError(error, "ENOENT")) return [];
     if (isFsError(error, "ENOTDIR")) throw new TetherError("bad_request", `listFiles: ${root}: not a directory`);
     throw error;
   }
