@@ -499,6 +499,20 @@ describe("bash", () => {
     });
   });
 
+  test("the kept tail of multibyte output starts on a whole character", async () => {
+    const { target } = await open();
+    const { text, isError } = await use(target, "bash", { command: "seq 1 20000 | sed 's/^/é😀 /'" });
+    expect(isError).toBe(false);
+    expect(text.startsWith("[output truncated]\n")).toBe(true);
+    const body = text.slice("[output truncated]\n".length);
+    expect(new TextEncoder().encode(body).byteLength).toBeLessThanOrEqual(100 * 1024);
+    expect(new TextEncoder().encode(body).byteLength).toBeGreaterThan(100 * 1024 - 4);
+    // No half of a surrogate pair or of a UTF-8 sequence at the cut.
+    expect(body.includes("\uFFFD")).toBe(false);
+    expect(/^[\uDC00-\uDFFF]/.test(body)).toBe(false);
+    expect(body.endsWith("é😀 19999\né😀 20000")).toBe(true);
+  });
+
   test("a timeout is an error, restarts the shell, and the next call starts fresh", async () => {
     const { target } = await open();
     await use(target, "bash", { command: "mkdir -p w && cd w && export KEEP=1" });
