@@ -159,10 +159,12 @@ export class Sandbox extends DurableObject<Env> {
     path: string,
     body: ReadableStream<Uint8Array>,
     length: number | null,
+    /** File mode bits (e.g. 0o755 for a skill's script); the filesystem's default (0644) otherwise. */
+    mode?: number,
   ): Promise<RpcResult<PutResult>> {
     return settle(async () => {
       const meta = this.#admit(caller);
-      const result = await putFile(this.#open(meta).fs, path, body, length);
+      const result = await putFile(this.#open(meta).fs, path, body, length, mode);
       this.#meta.touch(Date.now());
       return result;
     });
