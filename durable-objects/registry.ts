@@ -12,10 +12,10 @@ import type { Env } from "../workers/env.ts";
  * their SHA-256 hash is stored, and a revoked token keeps its row (revoked_at set) so listings
  * show what happened to it.
  *
- * Storage: entries(kind, name, created_at) — kind is "tunnel" or "sandbox";
+ * Storage: entries(kind, name, created_at) — kind is "tunnel", "sandbox" or "environment";
  *          api_tokens(id, hash, label, created_at, revoked_at).
  */
-export type RegistryKind = "tunnel" | "sandbox";
+export type RegistryKind = "tunnel" | "sandbox" | "environment";
 
 export interface RegistryEntry {
   name: string;
