@@ -184,7 +184,7 @@ export class ManagedEnvironment extends DurableObject<Env> implements Environmen
       const work = await pollWork(config, secrets.environmentKey, this.#workerId(config), blockMs);
       if (!this.#store.config()) return;
       this.#store.updateHealth({ lastPollAt: Date.now(), unhealthy: false, consecutiveErrors: 0 });
-      outcome = work ? await this.#claim(config, secrets.environmentKey, work) : { kind: "empty" };
+      outcome = work ? await this.#claim(config, work) : { kind: "empty" };
     } catch (error) {
       if (!this.#store.config()) return;
       outcome = this.#failed(config, error, [secrets.environmentKey, secrets.webhookSecret]);
@@ -195,16 +195,25 @@ export class ManagedEnvironment extends DurableObject<Env> implements Environmen
     await this.ctx.storage.setAlarm(Date.now() + delay);
   }
 
-  async #claim(config: StoredConfig, environmentKey: string, work: Work): Promise<PollOutcome> {
+  async #claim(config: StoredConfig, work: Work): Promise<PollOutcome> {
     if (work.data.type !== "session") {
       console.log(`environment ${config.name}: skipped work ${work.id} of kind ${work.data.data_type}`);
       return { kind: "claimed" };
     }
     if (this.#store.isLive(work.id)) return { kind: "claimed" };
+    // The key as stored now: an update may have rotated it while the poll was waiting.
+    const environmentKey = this.#store.secrets()?.environmentKey;
+    if (environmentKey === undefined) return { kind: "claimed" };
     // Counted before the runner starts, so capacity holds even while it acknowledges.
     this.#store.addLive({ workId: work.id, sessionId: work.data.id, startedAt: Date.now() });
     try {
-      await this.#runner(config, work.id).start({ environment: stripped(config), environmentKey, work });
+      const summary = await this.#runner(config, work.id).start({
+        environment: stripped(config),
+        environmentKey,
+        work,
+      });
+      // A runner that already ended (for an earlier hand-out of this item) will not report again.
+      if (summary.state === "ended") this.#store.removeLive(work.id);
       return { kind: "claimed" };
     } catch (error) {
       // Not acknowledged: the API hands the item out again after its reclaim time.

@@ -20,7 +20,9 @@ import type { Env } from "../workers/env.ts";
 export class SessionRunner extends DurableObject<Env> implements SessionRunnerRpc {
   async start(start: RunnerStart): Promise<RunnerSummary> {
     const existing = this.summary();
-    if (existing) return existing;
+    // Idempotent while it runs; an item handed out again after its runner ended (an ack refused,
+    // say) is new work for this runner.
+    if (existing && existing.state !== "ended") return existing;
     if (start.work.data.type !== "session") throw new Error("a runner serves session work only");
     const summary: RunnerSummary = {
       workId: start.work.id,
