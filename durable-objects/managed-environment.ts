@@ -11,7 +11,7 @@ import {
   runnerName,
 } from "../src/managed-agents/runner-contract.ts";
 import type { Env } from "../workers/env.ts";
-import { createdConfig, updatedConfig } from "./managed-environment/config-change.ts";
+import { checkRequest, createdConfig, updatedConfig } from "./managed-environment/config-change.ts";
 import { DRAIN_BLOCK_MS, nextPollDelay, POLL_BLOCK_MS, type PollOutcome } from "./managed-environment/poll-schedule.ts";
 import { EnvironmentStore, type StoredConfig } from "./managed-environment/store.ts";
 import {
@@ -62,8 +62,9 @@ export class ManagedEnvironment extends DurableObject<Env> implements Environmen
 
   configure(request: CreateEnvironmentRequest): Promise<RpcResult<EnvironmentView>> {
     return settle(async () => {
+      await checkRequest(request);
       if (this.#store.config()) throw new TetherError("conflict", `environment "${request.name}" already exists`);
-      const { config, secrets } = await createdConfig(request, Date.now());
+      const { config, secrets } = createdConfig(request, Date.now());
       this.#store.saveSecrets(secrets);
       this.#store.saveConfig(config);
       await this.#wake();
@@ -73,8 +74,9 @@ export class ManagedEnvironment extends DurableObject<Env> implements Environmen
 
   update(patch: UpdateEnvironmentRequest): Promise<RpcResult<EnvironmentView>> {
     return settle(async () => {
+      await checkRequest(patch);
       const { config, secrets } = this.#require();
-      const next = await updatedConfig(config, secrets, patch, Date.now());
+      const next = updatedConfig(config, secrets, patch, Date.now());
       this.#store.saveSecrets(next.secrets);
       this.#store.saveConfig(next.config);
       if (patch.environment_key !== undefined) {

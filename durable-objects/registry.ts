@@ -62,6 +62,10 @@ export class Registry extends DurableObject<Env> {
     return run(this.ctx.storage.sql, "DELETE FROM entries WHERE kind = ? AND name = ?", kind, name) > 0;
   }
 
+  has(kind: RegistryKind, name: string): boolean {
+    return first(this.ctx.storage.sql, "SELECT 1 FROM entries WHERE kind = ? AND name = ?", kind, name) !== undefined;
+  }
+
   list(kind: RegistryKind): RegistryEntry[] {
     return all<{ name: string; created_at: number }>(
       this.ctx.storage.sql,

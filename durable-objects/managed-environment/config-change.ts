@@ -14,12 +14,19 @@ import {
 import { importWebhookSecret } from "../../src/managed-agents/webhook-signature.ts";
 import type { StoredConfig } from "./store.ts";
 
-export async function createdConfig(
+/**
+ * The checks that need WebCrypto (asynchronous). Run before reading the stored state, so the read,
+ * the merge and the write that follow happen with no await between them (no other call interleaves).
+ */
+export async function checkRequest(request: CreateEnvironmentRequest | UpdateEnvironmentRequest): Promise<void> {
+  if ("backend" in request && request.backend?.type === "gateway") throw gatewayBackendRefused();
+  if (request.webhook_secret !== undefined) await checkWebhookSecret(request.webhook_secret);
+}
+
+export function createdConfig(
   request: CreateEnvironmentRequest,
   now: number,
-): Promise<{ config: StoredConfig; secrets: EnvironmentSecrets }> {
-  if (request.backend?.type === "gateway") throw gatewayBackendRefused();
-  if (request.webhook_secret !== undefined) await checkWebhookSecret(request.webhook_secret);
+): { config: StoredConfig; secrets: EnvironmentSecrets } {
   return {
     config: {
       name: request.name,
@@ -36,13 +43,12 @@ export async function createdConfig(
   };
 }
 
-export async function updatedConfig(
+export function updatedConfig(
   config: StoredConfig,
   secrets: EnvironmentSecrets,
   patch: UpdateEnvironmentRequest,
   now: number,
-): Promise<{ config: StoredConfig; secrets: EnvironmentSecrets }> {
-  if (patch.webhook_secret !== undefined) await checkWebhookSecret(patch.webhook_secret);
+): { config: StoredConfig; secrets: EnvironmentSecrets } {
   const next: EnvironmentSecrets = {
     environmentKey: patch.environment_key ?? secrets.environmentKey,
     webhookSecret: patch.webhook_secret ?? secrets.webhookSecret,

@@ -143,6 +143,67 @@ describe("poll mode against the local Anthropic API stand-in", () => {
     expect((await h.admin("DELETE", "/admin/environments/poll-capacity")).status).toBe(200);
   });
 
+  test("a runner that ends frees its place: with max_sessions 1 the next queued session is claimed", async () => {
+    const api = h.api().createEnvironment();
+    secrets.push(api.key);
+    const sessions = [h.api().createSession(api.id), h.api().createSession(api.id)];
+    // The first acknowledgement waits at the API while the key is rotated there: it is refused, and
+    // its runner ends (reporting runnerEnded) without ever holding the work.
+    const delaysBefore = h.api().faults.applied.delays;
+    h.api().faults.slowNext(1, 3000, new RegExp(`^POST /v1/environments/${api.id}/work/[^/]+/ack$`));
+    expect(
+      (
+        await h.admin("POST", "/admin/environments", {
+          name: "poll-freed",
+          environment_id: api.id,
+          environment_key: api.key,
+          api_base_url: h.api().url,
+          mode: "poll",
+          max_sessions: 1,
+        })
+      ).status,
+    ).toBe(201);
+    await eventually(async () => h.api().faults.applied.delays > delaysBefore);
+    const rotated = h.api().rotateEnvironmentKey(api.id);
+    secrets.push(rotated);
+    expect((await h.admin("PATCH", "/admin/environments/poll-freed", { environment_key: rotated })).status).toBe(200);
+    await eventually(async () => sessions.some((s) => acknowledged(s.workId)));
+    const refusedAck = h
+      .api()
+      .calls.filter(
+        (call) => call.path.includes(`/environments/${api.id}/`) && call.path.endsWith("/ack") && call.status === 401,
+      );
+    expect(refusedAck.map((call) => call.path)).toHaveLength(1);
+    const shown = await detail("poll-freed");
+    expect(shown.live_sessions).toBe(1);
+    expect(shown.sessions.map((s) => s.work_id)).toEqual([sessions.find((s) => acknowledged(s.workId))?.workId]);
+    expect((await h.admin("DELETE", "/admin/environments/poll-freed")).status).toBe(200);
+  });
+
+  test("a rotated key reaches the live runners: they stop their work with it", async () => {
+    const api = h.api().createEnvironment();
+    secrets.push(api.key);
+    // No per-work token: the runner's calls after the acknowledgement use the environment key too.
+    const session = h.api().createSession(api.id, { secret: false });
+    expect(
+      (
+        await h.admin("POST", "/admin/environments", {
+          name: "poll-rotated",
+          environment_id: api.id,
+          environment_key: api.key,
+          api_base_url: h.api().url,
+          mode: "poll",
+        })
+      ).status,
+    ).toBe(201);
+    await eventually(async () => acknowledged(session.workId));
+    const rotated = h.api().rotateEnvironmentKey(api.id);
+    secrets.push(rotated);
+    expect((await h.admin("PATCH", "/admin/environments/poll-rotated", { environment_key: rotated })).status).toBe(200);
+    expect((await h.admin("DELETE", "/admin/environments/poll-rotated")).body).toMatchObject({ stopped_sessions: 1 });
+    expect(h.api().work(session.workId).state).toBe("stopped");
+  });
+
   test("delete stops every live runner (work stopped) and all polling", async () => {
     const api = await pollEnvironment("poll-deleted");
     const session = h.api().createSession(api.id);

@@ -9,6 +9,7 @@
  */
 import { Hono } from "hono";
 import { deliveryHeaders, verifyDelivery } from "../../durable-objects/managed-environment/webhook-intake.ts";
+import { registry } from "../../durable-objects/registry.ts";
 import { unwrap } from "../../src/errors/rpc-result.ts";
 import { readBoundedBody } from "../../src/http/read-bounded-body.ts";
 import { ENVIRONMENT_NAME_PATTERN } from "../../src/managed-agents/environment-config.ts";
@@ -24,8 +25,9 @@ managedAgentsRoutes.post("/:name/webhook", async (c) => {
   const name = c.req.param("name");
   const body = (await readBoundedBody(c.req.raw, MAX_WEBHOOK_BODY_BYTES, "webhook body")) ?? new Uint8Array();
   const headers = deliveryHeaders(c.req.raw.headers);
-  if (!ENVIRONMENT_NAME_PATTERN.test(name)) {
-    // No object can have this name: fail the same way an unknown environment does.
+  // Unknown names never reach (or create) a Durable Object: they fail exactly as a forged delivery
+  // to a known environment does (see webhook-intake.ts).
+  if (!ENVIRONMENT_NAME_PATTERN.test(name) || !(await registry(c.env).has("environment", name))) {
     await verifyDelivery(null, headers, body);
   }
   return c.json(unwrap(await environmentStub(c.env, name).webhook(headers, body)));
