@@ -100,6 +100,8 @@ export function apiHeaders(
   request: Pick<ApiRequest, "betas" | "accept" | "body" | "headers">,
 ): Headers {
   const headers = new Headers(request.headers);
+  // Bearer plus x-api-key is refused by the API: only the bearer is ever sent.
+  headers.delete("x-api-key");
   for (const [name, value] of Object.entries({
     authorization: `Bearer ${credentials.bearer}`,
     "anthropic-version": ANTHROPIC_VERSION,
