@@ -14,7 +14,8 @@ import type { Env } from "../workers/env.ts";
  * real runner lands: it only acknowledges the work item and answers summary/details. It keeps no
  * lease, follows no events and runs no tools. The real `SessionRunner` replaces this whole file.
  *
- * Storage (key-value): "start" the RunnerStart (the environment key inside is write-only),
+ * Storage (key-value): "start" the RunnerStart (the environment key inside is write-only; deleted
+ * when the work ends),
  * "summary" the RunnerSummary.
  */
 export class SessionRunner extends DurableObject<Env> implements SessionRunnerRpc {
@@ -60,7 +61,8 @@ export class SessionRunner extends DurableObject<Env> implements SessionRunnerRp
       path: `${workPath(start)}/stop`,
       body: { force: true },
       expect: [409],
-      retry: DEFAULT_RETRY,
+      // The environment waits for this when deleted: a short bound, not a full retry minute.
+      retry: { withinMs: 5000, baseMs: 500, capMs: 2000 },
     }).catch(() => {});
     await this.#end(summary, reason, null);
   }
@@ -80,6 +82,8 @@ export class SessionRunner extends DurableObject<Env> implements SessionRunnerRp
   }
 
   async #end(summary: RunnerSummary, reason: string, error: string | null): Promise<RunnerSummary> {
+    // The key is not kept past the work it was for.
+    this.ctx.storage.kv.delete("start");
     const ended = this.#save({
       ...summary,
       state: "ended",
