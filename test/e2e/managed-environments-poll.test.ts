@@ -211,8 +211,10 @@ describe("poll mode against the local Anthropic API stand-in", () => {
     const deleted = await h.admin("DELETE", "/admin/environments/poll-deleted");
     expect(deleted.body).toMatchObject({ deleted: true, stopped_sessions: 1 });
     expect(h.api().work(session.workId).state).toBe("stopped");
-    // A poll already under way may still finish (it blocks up to 999 ms); none starts after it.
-    await pause(1500);
+    // A poll already under way (sent, or blocked up to 999 ms at the API) may still finish; none
+    // starts after it.
+    await pause(1000);
+    await eventually(async () => h.api().waitingPolls() === 0);
     const polls = h.polls(api.id);
     await pause(4500);
     expect(h.polls(api.id)).toBe(polls);
