@@ -36,8 +36,10 @@ adminEnvironmentsRoutes.post("/environments", async (c) => {
   const body = await readJsonBody(c.req.raw, ADMIN_BODY_LIMIT, "environment");
   const request = parseInput(CreateEnvironmentSchema, body, "environment");
   if (request.backend?.type === "gateway") throw gatewayBackendRefused();
-  const view = unwrap(await environmentStub(c.env, request.name).configure(request));
-  await registry(c.env).add("environment", request.name);
+  const result = await environmentStub(c.env, request.name).configure(request);
+  // Listed once it exists; also on a 409, which heals a create cut off between the two steps.
+  if (result.ok || result.error.code === "conflict") await registry(c.env).add("environment", request.name);
+  const view = unwrap(result);
   return c.json(withWebhookUrl(view, c.req.url), 201);
 });
 
