@@ -40,6 +40,8 @@ export interface ApiRequest {
   /** Extra beta names beyond managed-agents (skills, memory). */
   betas?: string[];
   accept?: string;
+  /** Further headers (`Anthropic-Worker-ID` on polls); they cannot replace the credential or betas. */
+  headers?: Record<string, string>;
   signal?: AbortSignal;
   retry?: RetryPolicy;
   /** Statuses that are answers, not errors (409 on stop, 412 on heartbeat): returned as they are. */
@@ -95,14 +97,18 @@ export function apiUrl(credentials: ApiCredentials, path: string, query: ApiRequ
 
 export function apiHeaders(
   credentials: ApiCredentials,
-  request: Pick<ApiRequest, "betas" | "accept" | "body">,
+  request: Pick<ApiRequest, "betas" | "accept" | "body" | "headers">,
 ): Headers {
-  const headers = new Headers({
+  const headers = new Headers(request.headers);
+  // Bearer plus x-api-key is refused by the API: only the bearer is ever sent.
+  headers.delete("x-api-key");
+  for (const [name, value] of Object.entries({
     authorization: `Bearer ${credentials.bearer}`,
     "anthropic-version": ANTHROPIC_VERSION,
     "anthropic-beta": [MANAGED_AGENTS_BETA, ...(request.betas ?? [])].join(","),
     accept: request.accept ?? "application/json",
-  });
+  }))
+    headers.set(name, value);
   if (request.body !== undefined) headers.set("content-type", "application/json");
   return headers;
 }
