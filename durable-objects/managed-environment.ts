@@ -233,7 +233,13 @@ export class ManagedEnvironment extends DurableObject<Env> implements Environmen
       consecutiveErrors: this.#store.health().consecutiveErrors + 1,
     });
     console.warn(`environment ${config.name}: ${health.lastApiError}`);
-    return refused ? { kind: "credentials_refused" } : { kind: "error", consecutiveErrors: health.consecutiveErrors };
+    if (refused) return { kind: "credentials_refused" };
+    const retryAfterMs = error instanceof ApiError ? error.retryAfterMs : undefined;
+    return {
+      kind: "error",
+      consecutiveErrors: health.consecutiveErrors,
+      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+    };
   }
 
   /** Polls as soon as possible (the alarm at once; if it is running, its successor at once). */

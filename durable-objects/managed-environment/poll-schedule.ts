@@ -5,7 +5,8 @@
  * - work was claimed: poll again at once (more may be queued);
  * - an empty poll: U(1, 3) s in poll mode; in webhook mode the drain is over and only the slow
  *   safety poll remains (see SAFETY_POLL_MS);
- * - an API or network error: 1 s·2ⁿ capped at 60 s, minus up to 25 % jitter;
+ * - an API or network error: 1 s·2ⁿ capped at 60 s, minus up to 25 % jitter, and never sooner than
+ *   the answer's `Retry-After` (itself capped at 60 s);
  * - credentials refused (401/403): 60 s, whatever the mode, never faster (the key will not heal
  *   by retrying; an operator rotates it, which polls at once);
  * - at `max_sessions` live sessions: no poll at all (the work stays queued, unacknowledged, for
@@ -33,7 +34,8 @@ export const SAFETY_POLL_MS = 60_000;
 export type PollOutcome =
   | { kind: "claimed" }
   | { kind: "empty" }
-  | { kind: "error"; consecutiveErrors: number }
+  /** `retryAfterMs`: the API's `Retry-After`, which the wait never undercuts. */
+  | { kind: "error"; consecutiveErrors: number; retryAfterMs?: number }
   | { kind: "credentials_refused" };
 
 /** Milliseconds until the next poll. `random` is Math.random unless a test decides. */
@@ -50,7 +52,7 @@ export function nextPollDelay(mode: EnvironmentMode, outcome: PollOutcome, rando
         ERROR_CAP_MS,
         ERROR_BASE_MS * 2 ** Math.min(Math.max(outcome.consecutiveErrors - 1, 0), 30),
       );
-      return Math.floor(ceiling * (1 - 0.25 * random()));
+      return Math.max(Math.floor(ceiling * (1 - 0.25 * random())), Math.min(outcome.retryAfterMs ?? 0, ERROR_CAP_MS));
     }
     case "credentials_refused":
       return CREDENTIALS_REFUSED_MS;

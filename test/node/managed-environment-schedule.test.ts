@@ -35,6 +35,12 @@ describe("next poll delay", () => {
     expect(nextPollDelay("poll", { kind: "error", consecutiveErrors: 40 }, high)).toBe(45_000);
   });
 
+  test("errors never retry sooner than the answer's Retry-After (capped at 60 s)", () => {
+    expect(nextPollDelay("poll", { kind: "error", consecutiveErrors: 1, retryAfterMs: 5000 }, high)).toBe(5000);
+    expect(nextPollDelay("poll", { kind: "error", consecutiveErrors: 6, retryAfterMs: 5000 }, low)).toBe(32_000);
+    expect(nextPollDelay("poll", { kind: "error", consecutiveErrors: 1, retryAfterMs: 600_000 }, low)).toBe(60_000);
+  });
+
   test("refused credentials: a minute, never faster, whatever the mode", () => {
     expect(nextPollDelay("poll", { kind: "credentials_refused" }, high)).toBe(CREDENTIALS_REFUSED_MS);
     expect(nextPollDelay("webhook", { kind: "credentials_refused" }, low)).toBe(60_000);
