@@ -196,6 +196,11 @@ export async function startAnthropicApiStandIn(options: StandInOptions = {}) {
     events: (sessionId: string): readonly StoredEvent[] => state.sessions.get(sessionId).events,
     /** What was posted to the session (results and confirmations), duplicates included. */
     posted: (sessionId: string): readonly StoredEvent[] => state.sessions.get(sessionId).posted,
+    /** Calls `listener` with every event posted from now on; answers a function that stops it. */
+    onPosted(listener: (sessionId: string, event: StoredEvent) => void): () => void {
+      state.sessions.postListeners.add(listener);
+      return () => state.sessions.postListeners.delete(listener);
+    },
     /** Tool uses still waiting for their result. */
     pending: (sessionId: string): string[] => [...state.sessions.get(sessionId).pending.keys()],
     /** Timers of the stand-in's own that are still running (pings of open streams). */
