@@ -1,5 +1,5 @@
 /**
- * `npm run bench [tunnel|sandbox|sandbox-cpu|sandbox-large-file|workerd]`: runs the benchmark suites (all by
+ * `npm run bench [tunnel|sandbox|sandbox-cpu|sandbox-large-file|workerd|managed-agents]`: runs the benchmark suites (all by
  * default), each printing its
  * tables and writing JSON under bench/results/. Every load is bounded in count and time.
  */
@@ -11,6 +11,7 @@ const suites: Record<string, () => Promise<{ default: () => Promise<void> }>> = 
   "sandbox-cpu": () => import("./sandbox-cpu.bench.ts"),
   workerd: () => import("./workerd.bench.ts"),
   "sandbox-large-file": () => import("./sandbox-large-file.bench.ts"),
+  "managed-agents": () => import("./managed-agents.bench.ts"),
 };
 
 const wanted = process.argv.slice(2);

@@ -12,10 +12,10 @@ import type { Env } from "../workers/env.ts";
  * their SHA-256 hash is stored, and a revoked token keeps its row (revoked_at set) so listings
  * show what happened to it.
  *
- * Storage: entries(kind, name, created_at) — kind is "tunnel" or "sandbox";
+ * Storage: entries(kind, name, created_at) — kind is "tunnel", "sandbox" or "environment";
  *          api_tokens(id, hash, label, created_at, revoked_at).
  */
-export type RegistryKind = "tunnel" | "sandbox";
+export type RegistryKind = "tunnel" | "sandbox" | "environment";
 
 export interface RegistryEntry {
   name: string;
@@ -60,6 +60,10 @@ export class Registry extends DurableObject<Env> {
 
   remove(kind: RegistryKind, name: string): boolean {
     return run(this.ctx.storage.sql, "DELETE FROM entries WHERE kind = ? AND name = ?", kind, name) > 0;
+  }
+
+  has(kind: RegistryKind, name: string): boolean {
+    return first(this.ctx.storage.sql, "SELECT 1 FROM entries WHERE kind = ? AND name = ?", kind, name) !== undefined;
   }
 
   list(kind: RegistryKind): RegistryEntry[] {

@@ -3,26 +3,28 @@ import { unauthorized } from "../src/auth/bearer.ts";
 import { hashToken, newToken } from "../src/auth/tokens.ts";
 import { type RpcResult, settle } from "../src/errors/rpc-result.ts";
 import { isTetherError, TetherError } from "../src/errors/tether-error.ts";
+import type { ToolsetCallOutcome } from "../src/managed-agents/toolset/run-toolset-call.ts";
 import { exportTar } from "../src/sandbox/tar-export.ts";
 import type { EventStreamOptions } from "../src/sandbox/tool-calls/event-stream.ts";
-import { resultText, type ToolCallEvent, type ToolResultEvent } from "../src/sandbox/tool-calls/events.ts";
+import type { ToolCallEvent } from "../src/sandbox/tool-calls/events.ts";
 import { type ToolCallsFormat, toolCallsResponse } from "../src/sandbox/tool-calls/respond.ts";
 import { runToolCalls } from "../src/sandbox/tool-calls/run-tool-calls.ts";
 import type { ToolUseBlock } from "../src/sandbox/tool-calls/tool-use-block.ts";
 import { mcpTools } from "../src/sandbox/tools/registry.ts";
 import { WriteBehind } from "../src/storage/write-behind.ts";
 import type { Env } from "../workers/env.ts";
-import { type Caller, noSuchSandbox } from "./sandbox/caller.ts";
+import { type Caller, noSuchSandbox, permits } from "./sandbox/caller.ts";
 import { EventChannel } from "./sandbox/event-channel.ts";
+import { SandboxJobs } from "./sandbox/jobs.ts";
 import { handleMcpRequest } from "./sandbox/mcp-face.ts";
 import { MetaStore, type SandboxMeta, type SandboxTokenInfo, sandboxTokenId } from "./sandbox/meta-store.ts";
 import type { SandboxSettings } from "./sandbox/options.ts";
-import { SerialQueue } from "./sandbox/queue.ts";
 import { RegistryLink } from "./sandbox/registry-link.ts";
 import { openRuntime, type SandboxRuntime } from "./sandbox/runtime.ts";
 import { asHttpError, deleteFile, getFile, type PutResult, putFile, writeInitialFiles } from "./sandbox/staging.ts";
 import { type SandboxDetails, type SandboxSummary, sandboxDetails, sandboxSummary } from "./sandbox/status.ts";
-import { TraceLog } from "./sandbox/trace.ts";
+import { listSandboxFiles, ToolsetCalls } from "./sandbox/toolset-calls.ts";
+import { TraceLog, traceEntryOf } from "./sandbox/trace.ts";
 
 export interface CreateOutcome {
   created: boolean;
@@ -44,7 +46,7 @@ export interface CreateOutcome {
  *   shell_state                    cwd, exported variables, functions (src/sandbox/bash/shell-state.ts)
  *   alarm                          when to check for expiry
  * Only what cannot outlive the object is in memory: the runtime built over that storage, the
- * tool calls running or waiting (`#queue`, `#inflight`), which an eviction ends anyway, and
+ * tool calls running or waiting (`#jobs`: sandbox/jobs.ts), which an eviction ends anyway, and
  * bookkeeping written behind (`#writes`: the trace and last activity reach SQLite at most a second
  * after a call, so no call waits for them; an eviction loses at most that second of them).
  *
@@ -54,19 +56,19 @@ export interface CreateOutcome {
  * the Registry entry, after which every call answers 404 until the id is created again (the
  * Registry entry is added in the background: sandbox/registry-link.ts). After eviction nothing
  * that matters is lost: the runtime (filesystem, shell, tools) is rebuilt from storage on the next
- * call. Tool calls from every caller (HTTP and MCP) run one at a time through `#queue`.
+ * call. Tool calls from every caller (HTTP, MCP, Managed Agents toolset) run one at a time through
+ * `#jobs`' serial queue.
  */
 export class Sandbox extends DurableObject<Env> {
   readonly #writes: WriteBehind;
   readonly #meta: MetaStore;
   readonly #trace: TraceLog;
   readonly #registry: RegistryLink;
-  readonly #queue = new SerialQueue();
-  /** Aborts the runs in flight when the sandbox is destroyed under them. */
-  readonly #inflight = new Set<AbortController>();
+  readonly #toolset: ToolsetCalls;
+  readonly #jobs = new SandboxJobs(() => {
+    if (this.#meta.load()) this.#meta.touch(Date.now());
+  });
   #runtime: SandboxRuntime | undefined;
-  /** Bumped when the storage is wiped, so runs queued before that do not touch the new state. */
-  #generation = 0;
   /**
    * How streamed tool-call answers are paced: the defaults (a heartbeat every 10 s) in production;
    * tests shorten the heartbeat interval of one instance through runInDurableObject.
@@ -85,6 +87,7 @@ export class Sandbox extends DurableObject<Env> {
     this.#meta = new MetaStore(ctx.storage.sql, this.#writes);
     this.#trace = new TraceLog(ctx.storage.sql, this.#writes);
     this.#registry = new RegistryLink(env);
+    this.#toolset = new ToolsetCalls((entry) => this.#trace.record(entry));
   }
 
   // ---- lifecycle ----
@@ -102,7 +105,7 @@ export class Sandbox extends DurableObject<Env> {
   describe(caller: Caller): Promise<RpcResult<SandboxSummary & { busy: number }>> {
     return settle(() => {
       const meta = this.#admit(caller);
-      return { ...sandboxSummary(meta, this.#open(meta)), busy: this.#queue.pending };
+      return { ...sandboxSummary(meta, this.#open(meta)), busy: this.#jobs.pending };
     });
   }
 
@@ -140,7 +143,7 @@ export class Sandbox extends DurableObject<Env> {
     const meta = this.#meta.reload();
     if (!meta) return;
     const now = Date.now();
-    if (this.#queue.pending > 0) this.#meta.touch(now); // a call still running is activity
+    if (this.#jobs.pending > 0) this.#meta.touch(now); // a call still running is activity
     const expiresAt = meta.lastActivity + meta.ttlSeconds * 1000;
     if (expiresAt > now) {
       await this.ctx.storage.setAlarm(expiresAt);
@@ -156,10 +159,12 @@ export class Sandbox extends DurableObject<Env> {
     path: string,
     body: ReadableStream<Uint8Array>,
     length: number | null,
+    /** File mode bits (e.g. 0o755 for a skill's script); the filesystem's default (0644) otherwise. */
+    mode?: number,
   ): Promise<RpcResult<PutResult>> {
     return settle(async () => {
       const meta = this.#admit(caller);
-      const result = await putFile(this.#open(meta).fs, path, body, length);
+      const result = await putFile(this.#open(meta).fs, path, body, length, mode);
       this.#meta.touch(Date.now());
       return result;
     });
@@ -193,6 +198,37 @@ export class Sandbox extends DurableObject<Env> {
   }
 
   /**
+   * One `agent_toolset_20260401` call of a Managed Agents session, run here on the runtime in the
+   * queue and traced (sandbox/toolset-calls.ts); `extraRoots` are memory-store mounts paths may
+   * resolve into besides /workspace.
+   */
+  toolsetCall(
+    caller: Caller,
+    toolUse: { id: string; name: string; input: unknown },
+    options?: { extraRoots?: string[] },
+  ): Promise<RpcResult<ToolsetCallOutcome>> {
+    return settle(() => {
+      const meta = this.#admit(caller);
+      return this.#toolset.call(toolUse, options, (abort, job) =>
+        this.#jobs.run(abort, (current) => job(this.#open(meta), current)),
+      );
+    });
+  }
+
+  /** Aborts a toolset call by its tool-use id, queued or running; false when there is none. */
+  abortToolCall(caller: Caller, id: string): Promise<RpcResult<boolean>> {
+    return settle(() => {
+      this.#admit(caller);
+      return this.#toolset.abort(id);
+    });
+  }
+
+  /** Regular files under `root` with sizes and mtimes ([] when missing; past 10,000 refused). */
+  listFiles(caller: Caller, root: string): Promise<RpcResult<{ path: string; size: number; mtimeMs: number }[]>> {
+    return settle(() => listSandboxFiles(this.#open(this.#admit(caller)).fs, root));
+  }
+
+  /**
    * Starts a run in its turn of the queue and hands back its events as they come. The run goes on
    * when the consumer is slow; when the consumer goes away, blocks not yet started are skipped.
    */
@@ -200,42 +236,22 @@ export class Sandbox extends DurableObject<Env> {
     const channel = new EventChannel<ToolCallEvent>();
     const abort = new AbortController();
     channel.onCancel = () => abort.abort();
-    const generation = this.#generation;
-    void this.#queue.run(async () => {
-      this.#inflight.add(abort);
-      try {
+    void this.#jobs
+      .run(abort, async (current) => {
         if (abort.signal.aborted) return;
-        // Destroyed while this run waited its turn: opening the runtime would recreate tables.
-        if (generation !== this.#generation) throw noSuchSandbox();
         const runtime = this.#open(meta);
         for await (const event of runToolCalls(blocks, runtime.tools, { signal: abort.signal })) {
           const cut = this.cutOffAtForTest;
           if (event.event === "started" && (cut === "*" || event.tool_use_id === cut)) {
             this.ctx.abort("exceeded CPU time limit (simulated by a test)");
           }
-          if (event.event === "result" && generation === this.#generation) this.#record(event);
+          if (event.event === "result" && current()) this.#trace.record(traceEntryOf(event));
           channel.push(event);
         }
-      } catch (error) {
-        channel.fail(error);
-      } finally {
-        this.#inflight.delete(abort);
-        channel.close();
-        if (generation === this.#generation && this.#meta.load()) this.#meta.touch(Date.now());
-      }
-    });
+      })
+      .catch((error: unknown) => channel.fail(error))
+      .finally(() => channel.close());
     return channel;
-  }
-
-  #record(event: ToolResultEvent): void {
-    this.#trace.record({
-      at: Date.now(),
-      toolUseId: event.tool_use_id,
-      tool: event.meta.name,
-      durationMs: event.meta.duration_ms,
-      bytes: event.meta.bytes_out,
-      error: event.result.is_error ? resultText(event) : null,
-    });
   }
 
   // ---- operators (the edge checks the admin token; these do not count as activity) ----
@@ -247,7 +263,7 @@ export class Sandbox extends DurableObject<Env> {
 
   inspect(): SandboxDetails | null {
     const meta = this.#meta.load();
-    return meta ? sandboxDetails(meta, this.#open(meta), this.#trace.recent(), this.#queue.pending) : null;
+    return meta ? sandboxDetails(meta, this.#open(meta), this.#trace.recent(), this.#jobs.pending) : null;
   }
 
   // ---- internals ----
@@ -262,7 +278,8 @@ export class Sandbox extends DurableObject<Env> {
     const now = Date.now();
     const existing = this.#meta.load();
     if (existing) {
-      if (!this.#permits(caller, existing)) throw new TetherError("conflict", `sandbox id "${settings.id}" is taken`);
+      if (!permits(caller, existing.creator, (hash) => this.#meta.hasToken(hash)))
+        throw new TetherError("conflict", `sandbox id "${settings.id}" is taken`);
       this.#meta.touch(now);
       this.#meta.addToken(tokenHash, now);
       return { created: false, token, tokenId: sandboxTokenId(tokenHash), ttlSeconds: existing.ttlSeconds };
@@ -287,24 +304,13 @@ export class Sandbox extends DurableObject<Env> {
   #admit(caller: Caller): SandboxMeta {
     const meta = this.#meta.load();
     if (!meta) throw noSuchSandbox();
-    if (!this.#permits(caller, meta)) {
+    if (!permits(caller, meta.creator, (hash) => this.#meta.hasToken(hash))) {
       // A sandbox token's scope was checked at the edge: here only its secret can be wrong.
       throw caller.kind === "sandbox" ? unauthorized("invalid sandbox token") : noSuchSandbox();
     }
     this.#meta.touch(Date.now());
     this.#registry.retry();
     return meta;
-  }
-
-  #permits(caller: Caller, meta: SandboxMeta): boolean {
-    switch (caller.kind) {
-      case "admin":
-        return true;
-      case "api":
-        return meta.creator === caller.tokenId;
-      case "sandbox":
-        return this.#meta.hasToken(caller.tokenHash);
-    }
   }
 
   #open(meta: SandboxMeta): SandboxRuntime {
@@ -315,8 +321,7 @@ export class Sandbox extends DurableObject<Env> {
   /** Deletes everything: runs in flight are aborted, storage, alarm and Registry entry removed. */
   async #wipe(): Promise<void> {
     const id = this.#meta.load()?.id;
-    this.#generation++;
-    for (const abort of this.#inflight) abort.abort();
+    this.#jobs.invalidate();
     this.#runtime = undefined;
     this.#writes.discard();
     this.#meta.forget();

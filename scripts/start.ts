@@ -4,65 +4,13 @@
  * (`@modelcontextprotocol/server-everything`) over stdio, creates a demo sandbox, and prints what
  * an agent should call. Ctrl-C stops everything it started.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
 import { AdminApi, AdminApiError } from "../src/cli/tunnel-command.ts";
 import { demoGatewayLaunch } from "./demo-gateway.ts";
+import { adminToken, EDGE, ROOT, startChild, startLocalEdge, stopAll, stopOnSignals } from "./local-edge.ts";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const PORT = Number(process.env.TETHER_PORT ?? 8787);
-const EDGE = `http://127.0.0.1:${PORT}`;
 const TUNNEL = "demo";
 const SERVER = "everything";
-const children: ChildProcess[] = [];
-
-function adminToken(): string {
-  const path = `${ROOT}.dev.vars`;
-  const existing = existsSync(path) ? readFileSync(path, "utf8") : "";
-  const match = /^TETHER_ADMIN_TOKEN\s*=\s*"?([^"\n]+)"?/m.exec(existing);
-  if (match) return match[1] as string;
-  const token = `adm_${randomBytes(24).toString("hex")}`;
-  writeFileSync(path, `${existing}${existing && !existing.endsWith("\n") ? "\n" : ""}TETHER_ADMIN_TOKEN="${token}"\n`);
-  console.log("wrote a new admin token to .dev.vars");
-  return token;
-}
-
-function start(label: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  const prefix = (chunk: Buffer) =>
-    chunk
-      .toString()
-      .split("\n")
-      .filter((line) => line.trim())
-      .map((line) => `[${label}] ${line}`)
-      .join("\n");
-  child.stdout?.on("data", (chunk: Buffer) => process.stdout.write(`${prefix(chunk)}\n`));
-  child.stderr?.on("data", (chunk: Buffer) => process.stderr.write(`${prefix(chunk)}\n`));
-  child.on("exit", (code, signal) => {
-    if (!stopping) {
-      console.error(`[${label}] exited (${signal ?? code}); stopping`);
-      void stop(1);
-    }
-  });
-  children.push(child);
-  return child;
-}
-
-async function waitForEdge(timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`${EDGE}/ping`)).ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`the edge did not answer on ${EDGE} within ${timeoutMs / 1000} s`);
-}
 
 /** Creates the demo tunnel, or issues fresh tokens for it (tokens are only ever shown once). */
 async function demoTunnelTokens(admin: AdminApi): Promise<{ gateway: string; agent: string }> {
@@ -80,30 +28,10 @@ async function demoTunnelTokens(admin: AdminApi): Promise<{ gateway: string; age
   }
 }
 
-let stopping = false;
-async function stop(code: number): Promise<never> {
-  stopping = true;
-  for (const child of children) if (child.exitCode === null && child.pid) process.kill(child.pid, "SIGTERM");
-  await Promise.all(
-    children.map((child) => (child.exitCode === null ? new Promise((resolve) => child.once("exit", resolve)) : null)),
-  );
-  process.exit(code);
-}
-
 async function main(): Promise<void> {
-  process.on("SIGINT", () => void stop(0));
-  process.on("SIGTERM", () => void stop(0));
+  stopOnSignals();
   const token = adminToken();
-  const wranglerEnv = {
-    WRANGLER_SEND_METRICS: "false",
-    XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME ?? `${ROOT}.wrangler/config`,
-  };
-  // wrangler's package exports do not include its bin script: locate it beside its package.json.
-  const wrangler = createRequire(import.meta.url)
-    .resolve("wrangler/package.json")
-    .replace(/package\.json$/, "bin/wrangler.js");
-  start("edge", process.execPath, [wrangler, "dev", "--ip", "127.0.0.1", "--port", String(PORT)], wranglerEnv);
-  await waitForEdge(60_000);
+  await startLocalEdge();
 
   const admin = new AdminApi(EDGE, token);
   const tokens = await demoTunnelTokens(admin);
@@ -116,7 +44,7 @@ async function main(): Promise<void> {
     token: tokens.gateway,
     server: `${SERVER}=stdio:${process.execPath} ${everything} stdio`,
   });
-  start("gateway", gateway.command, gateway.args, gateway.env);
+  startChild("gateway", gateway.command, gateway.args, gateway.env);
   const sandbox = (await admin.call("POST", "/v1/sandboxes", { id: "demo" })) as { id: string; token: string };
 
   const mcpUrl = `${EDGE}/t/${TUNNEL}/${SERVER}/mcp`;
@@ -145,5 +73,5 @@ Operators: curl -s -H 'authorization: Bearer <TETHER_ADMIN_TOKEN from .dev.vars>
 
 main().catch((error: unknown) => {
   console.error(`npm start failed: ${error instanceof Error ? error.message : String(error)}`);
-  void stop(1);
+  void stopAll(1);
 });

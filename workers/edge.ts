@@ -2,9 +2,11 @@ import { Hono } from "hono";
 import { errorResponse } from "../src/errors/error-response.ts";
 import { TetherError } from "../src/errors/tether-error.ts";
 import type { Env } from "./env.ts";
+import { adminEnvironmentsRoutes } from "./routes/admin-environments.ts";
 import { adminSandboxesRoutes } from "./routes/admin-sandboxes.ts";
 import { adminTokensRoutes } from "./routes/admin-tokens.ts";
 import { adminTunnelsRoutes } from "./routes/admin-tunnels.ts";
+import { managedAgentsRoutes } from "./routes/managed-agents.ts";
 import { sandboxesRoutes } from "./routes/sandboxes.ts";
 import { tunnelsRoutes } from "./routes/tunnels.ts";
 
@@ -23,6 +25,8 @@ app.get("/ping", (c) => c.text("pong"));
 app.route("/admin", adminTunnelsRoutes);
 app.route("/admin", adminSandboxesRoutes);
 app.route("/admin", adminTokensRoutes);
+app.route("/admin", adminEnvironmentsRoutes);
+app.route("/managed-agents", managedAgentsRoutes);
 app.route("/t", tunnelsRoutes);
 app.route("/v1/sandboxes", sandboxesRoutes);
 

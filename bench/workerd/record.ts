@@ -17,10 +17,14 @@ export interface Samples {
 }
 
 export function summarise(samples: number[]): Samples {
+  return { p50Ms: percentile(samples, 0.5), p90Ms: percentile(samples, 0.9), n: samples.length };
+}
+
+/** The sample at fraction `p` of the sorted samples (nearest rank), rounded to 0.01 ms. */
+export function percentile(samples: number[], p: number): number {
   const sorted = [...samples].sort((a, b) => a - b);
-  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
-  const round = (ms: number) => Math.round(ms * 100) / 100;
-  return { p50Ms: round(at(0.5)), p90Ms: round(at(0.9)), n: sorted.length };
+  const at = sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
+  return Math.round(at * 100) / 100;
 }
 
 export async function timed(times: number[], work: () => Promise<void>): Promise<void> {

@@ -19,3 +19,15 @@ export type Caller =
 export function noSuchSandbox(): TetherError {
   return new TetherError("not_found", "no such sandbox");
 }
+
+/** Whether `caller` may use the sandbox `creator` (an API token id, or null) made, whose live token hashes `hasToken` knows. */
+export function permits(caller: Caller, creator: string | null, hasToken: (tokenHash: string) => boolean): boolean {
+  switch (caller.kind) {
+    case "admin":
+      return true;
+    case "api":
+      return creator === caller.tokenId;
+    case "sandbox":
+      return hasToken(caller.tokenHash);
+  }
+}

@@ -34,6 +34,7 @@ export async function putFile(
   path: string,
   body: ReadableStream<Uint8Array>,
   length: number | null,
+  mode?: number,
 ): Promise<PutResult> {
   const target = fs.resolvePath("/", path);
   try {
@@ -46,6 +47,7 @@ export async function putFile(
     }
     await fs.mkdir(parentOf(target), { recursive: true });
     const bytes = await fs.writeStream(target, body.pipeThrough(rechunk(STAGING_CHUNK_BYTES)));
+    if (mode !== undefined) await fs.chmod(target, mode);
     return { path: target, bytes, created: existing === null };
   } catch (error) {
     await body.cancel().catch(() => {});

@@ -1,3 +1,4 @@
+import { resultText, type ToolResultEvent } from "../../src/sandbox/tool-calls/events.ts";
 import { all, ensureSchema, first, run } from "../../src/storage/sql.ts";
 import type { BufferedWrites, WriteBehind } from "../../src/storage/write-behind.ts";
 
@@ -123,6 +124,18 @@ export class TraceLog implements BufferedWrites {
     );
     return [...buffered, ...stored];
   }
+}
+
+/** The trace row of a finished HTTP or MCP tool call. */
+export function traceEntryOf(event: ToolResultEvent): TraceEntry {
+  return {
+    at: Date.now(),
+    toolUseId: event.tool_use_id,
+    tool: event.meta.name,
+    durationMs: event.meta.duration_ms,
+    bytes: event.meta.bytes_out,
+    error: event.result.is_error ? resultText(event) : null,
+  };
 }
 
 function firstLine(text: string): string {

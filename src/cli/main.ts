@@ -23,13 +23,17 @@ const COMMANDS: Record<string, Command> = {
     summary: "list or call the tools of an MCP server through the edge (agent token)",
     run: async (argv) => (await import("./call-command.ts")).callCommand(argv),
   },
+  environment: {
+    summary: "add, inspect, update and remove Managed Agents environments (admin token)",
+    run: async (argv) => (await import("./environment-command.ts")).environmentCommand(argv),
+  },
 };
 
 const USAGE = `Usage: tether <command> [options]
 
 Commands:
 ${Object.entries(COMMANDS)
-  .map(([name, command]) => `  ${name.padEnd(9)} ${command.summary}`)
+  .map(([name, command]) => `  ${name.padEnd(11)} ${command.summary}`)
   .join("\n")}
 
 Run "tether <command> --help" for a command's options.`;

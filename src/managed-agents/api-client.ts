@@ -40,6 +40,8 @@ export interface ApiRequest {
   /** Extra beta names beyond managed-agents (skills, memory). */
   betas?: string[];
   accept?: string;
+  /** Further headers (`Anthropic-Worker-ID` on polls); they cannot replace the credential or betas. */
+  headers?: Record<string, string>;
   signal?: AbortSignal;
   retry?: RetryPolicy;
   /** Statuses that are answers, not errors (409 on stop, 412 on heartbeat): returned as they are. */
@@ -54,6 +56,8 @@ export class ApiError extends Error {
   readonly apiMessage: string;
   readonly path: string;
   readonly details: Record<string, unknown> | undefined;
+  /** What the answer's `Retry-After` asked for (ms), when it had one. */
+  retryAfterMs: number | undefined;
 
   constructor(status: number, type: string, apiMessage: string, path: string, details?: Record<string, unknown>) {
     super(`${status} ${type} from ${path}: ${apiMessage}`);
@@ -76,14 +80,19 @@ export function isRetryableStatus(status: number): boolean {
 
 /** Time to wait before a retry: `Retry-After` (seconds or a date) when given, else the backoff. */
 export function retryDelay(response: Response | null, attempt: number, policy: RetryPolicy, now = Date.now()): number {
-  const header = response?.headers.get("retry-after");
-  if (header) {
-    const seconds = Number(header);
-    if (Number.isFinite(seconds) && seconds >= 0) return Math.min(seconds * 1000, policy.capMs || seconds * 1000);
-    const date = Date.parse(header);
-    if (Number.isFinite(date)) return Math.max(0, date - now);
-  }
+  const asked = retryAfterMs(response, now);
+  if (asked !== undefined) return policy.capMs ? Math.min(asked, policy.capMs) : asked;
   return backoffDelay(attempt, { baseMs: policy.baseMs, capMs: policy.capMs });
+}
+
+/** An answer's `Retry-After` (delay in seconds, or an HTTP date) in ms; undefined without a valid one. */
+export function retryAfterMs(response: Response | null, now = Date.now()): number | undefined {
+  const header = response?.headers.get("retry-after");
+  if (!header) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(header);
+  return Number.isFinite(date) ? Math.max(0, date - now) : undefined;
 }
 
 export function apiUrl(credentials: ApiCredentials, path: string, query: ApiRequest["query"] = {}): string {
@@ -95,14 +104,18 @@ export function apiUrl(credentials: ApiCredentials, path: string, query: ApiRequ
 
 export function apiHeaders(
   credentials: ApiCredentials,
-  request: Pick<ApiRequest, "betas" | "accept" | "body">,
+  request: Pick<ApiRequest, "betas" | "accept" | "body" | "headers">,
 ): Headers {
-  const headers = new Headers({
+  const headers = new Headers(request.headers);
+  // Bearer plus x-api-key is refused by the API: only the bearer is ever sent.
+  headers.delete("x-api-key");
+  for (const [name, value] of Object.entries({
     authorization: `Bearer ${credentials.bearer}`,
     "anthropic-version": ANTHROPIC_VERSION,
     "anthropic-beta": [MANAGED_AGENTS_BETA, ...(request.betas ?? [])].join(","),
     accept: request.accept ?? "application/json",
-  });
+  }))
+    headers.set(name, value);
   if (request.body !== undefined) headers.set("content-type", "application/json");
   return headers;
 }
@@ -153,9 +166,11 @@ export async function apiError(response: Response, path: string): Promise<ApiErr
     body = undefined;
   }
   const parsed = ApiErrorBodySchema.safeParse(body);
-  return parsed.success
+  const error = parsed.success
     ? new ApiError(response.status, parsed.data.error.type, parsed.data.error.message, path, parsed.data.error.details)
     : new ApiError(response.status, "unknown_error", `HTTP ${response.status}`, path, undefined);
+  error.retryAfterMs = retryAfterMs(response);
+  return error;
 }
 
 /** Waits `ms`, or until `signal` aborts (then rejects with its reason). */

@@ -13,7 +13,8 @@
  *   do request logging and the local explorer: production has none of them on the request path.
  *   No network at start-up: `request.cf` is Miniflare's placeholder.
  * - Storage lives in a temporary directory Miniflare removes on close. Workers' console output is
- *   dropped unless TETHER_EDGE_LOGS=1 (the edge's own errors reach clients as responses).
+ *   dropped unless TETHER_EDGE_LOGS=1 (the edge's own errors reach clients as responses); `onLog`
+ *   receives it either way.
  * - Extra Workers (`workers`) run beside the edge in the same workerd, for what must never ship in
  *   the edge's bundle (a benchmark's floor, say): each is bundled here with esbuild and answers
  *   the edge URL's requests that match its Miniflare routes; everything else reaches the edge.
@@ -109,7 +110,14 @@ interface MiniflareModule {
   convertV4MiniflareOptions(options: MiniflareOptions): unknown;
 }
 
-export async function startEdge(options: { adminToken?: string; workers?: ExtraWorker[] } = {}): Promise<RunningEdge> {
+export interface StartEdgeOptions {
+  adminToken?: string;
+  workers?: ExtraWorker[];
+  /** Receives every console line of the edge's Workers and Durable Objects (tests scan them for secrets). */
+  onLog?: (log: { level: string; message: string }) => void;
+}
+
+export async function startEdge(options: StartEdgeOptions = {}): Promise<RunningEdge> {
   process.env.WRANGLER_SEND_METRICS = "false";
   const adminToken = options.adminToken ?? `adm_${randomBytes(16).toString("hex")}`;
   const configPath = join(ROOT, "wrangler.toml");
@@ -132,7 +140,10 @@ export async function startEdge(options: { adminToken?: string; workers?: ExtraW
       unsafeLocalExplorer: false,
       // A placeholder Request.cf instead of fetching Cloudflare's (offline that fetch waits up to 3 s).
       cf: false,
-      handleStructuredLogs: process.env.TETHER_EDGE_LOGS === "1" ? printLog : () => {},
+      handleStructuredLogs: (log) => {
+        options.onLog?.(log);
+        if (process.env.TETHER_EDGE_LOGS === "1") printLog(log);
+      },
       workers: [
         {
           ...workerOptions,

@@ -37,13 +37,15 @@ export function spawnProcess(
   label: string,
   command: string,
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {},
 ): RunningProcess {
   const child = spawn(command, args, {
     cwd: options.cwd ?? ROOT,
     env: { ...process.env, ...options.env },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
   });
+  // What the process reads on standard input, then end of file.
+  if (options.input !== undefined) child.stdin?.end(options.input);
   if (child.pid === undefined) throw new Error(`${label}: could not start ${command}`);
   let output = "";
   const watchers = new Set<() => void>();

@@ -196,6 +196,11 @@ export async function startAnthropicApiStandIn(options: StandInOptions = {}) {
     events: (sessionId: string): readonly StoredEvent[] => state.sessions.get(sessionId).events,
     /** What was posted to the session (results and confirmations), duplicates included. */
     posted: (sessionId: string): readonly StoredEvent[] => state.sessions.get(sessionId).posted,
+    /** Calls `listener` with every event posted from now on; answers a function that stops it. */
+    onPosted(listener: (sessionId: string, event: StoredEvent) => void): () => void {
+      state.sessions.postListeners.add(listener);
+      return () => state.sessions.postListeners.delete(listener);
+    },
     /** Tool uses still waiting for their result. */
     pending: (sessionId: string): string[] => [...state.sessions.get(sessionId).pending.keys()],
     /** Timers of the stand-in's own that are still running (pings of open streams). */
@@ -225,6 +230,11 @@ export async function startAnthropicApiStandIn(options: StandInOptions = {}) {
     memories: (storeId: string) => state.memory.list(storeId),
     /** A memory written on Anthropic's side (by the agent or another session). */
     writeMemory: (storeId: string, path: string, content: string) => state.memory.create(storeId, { path, content }),
+    /** A memory changed on Anthropic's side (no precondition). */
+    updateMemory: (storeId: string, memoryId: string, content: string) =>
+      state.memory.update(storeId, memoryId, { content }),
+    /** A memory deleted on Anthropic's side. */
+    deleteMemory: (storeId: string, memoryId: string) => state.memory.delete(storeId, memoryId),
 
     /** Delivers `session.status_run_started` for a session to the environment's webhook URL. */
     deliverRunStarted(environmentId: string, sessionId: string, maxAttempts?: number) {

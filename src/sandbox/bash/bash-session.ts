@@ -69,6 +69,10 @@ export interface BashRunInput {
   restart?: boolean;
   /** Wall-clock limit for this call; the session's default applies when absent. */
   timeout_ms?: number;
+  /** Stops the command at its next statement (and a `sleep` at once), reported as a timeout. */
+  signal?: AbortSignal;
+  /** The whole output, not capped at the session's budget (up to the 32 MiB pipe limit): the caller bounds it. */
+  uncapped?: boolean;
 }
 
 export interface BashRunResult {
@@ -169,9 +173,15 @@ export class BashSession {
 
     // The deadline (maxExecutionTimeMs above) stops a command at its next statement and ends a
     // `sleep` on time. An AbortSignal does the same at a measured ~1 ms per call in workerd, so it
-    // is only added where a command can wait on the network, to cancel a fetch in flight.
-    const controller = this.options.bash?.network || this.options.bash?.fetch ? new AbortController() : undefined;
+    // is only added where a command can wait on the network, to cancel a fetch in flight, or where
+    // the caller may stop the command (input.signal).
+    const external = input.signal;
+    const controller =
+      external || this.options.bash?.network || this.options.bash?.fetch ? new AbortController() : undefined;
     const timer = controller ? setTimeout(() => controller.abort(), timeoutMs) : undefined;
+    const stop = () => controller?.abort();
+    if (external?.aborted) stop();
+    external?.addEventListener("abort", stop, { once: true });
     const started = Date.now();
     let result: { stdout: string; stderr: string; exitCode: number };
     try {
@@ -186,6 +196,7 @@ export class BashSession {
       result = { stdout: "", stderr: `bash: ${error instanceof Error ? error.message : String(error)}\n`, exitCode: 1 };
     } finally {
       clearTimeout(timer);
+      external?.removeEventListener("abort", stop);
     }
     // An EXIT trap set by a script that ended early (`exit`, `set -e`) runs now, as bash runs it.
     const exitTrap = carrier.traps.takeExit();
@@ -225,7 +236,8 @@ export class BashSession {
     );
     const stderr =
       withoutStopLine(stripHiddenTrace(result.stderr), failure) + notes.map((note) => `${note}\n`).join("");
-    const output = capOutput(result.stdout, stderr, this.options.outputCapBytes ?? DEFAULT_OUTPUT_CAP);
+    const cap = input.uncapped ? Number.POSITIVE_INFINITY : (this.options.outputCapBytes ?? DEFAULT_OUTPUT_CAP);
+    const output = capOutput(result.stdout, stderr, cap);
     if (onOutput) {
       if (output.stdout) onOutput("stdout", output.stdout);
       if (output.stderr) onOutput("stderr", output.stderr);

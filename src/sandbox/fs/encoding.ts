@@ -97,6 +97,27 @@ export function utf8Prefix(text: string, maxBytes: number): string {
   return text;
 }
 
+/**
+ * The longest suffix of whole characters of `text` that fits in `maxBytes` UTF-8 bytes (sized as
+ * utf8Prefix sizes them), for caps that keep the end of an output rather than its start.
+ */
+export function utf8Suffix(text: string, maxBytes: number): string {
+  let bytes = 0;
+  for (let i = text.length - 1; i >= 0; i--) {
+    const code = text.charCodeAt(i);
+    const pair = isLowSurrogate(code) && i > 0 && isHighSurrogate(text.charCodeAt(i - 1));
+    const size = code < 0x80 ? 1 : code < 0x800 ? 2 : pair ? 4 : 3;
+    if (bytes + size > maxBytes) return text.slice(i + 1);
+    bytes += size;
+    if (pair) i--;
+  }
+  return text;
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
+}
+
 function isLowSurrogate(code: number): boolean {
   return code >= 0xdc00 && code <= 0xdfff;
 }

@@ -20,6 +20,7 @@ import type { CpOptions, FileContent, FsStat, IFileSystem, MkdirOptions, RmOptio
 import { allocateBlob, appendChunks, deleteBlob, readBlob, readBlobRange, writeChunks } from "./chunks.ts";
 import { isDevicePath } from "./devices.ts";
 import { byteLength, type EncodingOption, encodingOf, fromBytes, toBytes } from "./encoding.ts";
+import { type FileListing, type FileListingOptions, listFiles } from "./file-listing.ts";
 import { fsError } from "./fs-errors.ts";
 import { readStream, type WalkEntry, walk, writeStream } from "./fs-streams.ts";
 import { fileTooLarge, type RangedFs, type Splice, WHOLE_FILE_MAX_BYTES } from "./large-files.ts";
@@ -130,6 +131,19 @@ export class SqliteFs implements IFileSystem, RangedFs {
     const resolved = this.nodes.resolve(path, "realpath");
     if (!resolved.node) throw fsError("ENOENT", "realpath", path);
     return resolved.path;
+  }
+
+  /**
+   * Where `path` leads once every symlink on the way (the last one too) is followed, whether or
+   * not it exists: what a create at `path` would create, so callers can confine paths.
+   */
+  physicalPath(path: string): string {
+    return this.nodes.resolve(path, "realpath").path;
+  }
+
+  /** The regular files below a directory, with sizes and mtimes, in one scan (file-listing.ts). */
+  listFiles(root: string, options: FileListingOptions): FileListing {
+    return listFiles(this.nodes, root, options);
   }
 
   resolvePath(base: string, path: string): string {

@@ -39,6 +39,7 @@ export async function dispatch(state: StandInState, request: Request, signal: Ab
     status: response.status,
     principal: principal?.kind ?? null,
     workerId: request.headers.get("anthropic-worker-id"),
+    at: state.clock.now(),
   });
   return response;
 }

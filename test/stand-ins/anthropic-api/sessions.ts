@@ -47,6 +47,8 @@ export class Sessions {
   #sessions = new Map<string, SessionRecord>();
   #pingTimers = new Set<ReturnType<typeof setInterval>>();
   #streamWatchers: { sessionId: string; count: number; resolve: () => void }[] = [];
+  /** Called with every event posted to any session, as it is recorded (benchmarks time results by it). */
+  readonly postListeners = new Set<(sessionId: string, event: StoredEvent) => void>();
 
   private readonly clock: StandInClock;
   private readonly ids: IdSource;
@@ -115,6 +117,7 @@ export class Sessions {
     }
     const echoes = events.map((event) => this.append(sessionId, event));
     session.posted.push(...echoes);
+    for (const echo of echoes) for (const listener of this.postListeners) listener(sessionId, echo);
     for (const event of events) {
       const resolved =
         event.type === "user.tool_result"

@@ -22,6 +22,8 @@ export interface CallRecord {
   status: number;
   principal: "environment" | "work" | null;
   workerId: string | null;
+  /** When it was answered (the stand-in's clock, ms). */
+  at: number;
 }
 
 export interface StandInState {

@@ -16,6 +16,7 @@ import { printfCommand } from "./printf.ts";
 import { realpathCommand } from "./realpath.ts";
 import { sedCommand } from "./sed.ts";
 import { sortCommand } from "./sort.ts";
+import { touchCommand } from "./touch.ts";
 import { uniqCommand } from "./uniq.ts";
 import { wcCommand } from "./wc.ts";
 import { whichCommand } from "./which.ts";
@@ -34,6 +35,7 @@ export const GNU_COMMANDS: readonly Command[] = [
   realpathCommand,
   sedCommand,
   sortCommand,
+  touchCommand,
   uniqCommand,
   wcCommand,
   whichCommand,
