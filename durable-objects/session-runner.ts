@@ -4,7 +4,7 @@ import { ApiError } from "../src/managed-agents/api-client.ts";
 import { decodeWorkSecret, type SessionEvent } from "../src/managed-agents/protocol.ts";
 import { credentialKind } from "../src/managed-agents/runner/credentials.ts";
 import { prepareSessionResources } from "../src/managed-agents/runner/prepare-session-resources.ts";
-import { READ_ONLY_TOOLS } from "../src/managed-agents/runner/sandbox-tools.ts";
+import { isReadOnlyTool } from "../src/managed-agents/runner/sandbox-tools.ts";
 import { REPORT_RETRY_MS } from "../src/managed-agents/runner/timings.ts";
 import { interruptedResult } from "../src/managed-agents/runner/tool-result.ts";
 import { WorkApi } from "../src/managed-agents/runner/work-api.ts";
@@ -48,7 +48,7 @@ const MAX_SEEN_EVENTS = 100_000;
 export class SessionRunner extends DurableObject<Env> implements SessionRunnerRpc {
   readonly #store: RunnerStore;
   /** Aborted when the work ends: setup, the event stream and the tool calls of this instance. */
-  readonly #work = new AbortController();
+  #work = new AbortController();
   #live: CallProcessor | undefined;
   #setupRunning = false;
   #beating = false;
@@ -62,7 +62,13 @@ export class SessionRunner extends DurableObject<Env> implements SessionRunnerRp
 
   async start(start: RunnerStart): Promise<RunnerSummary> {
     const existing = this.#store.load();
-    if (existing) {
+    if (existing?.state === "ended" && existing.reported === 1) {
+      // Handed out again after this runner ended (its lease lapsed, say): new work under the same name.
+      this.#store.wipe();
+      this.#work = new AbortController();
+      this.#live = undefined;
+      this.#seen = new Set();
+    } else if (existing) {
       if (existing.work_id !== start.work.id) throw new TetherError("conflict", "this runner serves another work item");
       return runnerSummary(this.#store, existing);
     }
@@ -190,7 +196,7 @@ export class SessionRunner extends DurableObject<Env> implements SessionRunnerRp
     if (this.#live || !row || row.state !== "running") return;
     for (const call of this.#store.interruptedCalls()) {
       // The eviction cut this instance's predecessor off during the call: re-run what changes nothing.
-      if (READ_ONLY_TOOLS.has(call.name)) this.#store.setStatus(call.tool_use_id, "queued");
+      if (isReadOnlyTool(call.name)) this.#store.setStatus(call.tool_use_id, "queued");
       else this.#store.storeResult(call.tool_use_id, interruptedResult(call.name), "interrupted", null);
     }
     const signal = this.#work.signal;

@@ -1,7 +1,8 @@
 /**
  * The end of a runner's work, resumable at every step (the store says how far it went): the
  * work is force-stopped unless the lease was lost (409, already stopped, is fine; a final 4xx
- * gives up: the lease lapses on the API's side), the runner is marked ended, and the environment
+ * gives up: the lease lapses on the API's side), its credentials are forgotten, the runner is
+ * marked ended, and the environment
  * is told (`runnerEnded`, idempotent on its side) until it takes it. Whatever has to be tried
  * again is left to the alarm (`retryLater`).
  */
@@ -37,7 +38,10 @@ export async function finishEnding(context: EndingContext): Promise<void> {
       store.stopDone();
     }
   }
-  if (row.state === "ending") store.ended(Date.now());
+  if (row.state === "ending") {
+    store.forgetCredentials();
+    store.ended(Date.now());
+  }
   row = store.load();
   if (!row || row.reported === 1) return;
   try {

@@ -178,6 +178,19 @@ export class RunnerStore extends CallStore {
     run(this.#sql, "UPDATE runner_work SET state = 'ended', ended_at = ? WHERE id = 1", now);
   }
 
+  /** The work is over: its credentials are not kept past it (the summary stays). */
+  forgetCredentials(): void {
+    run(
+      this.#sql,
+      "UPDATE runner_work SET environment_key = '', sessions_token = NULL, token_base_url = NULL WHERE id = 1",
+    );
+  }
+
+  /** Everything, for new work under the same name (an item handed out again after its runner ended). */
+  wipe(): void {
+    for (const table of ["runner_work", "runner_calls", "runner_verdicts"]) run(this.#sql, `DELETE FROM ${table}`);
+  }
+
   reported(): void {
     run(this.#sql, "UPDATE runner_work SET reported = 1 WHERE id = 1");
   }

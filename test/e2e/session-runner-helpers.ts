@@ -92,11 +92,12 @@ export function runnerHarness() {
       maxSessions: 16,
       sandbox: {},
     };
-    const start = () =>
+    const startWith = (handed: Work) =>
       edgeFetch("/test/runner/start", {
         method: "POST",
-        body: JSON.stringify({ name, start: { environment: config, environmentKey: environment.key, work } }),
+        body: JSON.stringify({ name, start: { environment: config, environmentKey: environment.key, work: handed } }),
       });
+    const start = () => startWith(work);
     const started = await start();
     expect(started.status, await started.clone().text()).toBe(200);
     const sessionId = session.sessionId;
@@ -127,6 +128,15 @@ export function runnerHarness() {
       environment,
       /** The same start again (what an environment retrying its claim does). */
       start,
+      /** Polls the item again (handed out anew after its lease lapsed) and hands it to the same runner. */
+      reclaim: async () => {
+        const again = await call(standIn.url, `/v1/environments/${environment.id}/work/poll?block_ms=999`, {
+          token: environment.key,
+        });
+        const handed = (await again.json()) as Work;
+        expect(handed.id).toBe(work.id);
+        return startWith(handed);
+      },
       /** The stand-in's record of the calls made for this work item and its session. */
       calls: () =>
         standIn.calls.filter((c) => c.path.includes(`/work/${work.id}`) || c.path.includes(`/sessions/${sessionId}`)),

@@ -22,9 +22,9 @@ describe("the lease (protocol §2)", () => {
     expect((await r.details()).toolCalls.map((c) => c.outcome)).toEqual(["abandoned"]);
   });
 
-  test("a 412 (another holder's beat) ends the work without a stop, and nothing more is posted", async () => {
+  test("a 412 (another holder's beat) ends the work without a stop, and nothing more is posted; handed out again, the runner starts anew", async () => {
     const r = await h.claim();
-    r.standIn.pushToolUses(r.sessionId, [{ name: "bash", input: { command: gatedCommand("go") } }]);
+    const [held] = r.standIn.pushToolUses(r.sessionId, [{ name: "bash", input: { command: gatedCommand("go") } }]);
     await eventually(async () => isRunning((await r.details()).toolCalls[0]));
     // Someone else beats with the current value: the runner's next echo no longer matches.
     const current = r.standIn.work(r.workId).lastHeartbeat;
@@ -42,6 +42,16 @@ describe("the lease (protocol §2)", () => {
     await h.putFile(r.sandboxId, "go", "");
     expect((await h.sandboxTool(r.sandboxId, "bash", { command: "echo after" })).text).toBe("after");
     expect(r.results()).toEqual([]);
+
+    // Nobody beats any more: the API hands the item out again, and the same runner takes it anew.
+    await eventually(async () => r.standIn.work(r.workId).state === "queued", 30_000);
+    expect((await r.reclaim()).status).toBe(200);
+    expect(await r.textOf(held!)).toEqual({ text: "released", isError: false });
+    const details = await r.details();
+    expect(details).toMatchObject({ state: "running", endReason: null, toolCallsAnswered: 1 });
+    await r.stop("test over");
+    await r.untilEnded();
+    expect(r.results()).toHaveLength(1);
   });
 });
 

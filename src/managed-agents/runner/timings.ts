@@ -19,8 +19,11 @@ export function reconnectDelayMs(attempt: number): number {
 
 /** After `session.status_idle` with `end_turn`, the runner exits when nothing new came for this long. */
 export const IDLE_EXIT_MS = 60_000;
-/** Every tool call is cut at this (the TypeScript worker's bound). */
-export const TOOL_TIMEOUT_MS = 120_000;
+/**
+ * The runner stops waiting for a tool call after this: a backstop past the 120 s the sandbox's
+ * toolset cuts every call at itself (the TypeScript worker's bound), for a sandbox that never answers.
+ */
+export const TOOL_TIMEOUT_MS = 130_000;
 /** Posting a result is retried 1 s·2ⁿ up to 30 s, for one lease TTL. */
 export const RESULT_RETRY = { baseMs: 1000, capMs: 30_000 } as const;
 /** One POST of a result is given this long (then retried, after looking for its echo). */

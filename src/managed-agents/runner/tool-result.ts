@@ -4,7 +4,7 @@
  * interrupted.
  */
 import type { UserToolResult } from "../protocol.ts";
-import type { ToolsetResult } from "./sandbox-tools.ts";
+import { NO_OUTPUT, type ToolsetResult } from "../toolset/result.ts";
 
 export function interruptedResult(tool: string): ToolsetResult {
   return {
@@ -24,8 +24,7 @@ export function failedResult(tool: string, message: string): ToolsetResult {
 }
 
 export function toolResultEvent(toolUseId: string, result: ToolsetResult): UserToolResult {
-  const content = result.content.some((block) => block.text !== "")
-    ? result.content.filter((block) => block.text !== "")
-    : [{ type: "text" as const, text: "(no output)" }];
+  const texts = result.content.filter((block) => block.text !== "").map((block) => block.text);
+  const content = (texts.length > 0 ? texts : [NO_OUTPUT]).map((text) => ({ type: "text" as const, text }));
   return { type: "user.tool_result", tool_use_id: toolUseId, content, is_error: result.is_error };
 }
