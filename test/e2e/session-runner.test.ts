@@ -19,17 +19,16 @@ describe("a session runner runs the toolset in the session's sandbox", () => {
       { name: "web_fetch", input: { url: "https://example.com" } },
       { name: "lookup", input: { q: "x" }, custom: true },
     ]);
-    // The texts are the sandbox tools' own; what matters here is that each call ran and was answered.
-    expect(await r.textOf(write!)).toMatchObject({ text: expect.stringContaining("notes/a.txt"), isError: false });
+    expect(await r.textOf(write!)).toEqual({ text: "wrote 12 bytes to notes/a.txt", isError: false });
     const readBack = await r.textOf(read!);
     expect({ ...readBack, text: plain(readBack.text) }).toEqual({ text: "hello\nworld", isError: false });
-    expect(await r.textOf(edit!)).toMatchObject({ text: expect.stringContaining("notes/a.txt"), isError: false });
+    expect(await r.textOf(edit!)).toEqual({ text: "edited notes/a.txt (1 replacement(s))", isError: false });
     expect((await r.textOf(glob!)).text).toContain("notes/a.txt");
     expect((await r.textOf(grep!)).text).toMatch(/notes\/a\.txt:2:.*tether/);
     expect((await r.textOf(bash!)).text.trim()).toBe("2");
     const bad = await r.textOf(invalid!);
     expect(bad.isError).toBe(true);
-    expect(bad.text).toContain("file_path");
+    expect(bad.text).toMatch(/^read: invalid input: .*file_path/);
     // The sandbox holds what the tools did.
     expect(plain((await h.sandboxTool(r.sandboxId, "read", { file_path: "notes/a.txt" })).text)).toBe("hello\ntether");
     expect(plain((await h.sandboxTool(r.sandboxId, "read", { file_path: "notes/b.txt" })).text)).toBe("made-by-bash");
