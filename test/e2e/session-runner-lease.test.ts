@@ -5,16 +5,18 @@ import { eventually, gatedCommand, isRunning, runnerHarness } from "./session-ru
 const h = runnerHarness();
 
 describe("the lease (protocol §2)", () => {
-  test("lease_extended: false ends the work: the running tool's result is never posted, the work is force-stopped", async () => {
+  test("lease_extended: false ends the work: the running tool is aborted in the sandbox and never posted, the work is force-stopped", async () => {
     const r = await h.claim();
     const [held] = r.standIn.pushToolUses(r.sessionId, [{ name: "bash", input: { command: gatedCommand("go") } }]);
     await eventually(async () => isRunning((await r.details()).toolCalls[0]));
+    expect(await h.sandboxBusy(r.sandboxId)).toBe(1);
     r.standIn.refuseLeaseExtension(r.workId);
     await r.untilEnded();
     const details = await r.details();
     expect(details.endReason).toBe("lease not extended");
     expect(r.standIn.work(r.workId).state).toBe("stopped");
-    // Let the sandbox finish the call; a call queued behind it returns only after it.
+    // The call was aborted in the sandbox: it is gone long before its gate's own bound (60 s).
+    await eventually(async () => (await h.sandboxBusy(r.sandboxId)) === 0, 30_000);
     await h.putFile(r.sandboxId, "go", "");
     expect((await h.sandboxTool(r.sandboxId, "bash", { command: "echo after" })).text).toBe("after");
     expect(r.results()).toEqual([]);
