@@ -4,9 +4,7 @@ import { ApiError } from "../src/managed-agents/api-client.ts";
 import { decodeWorkSecret, type SessionEvent } from "../src/managed-agents/protocol.ts";
 import { credentialKind } from "../src/managed-agents/runner/credentials.ts";
 import { prepareSessionResources } from "../src/managed-agents/runner/prepare-session-resources.ts";
-import { isReadOnlyTool } from "../src/managed-agents/runner/sandbox-tools.ts";
 import { REPORT_RETRY_MS } from "../src/managed-agents/runner/timings.ts";
-import { interruptedResult } from "../src/managed-agents/runner/tool-result.ts";
 import { WorkApi } from "../src/managed-agents/runner/work-api.ts";
 import type {
   RunnerDetails,
@@ -16,10 +14,10 @@ import type {
 } from "../src/managed-agents/runner-contract.ts";
 import { sessionSandboxId } from "../src/managed-agents/runner-contract.ts";
 import type { Env } from "../workers/env.ts";
-import { CallProcessor } from "./session-runner/call-processor.ts";
+import { CallProcessor, recoverInterruptedCalls } from "./session-runner/call-processor.ts";
 import { finishEnding } from "./session-runner/ending.ts";
 import { followEvents } from "./session-runner/event-follower.ts";
-import { heartbeat, nextBeatAt } from "./session-runner/lease.ts";
+import { heartbeat, nextAlarmAt, nextBeatAt } from "./session-runner/lease.ts";
 import { ensureSessionSandbox, sessionSandbox } from "./session-runner/sandbox-setup.ts";
 import { applySessionEvent } from "./session-runner/session-event.ts";
 import { runnerDetails, runnerSummary } from "./session-runner/status.ts";
@@ -85,7 +83,9 @@ export class SessionRunner extends DurableObject<Env> implements SessionRunnerRp
     });
     await this.ctx.storage.setAlarm(Date.now() + 1000);
     await this.#setup();
-    return this.#summaryOrFail();
+    const row = this.#store.load();
+    if (!row) throw new Error("the session runner lost its work");
+    return runnerSummary(this.#store, row);
   }
 
   async stop(reason: string): Promise<void> {
@@ -194,11 +194,7 @@ export class SessionRunner extends DurableObject<Env> implements SessionRunnerRp
   #follow(): void {
     const row = this.#store.load();
     if (this.#live || !row || row.state !== "running") return;
-    for (const call of this.#store.interruptedCalls()) {
-      // The eviction cut this instance's predecessor off during the call: re-run what changes nothing.
-      if (isReadOnlyTool(call.name)) this.#store.setStatus(call.tool_use_id, "queued");
-      else this.#store.storeResult(call.tool_use_id, interruptedResult(call.name), "interrupted", null);
-    }
+    recoverInterruptedCalls(this.#store);
     const signal = this.#work.signal;
     const api = this.#api;
     const calls = new CallProcessor({
@@ -307,15 +303,6 @@ export class SessionRunner extends DurableObject<Env> implements SessionRunnerRp
   /** The next alarm: the next beat or the idle exit, whichever comes first. */
   async #schedule(): Promise<void> {
     const row = this.#store.load();
-    if (!row || (row.state !== "starting" && row.state !== "running")) return;
-    // A beat that failed leaves the next one due already: it is tried again a second later, not at once.
-    const beat = Math.max(row.last_heartbeat === null ? 0 : nextBeatAt(row), Date.now() + 1000);
-    await this.ctx.storage.setAlarm(Math.min(beat, row.idle_deadline ?? Number.POSITIVE_INFINITY));
-  }
-
-  #summaryOrFail(): RunnerSummary {
-    const row = this.#store.load();
-    if (!row) throw new Error("the session runner lost its work");
-    return runnerSummary(this.#store, row);
+    if (row?.state === "starting" || row?.state === "running") await this.ctx.storage.setAlarm(nextAlarmAt(row));
   }
 }

@@ -11,14 +11,19 @@
 
 import { ApiError, isRetryableStatus, retryDelay, sleep } from "../../src/managed-agents/api-client.ts";
 import { abortToolCall } from "../../src/managed-agents/runner/abort-tool-call.ts";
-import { ownsTool, type ToolsetResult, toolsetCall } from "../../src/managed-agents/runner/sandbox-tools.ts";
+import {
+  isReadOnlyTool,
+  ownsTool,
+  type ToolsetResult,
+  toolsetCall,
+} from "../../src/managed-agents/runner/sandbox-tools.ts";
 import {
   ASSUMED_LEASE_TTL_SECONDS,
   POST_TIMEOUT_MS,
   RESULT_RETRY,
   TOOL_TIMEOUT_MS,
 } from "../../src/managed-agents/runner/timings.ts";
-import { failedResult, toolResultEvent } from "../../src/managed-agents/runner/tool-result.ts";
+import { failedResult, interruptedResult, toolResultEvent } from "../../src/managed-agents/runner/tool-result.ts";
 import type { WorkApi } from "../../src/managed-agents/runner/work-api.ts";
 import type { Sandbox } from "../sandbox.ts";
 import { gate } from "./call-gate.ts";
@@ -175,6 +180,17 @@ export class CallProcessor {
       }
       await sleep(wait, signal).catch(() => {});
     }
+  }
+}
+
+/**
+ * Calls an earlier instance of the runner left `running` (it was evicted or restarted during them):
+ * the read-only ones are run again, the others answered "interrupted" (they may have done their work).
+ */
+export function recoverInterruptedCalls(store: RunnerStore): void {
+  for (const call of store.interruptedCalls()) {
+    if (isReadOnlyTool(call.name)) store.setStatus(call.tool_use_id, "queued");
+    else store.storeResult(call.tool_use_id, interruptedResult(call.name), "interrupted", null);
   }
 }
 

@@ -20,6 +20,15 @@ export function nextBeatAt(row: WorkRow): number {
   return (row.last_heartbeat_at ?? row.lease_since) + heartbeatIntervalMs(row.ttl_seconds);
 }
 
+/**
+ * The runner's next alarm: the next beat or the idle exit, whichever comes first. A beat that failed
+ * leaves the next one due already: it is tried again a second later, not at once.
+ */
+export function nextAlarmAt(row: WorkRow, now = Date.now()): number {
+  const beat = Math.max(row.last_heartbeat === null ? 0 : nextBeatAt(row), now + 1000);
+  return Math.min(beat, row.idle_deadline ?? Number.POSITIVE_INFINITY);
+}
+
 export async function heartbeat(store: RunnerStore, api: WorkApi, row: WorkRow): Promise<BeatOutcome> {
   const interval = heartbeatIntervalMs(row.ttl_seconds);
   try {
