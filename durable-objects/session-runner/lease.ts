@@ -31,6 +31,10 @@ export function nextAlarmAt(row: WorkRow, now = Date.now()): number {
 
 export async function heartbeat(store: RunnerStore, api: WorkApi, row: WorkRow): Promise<BeatOutcome> {
   const interval = heartbeatIntervalMs(row.ttl_seconds);
+  // The lease counts from when the beat was sent (the API extended it somewhere between sending and
+  // the answer): the safe side for the TTL, and it keeps the beats an interval apart however long
+  // each answer takes.
+  const sentAt = Date.now();
   try {
     // A beat's timeout is the interval (§8); its retries stay inside it.
     const answer = await api.heartbeat(
@@ -40,7 +44,7 @@ export async function heartbeat(store: RunnerStore, api: WorkApi, row: WorkRow):
     );
     if (answer.kind === "precondition_failed") return { kind: "over", reason: "lease lost", forceStop: false };
     const { beat } = answer;
-    store.beat(beat.last_heartbeat, beat.ttl_seconds, Date.now());
+    store.beat(beat.last_heartbeat, beat.ttl_seconds, sentAt);
     if (beat.state === "stopping" || beat.state === "stopped") {
       return { kind: "over", reason: `work ${beat.state}`, forceStop: true };
     }
