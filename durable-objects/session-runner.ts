@@ -247,6 +247,7 @@ export class SessionRunner extends DurableObject<Env> implements SessionRunnerRp
     this.#beating = true;
     try {
       const outcome = await heartbeat(this.#store, this.#api, row);
+      if (outcome.kind === "refused" || outcome.kind === "over") this.#resources.leaseLost();
       if (outcome.kind === "refused") {
         await this.#failed(outcome.error);
         return false;
@@ -295,7 +296,7 @@ export class SessionRunner extends DurableObject<Env> implements SessionRunnerRp
 
   async #finishOnce(): Promise<void> {
     const row = this.#store.load();
-    // Before the force-stop; with the lease lost (no force-stop) nothing more is pushed.
+    // Before the force-stop; once the lease was lost nothing more is pushed.
     if (row?.state === "ending")
       await this.#resources.release(row.force_stop === 1, resourceAccess(this.env, this.#store, this.#work.signal));
     return finishEnding({

@@ -3,8 +3,9 @@
  *   runner_resources         one row once the skills were installed and the stores mounted: the
  *                            skills report (what to remove at the end), the memory store resources
  *                            and their mounts (to mount them again after an eviction), why memory
- *                            was skipped, the last sync's time and failures per store, `released`
- *                            once the end of the work took them down.
+ *                            was skipped, the last sync's time and failures per store,
+ *                            `final_push` cleared once the lease was lost (no final sync then),
+ *                            `released` once the end of the work took them down.
  *   runner_memory_baseline   the memory sync's baseline per store and path (memory id, agreed
  *                            SHA-256, the file's size/mtime when known to hold it): what both sides
  *                            held at the last sync, so a runner resumed after an eviction keeps the
@@ -20,7 +21,7 @@ const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS runner_resources (
     id INTEGER PRIMARY KEY CHECK (id = 1), skills TEXT NOT NULL, stores TEXT NOT NULL, mounts TEXT NOT NULL,
     memory_skipped TEXT, last_sync_at INTEGER, sync_errors TEXT NOT NULL DEFAULT '{}',
-    released INTEGER NOT NULL DEFAULT 0)`,
+    final_push INTEGER NOT NULL DEFAULT 1, released INTEGER NOT NULL DEFAULT 0)`,
   `CREATE TABLE IF NOT EXISTS runner_memory_baseline (
     store_id TEXT NOT NULL, key TEXT NOT NULL, memory_id TEXT NOT NULL, sha TEXT NOT NULL,
     size INTEGER, mtime_ms REAL, PRIMARY KEY (store_id, key))`,
@@ -34,6 +35,7 @@ export interface ResourcesRow {
   lastSyncAt: number | null;
   /** The last sync's failure per store id. */
   syncErrors: Record<string, string>;
+  finalPush: boolean;
   released: boolean;
 }
 
@@ -44,6 +46,7 @@ interface RawRow {
   memory_skipped: string | null;
   last_sync_at: number | null;
   sync_errors: string;
+  final_push: number;
   released: number;
 }
 
@@ -73,6 +76,7 @@ export class ResourcesStore {
       memorySkipped: row.memory_skipped,
       lastSyncAt: row.last_sync_at,
       syncErrors: JSON.parse(row.sync_errors) as Record<string, string>,
+      finalPush: row.final_push === 1,
       released: row.released === 1,
     };
   }
@@ -101,6 +105,10 @@ export class ResourcesStore {
       at,
       JSON.stringify(errors),
     );
+  }
+
+  forbidFinalPush(): void {
+    run(this.#sql, "UPDATE runner_resources SET final_push = 0 WHERE id = 1");
   }
 
   released(): void {

@@ -117,8 +117,14 @@ export class RunnerResources {
       });
   }
 
+  /** The lease is lost (412, not extended, stopping, lapsed, refused): nothing more is pushed. */
+  leaseLost(): void {
+    this.#memory?.close();
+    this.#store.forbidFinalPush();
+  }
+
   /**
-   * The end of the work: the bounded final sync when `push` (the lease still held), then the skills
+   * The end of the work: the bounded final sync when `push` and the lease was not lost, then the skills
    * removed. Done once; a later call (another instance, a retry of the ending) does nothing.
    */
   async release(push: boolean, access: ResourceAccess): Promise<void> {
@@ -127,7 +133,7 @@ export class RunnerResources {
     const log = logTo(access.label);
     let memory = this.#memory;
     this.#memory = null;
-    if (!push) {
+    if (!push || !row.finalPush) {
       memory?.close();
       memory = null;
       if (row.mounts.length > 0) log("memory: the lease was lost; no final sync (nothing more is written remotely)");
