@@ -35,14 +35,14 @@ const MAX_SEEN_EVENTS = 100_000;
  *
  * Lifecycle: `start` stores the work first, arms the alarm, then acknowledges it and beats once
  * (start returns then); in the background it prepares the sandbox, reads the session, installs its
- * skills and downloads its memory stores, and starts following the events. The alarm beats every
- * clamp(ttl/2, 1, 30) s, also while a tool runs (a tool call is an awaited RPC, during which the
- * alarm still runs), then starts a memory sync when one is due (not awaited: a sync never holds a
- * beat back), fires the idle exit, and after an eviction picks up where the store says it is: setup again,
- * following again (a call the eviction interrupted is answered "interrupted", or re-run when
- * read-only), or the ending. The work ends (terminated, deleted, idle, lease over, `stop`) by
- * aborting everything in flight, the final memory sync (unless the lease was lost) and the skills
- * removed, force-stopping the work unless the lease was lost, and reporting
+ * skills and downloads its memory stores (session-runner/resources.ts), and follows the events.
+ * The alarm beats every clamp(ttl/2, 1, 30) s, also while a tool runs (a tool call is an awaited
+ * RPC, during which the alarm still runs), then starts a memory sync when one is due (never
+ * awaited: a sync never holds a beat back), fires the idle exit, and after an eviction picks up
+ * where the store says: setup again, following again (a call the eviction interrupted is answered
+ * "interrupted", or re-run when read-only), or the ending. The work ends (terminated, deleted,
+ * idle, lease over, `stop`) by aborting everything in flight, the final memory sync and the skills
+ * removed, the force-stop (neither the sync nor the stop once the lease was lost), and reporting
  * `runnerEnded` to the environment until it takes it.
  */
 export class SessionRunner extends DurableObject<Env> implements SessionRunnerRpc {
@@ -131,11 +131,8 @@ export class SessionRunner extends DurableObject<Env> implements SessionRunnerRp
     if (row.idle_deadline !== null && now >= row.idle_deadline) return this.#end("end_turn idle", true);
     if (row.last_heartbeat !== null && now >= nextBeatAt(row) && !(await this.#beat())) return;
     if (row.state === "starting" && !this.#setupRunning) void this.#setup();
-    if (row.state === "running") {
-      this.#follow();
-      this.#resources.resume(resourceAccess(this.env, this.#store, this.#work.signal));
-      this.#resources.tick();
-    }
+    if (row.state === "running") this.#follow();
+    if (row.state === "running") this.#resources.tick(this.#access);
     await this.#schedule();
   }
 
@@ -150,6 +147,11 @@ export class SessionRunner extends DurableObject<Env> implements SessionRunnerRp
       workId: row.work_id,
       sessionId: row.session_id,
     });
+  }
+
+  /** The session's sandbox and the work's credentials, for its skills and memory. */
+  get #access() {
+    return resourceAccess(this.env, this.#store, this.#work.signal);
   }
 
   /**
@@ -185,10 +187,7 @@ export class SessionRunner extends DurableObject<Env> implements SessionRunnerRp
       if (row?.state !== "starting") return;
       await ensureSessionSandbox(this.env, this.#store.environment(row), row.session_id);
       const session = await api.session(signal);
-      const extraRoots = await this.#resources.prepare(
-        session,
-        resourceAccess(this.env, this.#store, this.#work.signal),
-      );
+      const extraRoots = await this.#resources.prepare(session, this.#access);
       if (signal.aborted) return;
       this.#store.setupDone(extraRoots);
       this.#follow();
@@ -297,8 +296,7 @@ export class SessionRunner extends DurableObject<Env> implements SessionRunnerRp
   async #finishOnce(): Promise<void> {
     const row = this.#store.load();
     // Before the force-stop; once the lease was lost nothing more is pushed.
-    if (row?.state === "ending")
-      await this.#resources.release(row.force_stop === 1, resourceAccess(this.env, this.#store, this.#work.signal));
+    if (row?.state === "ending") await this.#resources.release(row.force_stop === 1, this.#access);
     return finishEnding({
       store: this.#store,
       api: () => this.#api,
@@ -315,8 +313,8 @@ export class SessionRunner extends DurableObject<Env> implements SessionRunnerRp
   /** The next alarm: the next beat, memory sync or the idle exit, whichever comes first. */
   async #schedule(): Promise<void> {
     const row = this.#store.load();
-    if (row?.state !== "starting" && row?.state !== "running") return;
-    const sync = this.#resources.nextSyncAt() ?? Number.POSITIVE_INFINITY;
-    await this.ctx.storage.setAlarm(Math.min(nextAlarmAt(row), Math.max(sync, Date.now() + 1000)));
+    if (row?.state === "starting" || row?.state === "running") {
+      await this.ctx.storage.setAlarm(this.#resources.nextAlarmAt(nextAlarmAt(row)));
+    }
   }
 }

@@ -87,7 +87,7 @@ export class RunnerResources {
   }
 
   /** After an eviction: the stores mounted again, with their saved baselines (no I/O here). */
-  resume(access: ResourceAccess): void {
+  #resume(access: ResourceAccess): void {
     const row = this.#store.load();
     if (this.#memory || !row || row.released || row.mounts.length === 0) return;
     this.#memory = this.#mount(row.stores, access);
@@ -101,8 +101,18 @@ export class RunnerResources {
     return this.#lastSyncStarted + memorySyncIntervalMs();
   }
 
-  /** Starts a memory sync when one is due and none runs; never awaited by the caller. */
-  tick(now = Date.now()): void {
+  /** The runner's next alarm: `other` (its beat or idle exit) or the next sync, not under 1 s away. */
+  nextAlarmAt(other: number, now = Date.now()): number {
+    const sync = this.nextSyncAt();
+    return sync === null ? other : Math.min(other, Math.max(sync, now + 1000));
+  }
+
+  /**
+   * From the alarm, after its heartbeat: the stores mounted again if this instance has none (after
+   * an eviction), then a memory sync started when one is due and none runs; never awaited.
+   */
+  tick(access: ResourceAccess, now = Date.now()): void {
+    this.#resume(access);
     const due = this.nextSyncAt();
     const memory = this.#memory;
     if (!memory || due === null || now < due || this.#syncing) return;
