@@ -41,9 +41,9 @@ const MAX_SEEN_EVENTS = 100_000;
  * awaited: a sync never holds a beat back), fires the idle exit, and after an eviction picks up
  * where the store says: setup again, following again (a call the eviction interrupted is answered
  * "interrupted", or re-run when read-only), or the ending. The work ends (terminated, deleted,
- * idle, lease over, `stop`) by aborting everything in flight, the final memory sync and the skills
- * removed, the force-stop (neither the sync nor the stop once the lease was lost), and reporting
- * `runnerEnded` to the environment until it takes it.
+ * idle, lease over, `stop`) by aborting everything in flight, the final memory sync (none once a
+ * beat said the lease is over) and the skills removed, the force-stop unless the lease was lost,
+ * and reporting `runnerEnded` to the environment until it takes it.
  */
 export class SessionRunner extends DurableObject<Env> implements SessionRunnerRpc {
   readonly #store: RunnerStore;
