@@ -207,6 +207,22 @@ describe("memory stores", () => {
     expect((await r.details()).resources?.released).toBe(true);
   });
 
+  test("without a sessions token the stores are skipped (shown in the details, never called); the session runs", async () => {
+    const standIn = h.standIn();
+    const store = standIn.createMemoryStore();
+    standIn.writeMemory(store, "a.md", "remote");
+    const r = await h.claim({ secret: false, memoryStores: [{ memory_store_id: store, access: "read_write" }] });
+    const resources = (await r.details()).resources;
+    expect(resources?.memoryStores).toEqual([]);
+    expect(resources?.memorySkipped).toMatch(/no sessions token/);
+    const [ls] = r.standIn.pushToolUses(r.sessionId, [{ name: "bash", input: { command: "ls /mnt/memory | wc -l" } }]);
+    expect((await r.textOf(ls!)).isError).toBe(false);
+    expect(await h.sandboxFile(r.sandboxId, `/mnt/memory/${store}/a.md`)).toBeNull();
+    r.standIn.terminate(r.sessionId);
+    await r.untilEnded();
+    expect(standIn.calls.filter((c) => c.path.includes(`/memory_stores/${store}`))).toEqual([]);
+  });
+
   test("a runner restarted mid-session does not bring back a memory deleted remotely meanwhile", async () => {
     const standIn = h.standIn();
     const store = standIn.createMemoryStore();
