@@ -26,6 +26,7 @@ import {
   releaseSessionResources,
   type SessionApiAccess,
 } from "../../src/managed-agents/session-resources.ts";
+import { removeSkills } from "../../src/managed-agents/skills/install-skills.ts";
 import type { Env } from "../../workers/env.ts";
 import type { Sandbox } from "../sandbox.ts";
 import { ResourcesStore } from "./resources-store.ts";
@@ -73,7 +74,11 @@ export class RunnerResources {
       log: logTo(access.label),
       baseline: this.#store.baseline,
     });
-    if (access.signal.aborted) return [];
+    if (access.signal.aborted) {
+      // The work ended meanwhile and its ending found nothing to release: the skills go again.
+      await removeSkills(filesOf(access), resources.skills, logTo(access.label));
+      return [];
+    }
     this.#memory = resources.memory;
     this.#lastSyncStarted = Date.now();
     const stores = memoryStoresOf(session);
