@@ -249,6 +249,28 @@ describe("memory stores", () => {
     expect(memoryFiles(store)).toEqual(["after.md=written after the restart", "keep.md=kept"]);
   });
 
+  test("a memory sync held up by the API never holds a heartbeat back, and no second sync overlaps it", async () => {
+    const standIn = h.standIn();
+    const store = standIn.createMemoryStore();
+    const r = await h.claim({ memoryStores: [{ memory_store_id: store, access: "read_write" }] });
+    const delaysBefore = standIn.faults.applied.delays;
+    // The next list of the store (the alarm's next sync) is answered only when its caller gives up.
+    standIn.faults.slowNext(1, 600_000, /^GET .*\/memory_stores\//);
+    await eventually(async () => standIn.faults.applied.delays > delaysBefore, SYNC_WAIT_MS, 200);
+    const mark = standIn.calls.length;
+    const since = () => standIn.calls.slice(mark);
+    // Four beats (one every 5 s) span a whole sync interval: the alarm came while the sync hung.
+    await eventually(async () => since().filter((c) => c.path.includes("/heartbeat")).length >= 4, 60_000, 200);
+    expect((await r.details()).state).toBe("running");
+    expect(since().filter((c) => c.path.includes("/memory_stores/"))).toEqual([]);
+    expect(standIn.faults.applied.delays).toBe(delaysBefore + 1);
+
+    await h.putFile(r.sandboxId, `/mnt/memory/${store}/late.md`, "saved by the final sync");
+    r.standIn.terminate(r.sessionId);
+    await r.untilEnded();
+    expect(memoryFiles(store)).toEqual(["late.md=saved by the final sync"]);
+  });
+
   test("once the lease is lost nothing more is pushed (no final sync); the skills are still removed", async () => {
     const standIn = h.standIn();
     standIn.addSkill("skill_x", "v1", "x", buildZip([{ name: "SKILL.md", data: "x" }]));
