@@ -111,7 +111,7 @@ async function runStep(api: AnthropicApiStandIn, sessionId: string, step: Step):
   }
   const result = await untilValue(() => resultFor(api.posted(sessionId), use.id), 30_000, `a result for ${use.id}`);
   const text = (result.content as { text?: string }[] | undefined)?.map((block) => block.text ?? "").join("") ?? "";
-  const shown = text.split("\n").join("\n          ");
+  const shown = text.replace(/\n+$/, "").split("\n").join("\n          ");
   console.log(`tether ← ${result.is_error ? "[is_error] " : ""}${shown}\n`);
 }
 

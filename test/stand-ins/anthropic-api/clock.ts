@@ -3,6 +3,8 @@
  * work, lease expiry, slow answers, webhook retries and timestamps) goes through a clock, so tests
  * can use a ManualClock and decide exactly when time passes instead of racing real timers.
  */
+import { sleep } from "../../../src/managed-agents/api-client.ts";
+
 export interface StandInClock {
   /** Milliseconds since the epoch. */
   now(): number;
@@ -10,22 +12,7 @@ export interface StandInClock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
-export const realClock: StandInClock = {
-  now: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
-      const timer = setTimeout(() => {
-        signal?.removeEventListener("abort", onAbort);
-        resolve();
-      }, ms);
-      const onAbort = () => {
-        clearTimeout(timer);
-        reject(signal?.reason);
-      };
-      signal?.addEventListener("abort", onAbort, { once: true });
-    }),
-};
+export const realClock: StandInClock = { now: () => Date.now(), sleep };
 
 interface Sleeper {
   until: number;
