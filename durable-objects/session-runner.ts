@@ -3,7 +3,6 @@ import { TetherError } from "../src/errors/tether-error.ts";
 import { ApiError } from "../src/managed-agents/api-client.ts";
 import { decodeWorkSecret, type SessionEvent } from "../src/managed-agents/protocol.ts";
 import { credentialKind } from "../src/managed-agents/runner/credentials.ts";
-import { prepareSessionResources } from "../src/managed-agents/runner/prepare-session-resources.ts";
 import { REPORT_RETRY_MS } from "../src/managed-agents/runner/timings.ts";
 import { WorkApi } from "../src/managed-agents/runner/work-api.ts";
 import type {
@@ -12,12 +11,12 @@ import type {
   RunnerSummary,
   SessionRunnerRpc,
 } from "../src/managed-agents/runner-contract.ts";
-import { sessionSandboxId } from "../src/managed-agents/runner-contract.ts";
 import type { Env } from "../workers/env.ts";
 import { CallProcessor, recoverInterruptedCalls } from "./session-runner/call-processor.ts";
 import { finishEnding } from "./session-runner/ending.ts";
 import { followEvents } from "./session-runner/event-follower.ts";
 import { heartbeat, nextAlarmAt, nextBeatAt } from "./session-runner/lease.ts";
+import { RunnerResources, resourceAccess } from "./session-runner/resources.ts";
 import { ensureSessionSandbox, sessionSandbox } from "./session-runner/sandbox-setup.ts";
 import { applySessionEvent } from "./session-runner/session-event.ts";
 import { runnerDetails, runnerSummary } from "./session-runner/status.ts";
@@ -30,21 +29,25 @@ const MAX_SEEN_EVENTS = 100_000;
  * One claimed Managed Agents work item (named by runnerName): lease, event stream, tool calls.
  *
  * Storage: session-runner/store.ts (the work item, its credentials, lease and ending; one row per
- * tool use and per verdict), plus the alarm. Memory holds only what an eviction may lose: the event
- * stream being read (`#live`), the tool call in flight, the event ids seen by this instance.
+ * tool use and per verdict), session-runner/resources-store.ts (skills, memory mounts, the memory
+ * sync's baselines), plus the alarm. Memory holds only what an eviction may lose: the event stream
+ * being read (`#live`), the tool call in flight, the live memory sync, the event ids seen.
  *
  * Lifecycle: `start` stores the work first, arms the alarm, then acknowledges it and beats once
- * (start returns then); in the background it prepares the sandbox, reads the session and its
- * resources, and starts following the events. The alarm beats every clamp(ttl/2, 1, 30) s, also
- * while a tool runs (a tool call is an awaited RPC, during which the alarm still runs), fires the
- * idle exit, and after an eviction picks up where the store says the work is: setup again,
- * following again (a call the eviction interrupted is answered "interrupted", or re-run when
- * read-only), or the ending. The work ends (terminated, deleted, idle, lease over, `stop`) by
- * aborting everything in flight, force-stopping the work unless the lease was lost, and reporting
- * `runnerEnded` to the environment until it takes it.
+ * (start returns then); in the background it prepares the sandbox, reads the session, installs its
+ * skills and downloads its memory stores (session-runner/resources.ts), and follows the events.
+ * The alarm beats every clamp(ttl/2, 1, 30) s, also while a tool runs (a tool call is an awaited
+ * RPC, during which the alarm still runs), then starts a memory sync when one is due (never
+ * awaited: a sync never holds a beat back), fires the idle exit, and after an eviction picks up
+ * where the store says: setup again, following again (a call the eviction interrupted is answered
+ * "interrupted", or re-run when read-only), or the ending. The work ends (terminated, deleted,
+ * idle, lease over, `stop`) by aborting everything in flight, the final memory sync (none once a
+ * beat said the lease is over) and the skills removed, the force-stop unless the lease was lost,
+ * and reporting `runnerEnded` to the environment until it takes it.
  */
 export class SessionRunner extends DurableObject<Env> implements SessionRunnerRpc {
   readonly #store: RunnerStore;
+  readonly #resources: RunnerResources;
   /** Aborted when the work ends: setup, the event stream and the tool calls of this instance. */
   #work = new AbortController();
   #live: CallProcessor | undefined;
@@ -56,6 +59,7 @@ export class SessionRunner extends DurableObject<Env> implements SessionRunnerRp
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#store = new RunnerStore(ctx.storage.sql);
+    this.#resources = new RunnerResources(ctx.storage.sql);
   }
 
   async start(start: RunnerStart): Promise<RunnerSummary> {
@@ -63,6 +67,7 @@ export class SessionRunner extends DurableObject<Env> implements SessionRunnerRp
     if (existing?.state === "ended" && existing.reported === 1) {
       // Handed out again after this runner ended (its lease lapsed, say): new work under the same name.
       this.#store.wipe();
+      this.#resources.wipe();
       this.#work = new AbortController();
       this.#live = undefined;
       this.#seen = new Set();
@@ -105,7 +110,7 @@ export class SessionRunner extends DurableObject<Env> implements SessionRunnerRp
 
   details(): RunnerDetails | null {
     const row = this.#store.load();
-    return row ? runnerDetails(this.#store, row) : null;
+    return row ? runnerDetails(this.#store, row, this.#resources.view()) : null;
   }
 
   /**
@@ -127,6 +132,7 @@ export class SessionRunner extends DurableObject<Env> implements SessionRunnerRp
     if (row.last_heartbeat !== null && now >= nextBeatAt(row) && !(await this.#beat())) return;
     if (row.state === "starting" && !this.#setupRunning) void this.#setup();
     if (row.state === "running") this.#follow();
+    if (row.state === "running") this.#resources.tick(this.#access);
     await this.#schedule();
   }
 
@@ -141,6 +147,11 @@ export class SessionRunner extends DurableObject<Env> implements SessionRunnerRp
       workId: row.work_id,
       sessionId: row.session_id,
     });
+  }
+
+  /** The session's sandbox and the work's credentials, for its skills and memory. */
+  get #access() {
+    return resourceAccess(this.env, this.#store, this.#work.signal);
   }
 
   /**
@@ -176,14 +187,9 @@ export class SessionRunner extends DurableObject<Env> implements SessionRunnerRp
       if (row?.state !== "starting") return;
       await ensureSessionSandbox(this.env, this.#store.environment(row), row.session_id);
       const session = await api.session(signal);
-      const resources = await prepareSessionResources({
-        session,
-        sandboxId: sessionSandboxId(row.session_id),
-        credentials: api.workCredentials,
-        signal,
-      });
+      const extraRoots = await this.#resources.prepare(session, this.#access);
       if (signal.aborted) return;
-      this.#store.setupDone(resources.extraRoots);
+      this.#store.setupDone(extraRoots);
       this.#follow();
     } catch (error) {
       if (!signal.aborted) await this.#failed(error);
@@ -240,6 +246,7 @@ export class SessionRunner extends DurableObject<Env> implements SessionRunnerRp
     this.#beating = true;
     try {
       const outcome = await heartbeat(this.#store, this.#api, row);
+      if (outcome.kind === "refused" || outcome.kind === "over") this.#resources.leaseLost();
       if (outcome.kind === "refused") {
         await this.#failed(outcome.error);
         return false;
@@ -286,7 +293,10 @@ export class SessionRunner extends DurableObject<Env> implements SessionRunnerRp
     return this.#finishing;
   }
 
-  #finishOnce(): Promise<void> {
+  async #finishOnce(): Promise<void> {
+    const row = this.#store.load();
+    // Before the force-stop; once the lease was lost nothing more is pushed.
+    if (row?.state === "ending") await this.#resources.release(row.force_stop === 1, this.#access);
     return finishEnding({
       store: this.#store,
       api: () => this.#api,
@@ -300,9 +310,11 @@ export class SessionRunner extends DurableObject<Env> implements SessionRunnerRp
     return this.env.MANAGED_ENVIRONMENT.get(this.env.MANAGED_ENVIRONMENT.idFromName(name));
   }
 
-  /** The next alarm: the next beat or the idle exit, whichever comes first. */
+  /** The next alarm: the next beat, memory sync or the idle exit, whichever comes first. */
   async #schedule(): Promise<void> {
     const row = this.#store.load();
-    if (row?.state === "starting" || row?.state === "running") await this.ctx.storage.setAlarm(nextAlarmAt(row));
+    if (row?.state === "starting" || row?.state === "running") {
+      await this.ctx.storage.setAlarm(this.#resources.nextAlarmAt(nextAlarmAt(row)));
+    }
   }
 }

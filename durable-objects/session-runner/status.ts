@@ -1,7 +1,12 @@
 /** What a runner shows its environment and operators (runner-contract.ts): no credential has a field. */
 
 import { TRACE_LIMIT } from "../../src/managed-agents/runner/timings.ts";
-import type { RunnerDetails, RunnerSummary, RunnerToolCall } from "../../src/managed-agents/runner-contract.ts";
+import type {
+  RunnerDetails,
+  RunnerResources,
+  RunnerSummary,
+  RunnerToolCall,
+} from "../../src/managed-agents/runner-contract.ts";
 import { sessionSandboxId } from "../../src/managed-agents/runner-contract.ts";
 import type { CallRow, RunnerStore, WorkRow } from "./store.ts";
 
@@ -23,8 +28,8 @@ export function runnerSummary(store: RunnerStore, row: WorkRow): RunnerSummary {
   };
 }
 
-export function runnerDetails(store: RunnerStore, row: WorkRow): RunnerDetails {
-  return { ...runnerSummary(store, row), toolCalls: store.recentCalls(TRACE_LIMIT).map(toolCall) };
+export function runnerDetails(store: RunnerStore, row: WorkRow, resources: RunnerResources | null): RunnerDetails {
+  return { ...runnerSummary(store, row), toolCalls: store.recentCalls(TRACE_LIMIT).map(toolCall), resources };
 }
 
 function toolCall(row: CallRow): RunnerToolCall {

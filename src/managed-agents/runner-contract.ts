@@ -88,9 +88,36 @@ export interface RunnerSummary {
   endReason: string | null;
 }
 
+/** What the runner set up in the sandbox for the session (protocol §6): failures never end the work. */
+export interface RunnerResources {
+  skills: {
+    skillId: string;
+    /** The concrete version when installed, else as the session asked for it. */
+    version: string;
+    ok: boolean;
+    /** Where it was installed (/workspace/skills/<name>). */
+    path?: string;
+    error?: string;
+  }[];
+  memoryStores: {
+    storeId: string;
+    path: string;
+    access: "read_write" | "read_only";
+    lastSyncAt: number | null;
+    /** The last sync's failure for this store (null once a sync went through). */
+    error: string | null;
+  }[];
+  /** Why the session's memory stores were not mounted (no sessions token), else null. */
+  memorySkipped: string | null;
+  /** Skills removed and memory finally synced (or not, the lease being lost) at the end of the work. */
+  released: boolean;
+}
+
 export interface RunnerDetails extends RunnerSummary {
   /** Tool calls, newest last (bounded). */
   toolCalls: RunnerToolCall[];
+  /** Null until the runner has prepared them. */
+  resources: RunnerResources | null;
 }
 
 /** What a session runner's Durable Object offers its environment and the admin views. */

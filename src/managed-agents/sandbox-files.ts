@@ -3,9 +3,8 @@
  * removal. The session runner backs it with the Sandbox Durable Object's RPC (putFile, getFile,
  * deleteFile, listFiles); tests use an in-memory double. Paths are absolute inside the sandbox.
  *
- * `executable`: the sandbox filesystem keeps a mode per node (SqliteFs.chmod), but the putFile RPC
- * takes none, so the runner's adapter may have to drop the flag until that RPC grows a mode; callers
- * pass it anyway so nothing changes here when it does.
+ * `executable`: the runner's adapter (./sandbox-files-over-rpc.ts) writes it as mode 0755 (else
+ * 0644) through the putFile RPC.
  */
 export interface SandboxFileInfo {
   path: string;

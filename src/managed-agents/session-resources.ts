@@ -10,6 +10,7 @@
  */
 import type { ApiCredentials, RetryPolicy } from "./api-client.ts";
 import { MemorySync, type MemorySyncReport } from "./memory/memory-sync.ts";
+import type { BaselineStore } from "./memory/store-sync.ts";
 import type { MemoryStoreResource, Session } from "./protocol.ts";
 import type { ResourceLog, SandboxFiles } from "./sandbox-files.ts";
 import type { ArchiveLimits } from "./skills/archive-members.ts";
@@ -40,41 +41,63 @@ export interface PrepareOptions {
   files: SandboxFiles;
   log: ResourceLog;
   archiveLimits?: ArchiveLimits;
+  /** Where the memory sync keeps its baselines beyond this instance. */
+  baseline?: BaselineStore;
 }
 
 export async function prepareSessionResources(options: PrepareOptions): Promise<SessionResources> {
-  const { api, session, files, log } = options;
+  const { api, session } = options;
   const skillCredentials: ApiCredentials = { baseUrl: api.baseUrl, bearer: api.sessionsToken ?? api.environmentKey };
   const skills = await installSkills({
     credentials: skillCredentials,
     skills: session.agent.skills ?? [],
-    files,
-    log,
+    files: options.files,
+    log: options.log,
     ...(options.archiveLimits ? { limits: options.archiveLimits } : {}),
     ...(api.signal ? { signal: api.signal } : {}),
     ...(api.retry ? { retry: api.retry } : {}),
   });
-  const stores = (session.resources ?? []).filter(
+  const memory = mountMemory({ ...options, stores: memoryStoresOf(session) });
+  const memoryReport = memory ? await memory.sync() : null;
+  return { skills, memory, memoryReport, extraRoots: memory?.mounts.map((mount) => mount.path) ?? [] };
+}
+
+/** The session's memory store resources. */
+export function memoryStoresOf(session: Session): MemoryStoreResource[] {
+  return (session.resources ?? []).filter(
     (resource): resource is MemoryStoreResource => resource.type === "memory_store",
   );
-  let memory: MemorySync | null = null;
-  let memoryReport: MemorySyncReport | null = null;
-  if (stores.length > 0 && api.sessionsToken === null) {
+}
+
+/**
+ * The stores mounted without a sync (null: none, or skipped for want of a sessions token): what
+ * `prepareSessionResources` starts from, and what a runner resumed after an eviction takes up
+ * again (its skills are already in the sandbox; `baseline` holds where the sync had got to).
+ */
+export function mountMemory(options: {
+  api: SessionApiAccess;
+  stores: readonly MemoryStoreResource[];
+  files: SandboxFiles;
+  log: ResourceLog;
+  baseline?: BaselineStore;
+}): MemorySync | null {
+  const { api, stores, log } = options;
+  if (stores.length === 0) return null;
+  if (api.sessionsToken === null) {
     log(
       `memory: ${stores.length} memory store(s) skipped: the work carried no sessions token and the memory endpoints refuse the environment key`,
     );
-  } else if (stores.length > 0 && api.sessionsToken !== null) {
-    const opened = await MemorySync.open({
-      credentials: { baseUrl: api.baseUrl, bearer: api.sessionsToken },
-      stores,
-      files,
-      log,
-      ...(api.retry ? { retry: api.retry } : {}),
-    });
-    memory = opened.sync;
-    memoryReport = opened.report;
+    return null;
   }
-  return { skills, memory, memoryReport, extraRoots: memory?.mounts.map((mount) => mount.path) ?? [] };
+  return MemorySync.mount({
+    credentials: { baseUrl: api.baseUrl, bearer: api.sessionsToken },
+    stores,
+    files: options.files,
+    log,
+    ...(api.retry ? { retry: api.retry } : {}),
+    ...(api.signal ? { signal: api.signal } : {}),
+    ...(options.baseline ? { baseline: options.baseline } : {}),
+  });
 }
 
 /**

@@ -4,6 +4,7 @@
  * the environment's part: it polls the stand-in for work and hands it to a runner.
  */
 import { join } from "node:path";
+import { unpackTar } from "modern-tar";
 import { afterAll, beforeAll, expect } from "vitest";
 import type { EnvironmentConfig } from "../../src/managed-agents/environment-config.ts";
 import type { Work } from "../../src/managed-agents/protocol.ts";
@@ -12,6 +13,7 @@ import { ROOT, type RunningEdge, startEdge } from "../helpers/edge.ts";
 import { call } from "../stand-ins/anthropic-api-client.ts";
 import {
   type AnthropicApiStandIn,
+  type SessionSettings,
   type StoredEvent,
   startAnthropicApiStandIn,
 } from "../stand-ins/anthropic-api-stand-in.ts";
@@ -72,11 +74,11 @@ export function runnerHarness() {
   const edgeFetch = (path: string, init: RequestInit = {}) =>
     fetch(`${theEdge().url}${path}`, { ...init, signal: AbortSignal.timeout(60_000) });
 
-  /** Creates a session, polls its work as a worker would and hands it to a runner. */
-  async function claim(options: { secret?: boolean } = {}) {
+  /** Creates a session (with these skills and memory stores), polls its work as a worker would and hands it to a runner. */
+  async function claim(options: Omit<SessionSettings, "apiBaseUrl"> = {}) {
     const standIn = api();
     const environment = standIn.createEnvironment({ ttlSeconds: LEASE_TTL_SECONDS });
-    const session = standIn.createSession(environment.id, { secret: options.secret ?? true });
+    const session = standIn.createSession(environment.id, { ...options, secret: options.secret ?? true });
     const polled = await call(standIn.url, `/v1/environments/${environment.id}/work/poll?block_ms=999`, {
       token: environment.key,
     });
@@ -177,6 +179,24 @@ export function runnerHarness() {
     };
   }
 
+  /** Every entry in the sandbox (its export.tar, read through the files API): `/`-rooted path, directories ending in `/`, and mode. */
+  async function sandboxEntries(sandboxId: string): Promise<{ path: string; mode: number }[]> {
+    const res = await edgeFetch(`/v1/sandboxes/${sandboxId}/export.tar`, { headers: admin() });
+    expect(res.status).toBe(200);
+    const entries = await unpackTar(new Uint8Array(await res.arrayBuffer()), { strict: true });
+    return entries.map((entry) => ({ path: `/${entry.header.name}`, mode: (entry.header.mode ?? 0) & 0o777 }));
+  }
+
+  const sandboxTree = async (sandboxId: string) => (await sandboxEntries(sandboxId)).map((entry) => entry.path);
+
+  /** A file's text through the files API, or null when there is no such file. */
+  async function sandboxFile(sandboxId: string, path: string): Promise<string | null> {
+    const res = await edgeFetch(`/v1/sandboxes/${sandboxId}/files${path}`, { headers: admin() });
+    if (res.status === 404) return null;
+    expect(res.status, await res.clone().text()).toBe(200);
+    return res.text();
+  }
+
   const sandboxExists = async (sandboxId: string) =>
     (
       await edgeFetch(`/v1/sandboxes/${sandboxId}`, {
@@ -186,9 +206,13 @@ export function runnerHarness() {
 
   const admin = () => ({ authorization: `Bearer ${theEdge().adminToken}` });
 
-  /** Writes a file into the sandbox through the files API (not the tool queue: it gets past a busy call). */
+  /**
+   * Writes a file into the sandbox through the files API (not the tool queue: it gets past a busy
+   * call); `path` is absolute, or relative to /workspace.
+   */
   async function putFile(sandboxId: string, path: string, content: string): Promise<void> {
-    const res = await edgeFetch(`/v1/sandboxes/${sandboxId}/files/workspace/${path}`, {
+    const absolute = path.startsWith("/") ? path : `/workspace/${path}`;
+    const res = await edgeFetch(`/v1/sandboxes/${sandboxId}/files${absolute}`, {
       method: "PUT",
       headers: admin(),
       body: content,
@@ -203,5 +227,16 @@ export function runnerHarness() {
     return ((await res.json()) as { busy: number }).busy;
   }
 
-  return { standIn: api, edge: theEdge, claim, sandboxTool, sandboxExists, putFile, sandboxBusy };
+  return {
+    standIn: api,
+    edge: theEdge,
+    claim,
+    sandboxTool,
+    sandboxExists,
+    putFile,
+    sandboxBusy,
+    sandboxTree,
+    sandboxEntries,
+    sandboxFile,
+  };
 }

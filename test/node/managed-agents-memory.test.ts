@@ -12,6 +12,7 @@ import {
   MemorySync,
   memorySyncIntervalMs,
 } from "../../src/managed-agents/memory/memory-sync.ts";
+import type { Baseline, BaselineStore } from "../../src/managed-agents/memory/store-sync.ts";
 import type { Session } from "../../src/managed-agents/protocol.ts";
 import { prepareSessionResources, releaseSessionResources } from "../../src/managed-agents/session-resources.ts";
 import { InMemorySandboxFilesDouble } from "../helpers/in-memory-sandbox-files.ts";
@@ -115,6 +116,42 @@ describe("memory sync (against the Anthropic API stand-in)", () => {
     expect(files.paths(mount)).toEqual([`${mount}/added.md`, `${mount}/changed.md`]);
     expect(files.text(`${mount}/changed.md`)).toBe("new");
     expect(memoryWrites()).toEqual([]);
+  });
+
+  test("a new instance given the saved baselines resumes the three-way sync: a remote delete is not pushed back", async () => {
+    const store = api.createMemoryStore();
+    api.writeMemory(store, "keep.md", "kept");
+    const doomed = api.writeMemory(store, "gone.md", "x");
+    const saved = new Map<string, Map<string, Baseline>>();
+    const baseline: BaselineStore = {
+      load: (id) => new Map(saved.get(id)),
+      set: (id, key, value) => saved.set(id, (saved.get(id) ?? new Map()).set(key, value)),
+      delete: (id, key) => void saved.get(id)?.delete(key),
+    };
+    const session = api.createSession(env.id, { memoryStores: [{ memory_store_id: store, access: "read_write" }] });
+    const options = {
+      credentials: { baseUrl: api.url, bearer: session.sessionsToken ?? "" },
+      stores: [{ type: "memory_store" as const, memory_store_id: store, access: "read_write" }],
+      files,
+      log,
+      retry: NO_RETRY,
+    };
+    await MemorySync.open({ ...options, baseline });
+    expect([...(saved.get(store)?.keys() ?? [])].sort()).toEqual(["gone.md", "keep.md"]);
+    api.deleteMemory(store, doomed.id);
+    // The first instance is gone (evicted); the next one mounts with what was saved.
+    const resumed = MemorySync.mount({ ...options, baseline });
+    expect(await resumed.sync()).toMatchObject({ deleted: 1, pushed: 0 });
+    expect(files.paths(`/mnt/memory/${store}`)).toEqual([`/mnt/memory/${store}/keep.md`]);
+    expect(remoteByPath(store)).toEqual({ "keep.md": "kept" });
+    expect([...(saved.get(store)?.keys() ?? [])]).toEqual(["keep.md"]);
+
+    // Without them, the same situation reads as a local creation: the deleted memory comes back.
+    api.writeMemory(store, "gone.md", "x");
+    await resumed.sync();
+    api.deleteMemory(store, api.memories(store).find((m) => m.path === "gone.md")?.id ?? "");
+    expect(await MemorySync.mount(options).sync()).toMatchObject({ pushed: 1 });
+    expect(Object.keys(remoteByPath(store)).sort()).toEqual(["gone.md", "keep.md"]);
   });
 
   test("a read_only store is never written remotely but still receives remote changes", async () => {

@@ -20,6 +20,14 @@ import { WebhookSender } from "./anthropic-api/webhooks.ts";
 import { DEFAULT_TTL_SECONDS, WorkQueue } from "./anthropic-api/work-queue.ts";
 import type { WorkRecord } from "./anthropic-api/work-record.ts";
 
+/** What a session is created with. */
+export interface SessionSettings {
+  skills?: { skill_id: string; version: string }[];
+  memoryStores?: { memory_store_id: string; access?: string; mount_path?: string }[];
+  secret?: boolean;
+  apiBaseUrl?: string;
+}
+
 export { ManualClock, realClock, type StandInClock } from "./anthropic-api/clock.ts";
 export { ANTHROPIC_VERSION } from "./anthropic-api/dispatch.ts";
 export { BETA } from "./anthropic-api/routes.ts";
@@ -136,15 +144,7 @@ export async function startAnthropicApiStandIn(options: StandInOptions = {}) {
     },
 
     /** A session on the environment; like the real API, creating it queues a work item. */
-    createSession(
-      environmentId: string,
-      settings: {
-        skills?: { skill_id: string; version: string }[];
-        memoryStores?: { memory_store_id: string; access?: string; mount_path?: string }[];
-        secret?: boolean;
-        apiBaseUrl?: string;
-      } = {},
-    ): StandInSession {
+    createSession(environmentId: string, settings: SessionSettings = {}): StandInSession {
       environment(environmentId);
       const resources = (settings.memoryStores ?? []).map((store) => ({ type: "memory_store" as const, ...store }));
       const session = state.sessions.create(environmentId, settings.skills ?? [], resources);

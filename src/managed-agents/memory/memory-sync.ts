@@ -1,6 +1,7 @@
 /**
  * A session's memory stores, mounted in its sandbox and kept in step with the API (rules per store
- * in ./store-sync.ts). Lifecycle: `open` mounts every store and downloads it (the first sync); the
+ * in ./store-sync.ts). Lifecycle: `open` mounts every store and downloads it (the first sync;
+ * `mount` alone, for a runner that resumes after an eviction with its saved baselines); the
  * runner then calls `sync()` every MEMORY_SYNC_INTERVAL_MS (never more often than
  * MEMORY_SYNC_MIN_INTERVAL_MS) and `final()` once at the end of the work, bounded by
  * MEMORY_FINAL_SYNC_TIMEOUT_MS; after `final` every `sync()` is a no-op. Syncs never overlap: a call
@@ -18,7 +19,7 @@ import type { ApiCredentials, RetryPolicy } from "../api-client.ts";
 import type { MemoryStoreResource } from "../protocol.ts";
 import type { ResourceLog, SandboxFiles } from "../sandbox-files.ts";
 import { mountPathOf } from "./memory-paths.ts";
-import { StoreSync, type SyncCounts } from "./store-sync.ts";
+import { type BaselineStore, StoreSync, type SyncCounts } from "./store-sync.ts";
 
 export const MEMORY_SYNC_INTERVAL_MS = 15_000;
 export const MEMORY_SYNC_MIN_INTERVAL_MS = 5_000;
@@ -46,6 +47,10 @@ export interface MemorySyncOptions {
   files: SandboxFiles;
   log: ResourceLog;
   retry?: RetryPolicy;
+  /** Where the baselines outlive this instance (see ./store-sync.ts); in memory only without it. */
+  baseline?: BaselineStore;
+  /** Aborts the calls of every sync but the final one (which has its own bound): the work is over. */
+  signal?: AbortSignal;
 }
 
 export class MemorySync {
@@ -63,6 +68,12 @@ export class MemorySync {
 
   /** Mounts the stores and downloads them. */
   static async open(options: MemorySyncOptions): Promise<{ sync: MemorySync; report: MemorySyncReport }> {
+    const sync = MemorySync.mount(options);
+    return { sync, report: await sync.sync() };
+  }
+
+  /** Mounts the stores without a sync (no I/O): the first `sync()` downloads. */
+  static mount(options: MemorySyncOptions): MemorySync {
     const stores: StoreSync[] = [];
     for (const resource of options.stores) {
       const mount = mountPathOf(resource);
@@ -81,13 +92,12 @@ export class MemorySync {
           `memory store ${resource.memory_store_id}: access ${JSON.stringify(resource.access ?? null)} is treated as read_only`,
         );
       }
-      stores.push(new StoreSync(resource.memory_store_id, mount, writable));
+      stores.push(new StoreSync(resource.memory_store_id, mount, writable, options.baseline));
       options.log(
         `memory store ${resource.memory_store_id} mounted at ${mount} (${writable ? "read_write" : "read_only"})`,
       );
     }
-    const sync = new MemorySync(options, stores);
-    return { sync, report: await sync.sync() };
+    return new MemorySync(options, stores);
   }
 
   get mounts(): MemoryMount[] {
@@ -144,6 +154,11 @@ export class MemorySync {
     }
   }
 
+  /** No more syncs, not even a final one (the lease was lost: nothing more may be written remotely). */
+  close(): void {
+    this.#closed = true;
+  }
+
   #start(signal: AbortSignal | undefined): Promise<MemorySyncReport> {
     const run: Promise<MemorySyncReport> = this.#syncAll(signal).finally(() => {
       if (this.#running === run) this.#running = null;
@@ -152,8 +167,9 @@ export class MemorySync {
     return run;
   }
 
-  async #syncAll(signal: AbortSignal | undefined): Promise<MemorySyncReport> {
+  async #syncAll(finalSignal: AbortSignal | undefined): Promise<MemorySyncReport> {
     const report = emptyReport();
+    const signal = finalSignal ?? this.#options.signal;
     const calls = {
       credentials: this.#options.credentials,
       ...(signal ? { signal } : {}),

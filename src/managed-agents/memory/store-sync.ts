@@ -15,10 +15,12 @@
  * - A first sync has no baseline, so files already in the mount (an earlier work item of the same
  *   session) count as local creations and different content on both sides as a conflict.
  *
- * State (in memory, per instance): the baseline per path — memory id, SHA-256 of the agreed content,
- * and the file's size/mtime when it was known to hold it (so unchanged files are not re-read; a
- * file modified within RACY_MS of the listing is always re-read, as git does for racy entries).
- * Losing it (eviction) only costs re-reading: a new instance starts from the first-sync rules.
+ * State: the baseline per path — memory id, SHA-256 of the agreed content, and the file's
+ * size/mtime when it was known to hold it (so unchanged files are not re-read; a file modified
+ * within RACY_MS of the listing is always re-read, as git does for racy entries). Kept in memory
+ * and, when a `BaselineStore` is given, written through to it on every change: a new instance
+ * (after an eviction) then resumes the three-way comparison instead of taking every file for a
+ * local creation, which would push back memories deleted remotely meanwhile.
  */
 import type { Memory } from "../protocol.ts";
 import { joinPath, type ResourceLog, type SandboxFileInfo, type SandboxFiles } from "../sandbox-files.ts";
@@ -44,10 +46,17 @@ export interface SyncContext {
   counts: SyncCounts;
 }
 
-interface Baseline {
+export interface Baseline {
   memoryId: string;
   sha: string;
   stat: { size: number; mtimeMs: number } | null;
+}
+
+/** Where baselines outlive an instance (the session runner's SQLite); calls are synchronous. */
+export interface BaselineStore {
+  load(storeId: string): Map<string, Baseline>;
+  set(storeId: string, key: string, baseline: Baseline): void;
+  delete(storeId: string, key: string): void;
 }
 
 interface LocalFile {
@@ -64,13 +73,16 @@ export class StoreSync {
   readonly storeId: string;
   readonly mount: string;
   readonly writable: boolean;
-  #baseline = new Map<string, Baseline>();
+  readonly #baseline: Map<string, Baseline>;
+  readonly #saved: BaselineStore | undefined;
   #warned = new Set<string>();
 
-  constructor(storeId: string, mount: string, writable: boolean) {
+  constructor(storeId: string, mount: string, writable: boolean, saved?: BaselineStore) {
     this.storeId = storeId;
     this.mount = mount;
     this.writable = writable;
+    this.#saved = saved;
+    this.#baseline = saved?.load(storeId) ?? new Map();
   }
 
   async sync(context: SyncContext): Promise<void> {
@@ -106,7 +118,7 @@ export class StoreSync {
     const baseSha = base?.sha ?? null;
     if (localSha === remoteSha) {
       if (remote && local) this.#agree(key, remote.id, remote.content_sha256, local.info, listedAt);
-      else this.#baseline.delete(key);
+      else this.#forget(key);
       return;
     }
     const localChanged = localSha !== baseSha;
@@ -140,12 +152,12 @@ export class StoreSync {
       remote && remote.content === undefined ? await getMemory(context.calls, this.storeId, remote.id) : remote;
     if (!full) {
       await context.files.remove(joinPath(this.mount, key));
-      this.#baseline.delete(key);
+      this.#forget(key);
       context.counts.deleted++;
       return;
     }
     await context.files.put(joinPath(this.mount, key), encode(full.content ?? ""));
-    this.#baseline.set(key, { memoryId: full.id, sha: full.content_sha256, stat: null });
+    this.#remember(key, { memoryId: full.id, sha: full.content_sha256, stat: null });
     context.counts.pulled++;
   }
 
@@ -161,7 +173,7 @@ export class StoreSync {
   ): Promise<void> {
     if (!local) {
       if (remote) await deleteMemory(context.calls, this.storeId, remote.id);
-      this.#baseline.delete(key);
+      this.#forget(key);
       context.counts.deleted++;
       return;
     }
@@ -198,7 +210,7 @@ export class StoreSync {
   ): Promise<void> {
     if (remote === null) {
       // Deleted remotely, changed locally: keep the local file (pushed again on a writable store).
-      this.#baseline.delete(key);
+      this.#forget(key);
       if (local && this.writable) await this.#push(context, key, undefined, null, local, listedAt, taken);
       return;
     }
@@ -254,7 +266,17 @@ export class StoreSync {
   /** Both sides hold `sha`; the file's stat is trusted next time unless it was modified too recently. */
   #agree(key: string, memoryId: string, sha: string, info: SandboxFileInfo, listedAt: number): void {
     const stat = listedAt - info.mtimeMs > RACY_MS ? { size: info.size, mtimeMs: info.mtimeMs } : null;
-    this.#baseline.set(key, { memoryId, sha, stat });
+    this.#remember(key, { memoryId, sha, stat });
+  }
+
+  #remember(key: string, baseline: Baseline): void {
+    this.#baseline.set(key, baseline);
+    this.#saved?.set(this.storeId, key, baseline);
+  }
+
+  #forget(key: string): void {
+    this.#baseline.delete(key);
+    this.#saved?.delete(this.storeId, key);
   }
 
   #warnOnce(context: SyncContext, id: string, line: string): void {
