@@ -24,6 +24,16 @@ interface Detail {
 async function pollEnvironment(name: string, settings: { maxSessions?: number; key?: string } = {}) {
   const api = h.api().createEnvironment();
   secrets.push(api.key);
+  await registerPoll(name, api, settings);
+  return api;
+}
+
+/** Registers a stand-in environment at the edge in poll mode (with another key when `key` says so). */
+async function registerPoll(
+  name: string,
+  api: { id: string; key: string },
+  settings: { maxSessions?: number; key?: string } = {},
+): Promise<void> {
   if (settings.key) secrets.push(settings.key);
   const created = await h.admin("POST", "/admin/environments", {
     name,
@@ -34,7 +44,6 @@ async function pollEnvironment(name: string, settings: { maxSessions?: number; k
     ...(settings.maxSessions ? { max_sessions: settings.maxSessions } : {}),
   });
   expect(created.status).toBe(201);
-  return api;
 }
 
 const detail = async (name: string) => (await h.admin("GET", `/admin/environments/${name}`)).body as Detail;
@@ -70,17 +79,7 @@ describe("poll mode against the local Anthropic API stand-in", () => {
     h.api().faults.failNext(2, 503, { match: new RegExp(`/environments/${api.id}/work/poll`) });
     h.api().faults.failNext(1, 429, { match: new RegExp(`/environments/${api.id}/work/poll`) });
     const session = h.api().createSession(api.id);
-    expect(
-      (
-        await h.admin("POST", "/admin/environments", {
-          name: "poll-backoff",
-          environment_id: api.id,
-          environment_key: api.key,
-          api_base_url: h.api().url,
-          mode: "poll",
-        })
-      ).status,
-    ).toBe(201);
+    await registerPoll("poll-backoff", api);
     await eventually(async () => acknowledged(session.workId), 30_000);
     expect(h.api().faults.applied.failures - before).toBe(3);
     const shown = await detail("poll-backoff");
@@ -116,18 +115,7 @@ describe("poll mode against the local Anthropic API stand-in", () => {
     const api = h.api().createEnvironment();
     secrets.push(api.key);
     const sessions = [h.api().createSession(api.id), h.api().createSession(api.id), h.api().createSession(api.id)];
-    expect(
-      (
-        await h.admin("POST", "/admin/environments", {
-          name: "poll-capacity",
-          environment_id: api.id,
-          environment_key: api.key,
-          api_base_url: h.api().url,
-          mode: "poll",
-          max_sessions: 2,
-        })
-      ).status,
-    ).toBe(201);
+    await registerPoll("poll-capacity", api, { maxSessions: 2 });
     await eventually(async () => sessions.filter((s) => acknowledged(s.workId)).length === 2);
     const polls = h.api().calls.filter((call) => call.path.endsWith(`/environments/${api.id}/work/poll`)).length;
     await pause(4000);
@@ -151,18 +139,7 @@ describe("poll mode against the local Anthropic API stand-in", () => {
     // its runner ends (reporting runnerEnded) without ever holding the work.
     const delaysBefore = h.api().faults.applied.delays;
     h.api().faults.slowNext(1, 3000, new RegExp(`^POST /v1/environments/${api.id}/work/[^/]+/ack$`));
-    expect(
-      (
-        await h.admin("POST", "/admin/environments", {
-          name: "poll-freed",
-          environment_id: api.id,
-          environment_key: api.key,
-          api_base_url: h.api().url,
-          mode: "poll",
-          max_sessions: 1,
-        })
-      ).status,
-    ).toBe(201);
+    await registerPoll("poll-freed", api, { maxSessions: 1 });
     await eventually(async () => h.api().faults.applied.delays > delaysBefore);
     const rotated = h.api().rotateEnvironmentKey(api.id);
     secrets.push(rotated);
@@ -185,17 +162,7 @@ describe("poll mode against the local Anthropic API stand-in", () => {
     secrets.push(api.key);
     // No per-work token: the runner's calls after the acknowledgement use the environment key too.
     const session = h.api().createSession(api.id, { secret: false });
-    expect(
-      (
-        await h.admin("POST", "/admin/environments", {
-          name: "poll-rotated",
-          environment_id: api.id,
-          environment_key: api.key,
-          api_base_url: h.api().url,
-          mode: "poll",
-        })
-      ).status,
-    ).toBe(201);
+    await registerPoll("poll-rotated", api);
     await eventually(async () => acknowledged(session.workId));
     const rotated = h.api().rotateEnvironmentKey(api.id);
     secrets.push(rotated);
