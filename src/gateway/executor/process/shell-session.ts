@@ -25,7 +25,8 @@
  * Where it differs from `bash -c` per call (and from the edge's BashSession, which re-creates the
  * shell per call): it is one process, so `set -e` and `set -u` persist, an EXIT trap fires when
  * the shell ends rather than after each command, and background jobs keep running between calls
- * (their output between commands is dropped). The shell must be bash-compatible (the driver uses
+ * (their output between commands is dropped). Commands run one `eval` deep, so xtrace marks them
+ * `++` as bash does inside any eval. The shell must be bash-compatible (the driver uses
  * `read -u`, `printf -v`).
  */
 import { type ChildProcess, spawn } from "node:child_process";
@@ -77,6 +78,8 @@ interface LiveShell {
   contained: boolean;
   /** Resolves when the process has exited and its pipes have closed. */
   closed: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Why the process could not start (spawn's error), if it could not. */
+  startError?: string;
   /** Where output goes while a command runs. */
   sink?: (stream: "stdout" | "stderr" | "status", bytes: Buffer) => void;
 }
@@ -159,6 +162,7 @@ export class ShellSession implements BashRunner {
     }
     // Stopped or exited: the shell is gone (or going); its last output is read until its pipes close.
     const exit = how === "stopped" ? await this.stopShell() : await this.stopShell(shell);
+    if (shell.startError) capture.push("stderr", Buffer.from(shell.startError));
     const output = capture.finish();
     if (how === "stopped") {
       return {
@@ -187,7 +191,10 @@ export class ShellSession implements BashRunner {
       contained: spec.contained,
       closed: new Promise((resolve) => {
         child.once("close", (code, signal) => resolve({ code, signal }));
-        child.once("error", () => resolve({ code: 127, signal: null }));
+        child.once("error", (error) => {
+          shell.startError = `executor: could not start ${spec.command}: ${error.message}\n`;
+          resolve({ code: 127, signal: null });
+        });
       }),
     };
     const route = (stream: "stdout" | "stderr" | "status") => (bytes: Buffer) => shell.sink?.(stream, bytes);
