@@ -94,6 +94,8 @@ export function launch(options: ProcessOptions, argv: string[]): Launch {
         "--proc", "/proc",
         "--tmpfs", "/tmp",
         "--bind", workspace, SANDBOX_WORKDIR,
+        // bwrap's root is a writable tmpfs: make it read-only too (the mounts on it keep their own modes).
+        "--remount-ro", "/",
         "--unshare-ipc",
         "--unshare-uts",
         ...(config.network === "on" ? [] : ["--unshare-net"]),
