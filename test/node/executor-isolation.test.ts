@@ -68,7 +68,9 @@ describe("executor isolation (bwrap)", () => {
 
   test("it has its own PID namespace: the gateway's processes are invisible", async () => {
     const { shellA } = twoSandboxes();
-    const result = await shellA.run({ command: `kill -0 ${process.pid} 2>/dev/null && echo visible || echo invisible` });
+    const result = await shellA.run({
+      command: `kill -0 ${process.pid} 2>/dev/null && echo visible || echo invisible`,
+    });
     expect(result.stdout).toBe("invisible\n");
   });
 
@@ -95,9 +97,15 @@ describe("executor isolation (bwrap)", () => {
 
   test("run_code reaches only its own workspace", async () => {
     const { b, runCodeA } = twoSandboxes();
-    const own = await runCodeA({ code: "await files.writeFile('k.txt', 'v'); return files.readFile('/workspace/k.txt')", language: "javascript" });
+    const own = await runCodeA({
+      code: "await files.writeFile('k.txt', 'v'); return files.readFile('/workspace/k.txt')",
+      language: "javascript",
+    });
     expect(own.result).toBe("v");
-    const other = await runCodeA({ code: `require("node:fs").readFileSync(${JSON.stringify(join(b, "secret.txt"))}, "utf8")`, language: "javascript" });
+    const other = await runCodeA({
+      code: `require("node:fs").readFileSync(${JSON.stringify(join(b, "secret.txt"))}, "utf8")`,
+      language: "javascript",
+    });
     expect(other.error).toMatch(/ERR_ACCESS_DENIED|restricted|no such file/i);
     const outside = await runCodeA({ code: "await files.readFile('/etc/passwd')", language: "javascript" });
     expect(outside.error).toMatch(/outside \/workspace/);

@@ -1,8 +1,9 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are bash, where ${…} is expansion.
 import { afterEach, describe, expect, test } from "vitest";
 import { openShell, type ShellSession } from "../../src/gateway/executor/process/shell-session.ts";
 import {
-  eventually,
   type ExecutorDir,
+  eventually,
   executorDir,
   freshMarker,
   killLeft,

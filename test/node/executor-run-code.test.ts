@@ -20,16 +20,34 @@ function sandbox(isolate: "none" | "bwrap" = "none") {
   const dir = executorDir({ isolate });
   dirs.push(dir);
   const workspace = dir.workspace("sb");
-  return { workspace, config: dir.config, runCode: createRunCode({ workspace, config: dir.config, sandboxEnv: { GREETING: "hey" } }) };
+  return {
+    workspace,
+    config: dir.config,
+    runCode: createRunCode({ workspace, config: dir.config, sandboxEnv: { GREETING: "hey" } }),
+  };
 }
 
-const js = (code: string, timeout_ms?: number) => ({ code, language: "javascript" as const, ...(timeout_ms ? { timeout_ms } : {}) });
+const js = (code: string, timeout_ms?: number) => ({
+  code,
+  language: "javascript" as const,
+  ...(timeout_ms ? { timeout_ms } : {}),
+});
 
 describe.each(["none", "bwrap"] as const)("executor run_code (isolate %s)", (isolate) => {
   test("console output, the last expression's value, and the sandbox's env", async () => {
     const { runCode } = sandbox(isolate);
-    const result = await runCode(js("console.log('out'); console.error('err'); const x = await Promise.resolve(2); ({ x, g: process.env.GREETING })"));
-    expect(result).toMatchObject({ stdout: "out\n", stderr: "err\n", result: { x: 2, g: "hey" }, timedOut: false, networkRefused: [] });
+    const result = await runCode(
+      js(
+        "console.log('out'); console.error('err'); const x = await Promise.resolve(2); ({ x, g: process.env.GREETING })",
+      ),
+    );
+    expect(result).toMatchObject({
+      stdout: "out\n",
+      stderr: "err\n",
+      result: { x: 2, g: "hey" },
+      timedOut: false,
+      networkRefused: [],
+    });
   });
 
   test("thrown errors, syntax errors and refused imports are errors, not crashes", async () => {
@@ -42,7 +60,9 @@ describe.each(["none", "bwrap"] as const)("executor run_code (isolate %s)", (iso
 
   test("files and the filesystem reach the workspace only", async () => {
     const { runCode, workspace } = sandbox(isolate);
-    const wrote = await runCode(js("await files.writeFile('sub.txt', 'data'); return [await files.readFile('sub.txt'), await files.listFiles()]"));
+    const wrote = await runCode(
+      js("await files.writeFile('sub.txt', 'data'); return [await files.readFile('sub.txt'), await files.listFiles()]"),
+    );
     expect(wrote.result).toEqual(["data", ["sub.txt"]]);
     expect(readFileSync(join(workspace, "sub.txt"), "utf8")).toBe("data");
     const denied = await runCode(js("require('node:fs').writeFileSync('/tmp/tether-run-code-escape', 'x')"));
@@ -66,7 +86,11 @@ describe.each(["none", "bwrap"] as const)("executor run_code (isolate %s)", (iso
 
   test("the run_code tool reports through it", async () => {
     const { runCode } = sandbox(isolate);
-    const ctx = { fs: new InMemoryFs(), bash: openShell({ workspace: "/nonexistent", config: dirs[0]!.config, sandboxEnv: {} }), runCode };
+    const ctx = {
+      fs: new InMemoryFs(),
+      bash: openShell({ workspace: "/nonexistent", config: dirs[0]!.config, sandboxEnv: {} }),
+      runCode,
+    };
     const ok = await runCodeTool.call({ code: "console.log('hi'); 40 + 2" }, ctx);
     expect(ok).toMatchObject({ exitCode: 0 });
     expect(ok.text).toMatch(/hi\n[\s\S]*result: 42/);
@@ -79,7 +103,12 @@ describe.each(["none", "bwrap"] as const)("executor run_code (isolate %s)", (iso
 test("a node binary that does not exist is reported", async () => {
   const dir = executorDir();
   dirs.push(dir);
-  const runCode = createRunCode({ workspace: dir.workspace("sb"), config: dir.config, sandboxEnv: {}, nodePath: "/nonexistent/node" });
+  const runCode = createRunCode({
+    workspace: dir.workspace("sb"),
+    config: dir.config,
+    sandboxEnv: {},
+    nodePath: "/nonexistent/node",
+  });
   const result = await runCode(js("1"));
   expect(result.timedOut).toBe(false);
   expect(result.error).toMatch(/without a result/);

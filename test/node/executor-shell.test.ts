@@ -1,7 +1,8 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are bash, where ${…} is expansion.
 import { InMemoryFs } from "just-bash";
 import { afterEach, describe, expect, test } from "vitest";
-import { openShell, type ShellSession } from "../../src/gateway/executor/process/shell-session.ts";
 import type { ProcessOptions } from "../../src/gateway/executor/process/sandbox-launch.ts";
+import { openShell, type ShellSession } from "../../src/gateway/executor/process/shell-session.ts";
 import { bashTool } from "../../src/sandbox/tools/bash.ts";
 import type { OutputStream } from "../../src/sandbox/tools/context.ts";
 import { type ExecutorDir, executorDir } from "../helpers/executor-processes.ts";
@@ -36,7 +37,7 @@ function recorder() {
 describe("executor shell", () => {
   test("cd, variables, functions, aliases, options, traps and jobs carry from call to call", async () => {
     const { shell, workspace } = open();
-    await shell.run({ command: "mkdir -p sub && cd sub && x=42 && greet() { echo \"hi $1\"; }" });
+    await shell.run({ command: 'mkdir -p sub && cd sub && x=42 && greet() { echo "hi $1"; }' });
     await shell.run({ command: "shopt -s expand_aliases; alias ll='echo aliased'; set -o pipefail" });
     await shell.run({ command: "trap 'echo got usr1' USR1; sleep 0.2 & job=$!" });
     const result = await shell.run({
@@ -53,7 +54,9 @@ describe("executor shell", () => {
   test("the environment is the passed-through names, the sandbox's own and HOME, nothing else", async () => {
     process.env.TETHER_TEST_SECRET = "do-not-leak";
     const { shell, workspace } = open({ env: ["PATH"] }, { API_URL: "http://example.test" });
-    const result = await shell.run({ command: 'echo "$HOME|$API_URL|${TETHER_TEST_SECRET-unset}|$PWD"; [ -n "$PATH" ]' });
+    const result = await shell.run({
+      command: 'echo "$HOME|$API_URL|${TETHER_TEST_SECRET-unset}|$PWD"; [ -n "$PATH" ]',
+    });
     expect(result.stdout).toBe(`${workspace}|http://example.test|unset|${workspace}\n`);
     expect(result.exitCode).toBe(0);
   });
@@ -86,7 +89,7 @@ describe("executor shell", () => {
     for (const command of tricky) outputs.push((await shell.run({ command })).stdout);
     expect(outputs).toEqual([
       "no newline",
-      "single \" double \\\\ back\nsecond line\n",
+      'single " double \\\\ back\nsecond line\n',
       "$HOME `x` \\x41\n",
       "\u001etether-end-00\u001e\n",
       "0\n",
@@ -136,7 +139,12 @@ describe("executor shell", () => {
   test("restart starts a fresh shell in the workspace; a restart alone runs nothing", async () => {
     const { shell, workspace } = open();
     await shell.run({ command: "cd /; y=1" });
-    expect(await shell.run({ command: "", restart: true })).toEqual({ stdout: "", stderr: "", exitCode: 0, truncated: false });
+    expect(await shell.run({ command: "", restart: true })).toEqual({
+      stdout: "",
+      stderr: "",
+      exitCode: 0,
+      truncated: false,
+    });
     expect((await shell.run({ command: 'pwd; echo "${y-unset}"' })).stdout).toBe(`${workspace}\nunset\n`);
     await shell.run({ command: "y=2" });
     expect((await shell.run({ command: 'echo "${y-unset}"', restart: true })).stdout).toBe("unset\n");
@@ -148,9 +156,17 @@ describe("executor shell", () => {
     const pending = shell.run({ command: "echo before; sleep 100", signal: controller.signal });
     setTimeout(() => controller.abort(), 300);
     const stopped = await pending;
-    expect(stopped.failure).toEqual({ kind: "timeout", message: expect.stringMatching(/^timeout: the command was stopped at its 120 s timeout/) });
+    expect(stopped.failure).toEqual({
+      kind: "timeout",
+      message: expect.stringMatching(/^timeout: the command was stopped at its 120 s timeout/),
+    });
     expect(stopped.stdout).toBe("before\n");
-    expect(await shell.run({ command: "echo bye; exit 3" })).toEqual({ stdout: "bye\n", stderr: "", exitCode: 3, truncated: false });
+    expect(await shell.run({ command: "echo bye; exit 3" })).toEqual({
+      stdout: "bye\n",
+      stderr: "",
+      exitCode: 3,
+      truncated: false,
+    });
     expect((await shell.run({ command: "kill -9 $$" })).exitCode).toBe(137);
     expect((await shell.run({ command: "echo fresh" })).stdout).toBe("fresh\n");
   });

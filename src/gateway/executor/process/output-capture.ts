@@ -7,9 +7,9 @@
  * edge's marker (`[output truncated: 50 MiB total, showing first 100 KiB]`), streamed too.
  */
 import { StringDecoder } from "node:string_decoder";
-import type { OutputListener, OutputStream } from "../../../sandbox/tools/context.ts";
 import { DEFAULT_OUTPUT_CAP } from "../../../sandbox/bash/output-cap.ts";
 import { formatBytes } from "../../../sandbox/fs/quota.ts";
+import type { OutputListener, OutputStream } from "../../../sandbox/tools/context.ts";
 
 export interface CapturedOutput {
   stdout: string;
@@ -55,7 +55,10 @@ export class OutputCapture {
       const rest = this.cut[stream] ? "" : this.decoders[stream].end();
       this.emit(stream, rest);
       if (this.cut[stream]) {
-        this.emit(stream, `\n[output truncated: ${formatBytes(this.total)} total, showing first ${formatBytes(this.cap)}]\n`);
+        this.emit(
+          stream,
+          `\n[output truncated: ${formatBytes(this.total)} total, showing first ${formatBytes(this.cap)}]\n`,
+        );
       }
     }
     return { ...this.text, truncated: this.cut.stdout || this.cut.stderr };

@@ -72,7 +72,7 @@ export function launch(options: ProcessOptions, argv: string[]): Launch {
   const workspace = realpathSync(options.workspace);
   const bwrap = findBwrap();
   if (config.isolate === "bwrap" && !bwrap) {
-    throw new Error("executor: isolate \"bwrap\" is configured but bwrap is not installed (or cannot create namespaces)");
+    throw new Error('executor: isolate "bwrap" is configured but bwrap is not installed (or cannot create namespaces)');
   }
   const isolated = config.isolate === "bwrap";
   const workdir = isolated ? SANDBOX_WORKDIR : workspace;
@@ -89,13 +89,20 @@ export function launch(options: ProcessOptions, argv: string[]): Launch {
     ? [
         ...systemReadOnly(),
         // Other sandboxes' workspaces live beside this one: hide the whole executor directory.
-        "--tmpfs", realpathSync(config.dir),
-        "--dev", "/dev",
-        "--proc", "/proc",
-        "--tmpfs", "/tmp",
-        "--bind", workspace, SANDBOX_WORKDIR,
+        "--tmpfs",
+        realpathSync(config.dir),
+        "--dev",
+        "/dev",
+        "--proc",
+        "/proc",
+        "--tmpfs",
+        "/tmp",
+        "--bind",
+        workspace,
+        SANDBOX_WORKDIR,
         // bwrap's root is a writable tmpfs: make it read-only too (the mounts on it keep their own modes).
-        "--remount-ro", "/",
+        "--remount-ro",
+        "/",
         "--unshare-ipc",
         "--unshare-uts",
         ...(config.network === "on" ? [] : ["--unshare-net"]),

@@ -29,6 +29,7 @@
  * `++` as bash does inside any eval. The shell must be bash-compatible (the driver uses
  * `read -u`, `printf -v`).
  */
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are bash, where ${…} is expansion.
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import type { Readable, Writable } from "node:stream";
@@ -48,7 +49,6 @@ const CLOSE_GRACE_MS = 5_000;
 // `$?` at the start of a command is the previous command's status (not under `set -e`, where
 // restoring a non-zero status would end the shell). xtrace is switched off around the driver's
 // own lines and back on inside the eval, so traces show only the user's commands.
-// biome-ignore lint/suspicious/noTemplateCurlyInString: bash, where ${…} is expansion.
 const DRIVER = [
   "exec </dev/null",
   '__tether_ret() { return "$1"; }',
@@ -64,7 +64,7 @@ const DRIVER = [
   "  IFS= builtin read -r -u 3 __tether_mark",
   "  builtin printf '%s' \"$__tether_mark\"",
   "  builtin printf '%s' \"$__tether_mark\" >&2",
-  "  builtin printf '%s %d\\n' \"$__tether_mark\" \"$__tether_status\" >&4",
+  '  builtin printf \'%s %d\\n\' "$__tether_mark" "$__tether_status" >&4',
   "  builtin unset __tether_mark",
   "done",
 ].join("\n");
@@ -211,7 +211,9 @@ export class ShellSession implements BashRunner {
    * Kills the live shell (or the given one, which has exited by itself) with everything it
    * started, and waits for its pipes to close so its last output is read.
    */
-  private async stopShell(shell = this.shell): Promise<{ code: number | null; signal: NodeJS.Signals | null } | undefined> {
+  private async stopShell(
+    shell = this.shell,
+  ): Promise<{ code: number | null; signal: NodeJS.Signals | null } | undefined> {
     if (!shell) return undefined;
     if (this.shell === shell) this.shell = undefined;
     const pid = shell.child.pid;
