@@ -27,7 +27,8 @@ import type { Readable, Writable } from "node:stream";
 import { CodeSyntaxError, guardCode } from "../../../sandbox/run-code/guard.ts";
 import type { RunCode, RunCodeInput, RunCodeResult } from "../../../sandbox/tools/context.ts";
 import { OutputCapture } from "./output-capture.ts";
-import { killLaunched, launch, type ProcessOptions } from "./sandbox-launch.ts";
+import { killLaunched, launch, type ProcessOptions, sandboxWorkdir } from "./sandbox-launch.ts";
+import { watch } from "./watchdog.ts";
 
 /** The edge's run_code default (src/sandbox/run-code/run-code.ts, which only loads in workerd). */
 export const RUN_CODE_DEFAULT_TIMEOUT_MS = 30_000;
@@ -39,7 +40,11 @@ const RUNNER = `
 const fs = require("node:fs");
 const path = require("node:path");
 const describe = (e) => (e instanceof Error ? e.name + ": " + e.message : "Uncaught " + String(e));
-const report = (outcome) => { try { fs.writeSync(3, JSON.stringify(outcome)); } catch {} process.exit(0); };
+// A pipe that is full queues writes: exit only once stdout and stderr have drained.
+const report = (outcome) => {
+  try { fs.writeSync(3, JSON.stringify(outcome)); } catch {}
+  process.stdout.write("", () => process.stderr.write("", () => process.exit(0)));
+};
 const workdir = process.cwd();
 const real = (p) => {
   const abs = path.posix.resolve("/workspace", String(p));
@@ -93,12 +98,11 @@ export async function runCodeProcess(options: ProcessOptions, input: RunCodeInpu
   }
 
   const node = options.nodePath ?? process.execPath;
-  // The workspace as the process sees it; launch() decides (the real path, or /workspace).
-  const probe = launch(options, []);
+  const workdir = sandboxWorkdir(options);
   const args = [
     "--permission",
-    `--allow-fs-read=${probe.workdir}`,
-    `--allow-fs-write=${probe.workdir}`,
+    `--allow-fs-read=${workdir}`,
+    `--allow-fs-write=${workdir}`,
     "--disable-warning=ExperimentalWarning",
     "-e",
     RUNNER,
@@ -110,6 +114,8 @@ export async function runCodeProcess(options: ProcessOptions, input: RunCodeInpu
     stdio: ["pipe", "pipe", "pipe", "pipe"],
     detached: true,
   });
+  // The permission model refuses child processes, so the process itself is all there is to stop.
+  const watchdog = !spec.contained && child.pid !== undefined ? watch(child.pid) : undefined;
   const capture = new OutputCapture(undefined);
   child.stdout?.on("data", (bytes: Buffer) => capture.push("stdout", bytes));
   child.stderr?.on("data", (bytes: Buffer) => capture.push("stderr", bytes));
@@ -134,9 +140,11 @@ export async function runCodeProcess(options: ProcessOptions, input: RunCodeInpu
   });
   const first = await Promise.race([closed, expired]);
   clearTimeout(timer);
+  if (first !== "timeout") watchdog?.dismiss();
   if (first === "timeout") {
     if (child.pid !== undefined) killLaunched(child.pid, spec.contained);
     await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS))]);
+    watchdog?.dismiss();
     const output = capture.finish();
     return finish({
       stdout: output.stdout,

@@ -12,7 +12,8 @@
  *
  * Without bwrap (isolate "none" only) the process leads its own process group and stopping it
  * kills that group plus every descendant found in /proc: best effort, since a `setsid` child
- * whose parent already exited has no link left to us. The README's advice is to install bwrap.
+ * whose parent already exited has no link left to us. A watchdog (watchdog.ts) does the same
+ * when the gateway dies. The README's advice is to install bwrap.
  */
 import { execFileSync } from "node:child_process";
 import { accessSync, constants, readdirSync, readFileSync, readlinkSync, realpathSync } from "node:fs";
@@ -28,6 +29,8 @@ export interface ProcessOptions {
   sandboxEnv: Record<string, string>;
   /** Node binary for run_code; default the gateway's own (process.execPath). */
   nodePath?: string;
+  /** The bwrap binary; default: found on PATH. null: run without bwrap (isolate "none" only). */
+  bwrap?: string | null;
 }
 
 export interface Launch {
@@ -66,16 +69,21 @@ export function findBwrap(): string | null {
   return bwrapPath;
 }
 
+/** The workspace as the sandbox's processes see it: /workspace under bwrap isolation, else the real path. */
+export function sandboxWorkdir(options: ProcessOptions): string {
+  return options.config.isolate === "bwrap" ? SANDBOX_WORKDIR : realpathSync(options.workspace);
+}
+
 /** The command line that runs `argv` for this sandbox, and the environment it gets. */
 export function launch(options: ProcessOptions, argv: string[]): Launch {
   const { config } = options;
   const workspace = realpathSync(options.workspace);
-  const bwrap = findBwrap();
+  const bwrap = options.bwrap === undefined ? findBwrap() : options.bwrap;
   if (config.isolate === "bwrap" && !bwrap) {
     throw new Error('executor: isolate "bwrap" is configured but bwrap is not installed (or cannot create namespaces)');
   }
   const isolated = config.isolate === "bwrap";
-  const workdir = isolated ? SANDBOX_WORKDIR : workspace;
+  const workdir = sandboxWorkdir(options);
   const env: Record<string, string> = {};
   for (const name of config.env) {
     const value = process.env[name];

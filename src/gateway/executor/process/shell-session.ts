@@ -38,6 +38,7 @@ import { timeoutMessage } from "../../../sandbox/bash/run-failure.ts";
 import type { BashRunInput, BashRunner, BashRunResult, OutputListener } from "../../../sandbox/tools/context.ts";
 import { MarkScanner, OutputCapture } from "./output-capture.ts";
 import { killLaunched, launch, type ProcessOptions } from "./sandbox-launch.ts";
+import { type Watchdog, watch } from "./watchdog.ts";
 
 export type { ProcessOptions } from "./sandbox-launch.ts";
 
@@ -67,6 +68,9 @@ const DRIVER = [
   '  builtin printf \'%s %d\\n\' "$__tether_mark" "$__tether_status" >&4',
   "  builtin unset __tether_mark",
   "done",
+  // The control pipe closed: the gateway is gone. Stay, with the children still linked to us,
+  // until they end or the watchdog (no bwrap) or the namespace's end (bwrap) kills us all.
+  "builtin wait",
 ].join("\n");
 
 export function openShell(options: ProcessOptions): ShellSession {
@@ -78,6 +82,8 @@ interface LiveShell {
   contained: boolean;
   /** Resolves when the process has exited and its pipes have closed. */
   closed: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Kills the shell's processes if the gateway dies (without bwrap only). */
+  watchdog?: Watchdog;
   /** Why the process could not start (spawn's error), if it could not. */
   startError?: string;
   /** Where output goes while a command runs. */
@@ -197,6 +203,7 @@ export class ShellSession implements BashRunner {
         });
       }),
     };
+    if (!spec.contained && child.pid !== undefined) shell.watchdog = watch(child.pid);
     const route = (stream: "stdout" | "stderr" | "status") => (bytes: Buffer) => shell.sink?.(stream, bytes);
     child.stdout?.on("data", route("stdout"));
     child.stderr?.on("data", route("stderr"));
@@ -218,6 +225,7 @@ export class ShellSession implements BashRunner {
     if (this.shell === shell) this.shell = undefined;
     const pid = shell.child.pid;
     if (pid !== undefined) killLaunched(pid, shell.contained);
+    shell.watchdog?.dismiss();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const exit = await Promise.race([
       shell.closed,
