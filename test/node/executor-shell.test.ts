@@ -1,4 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are bash, where ${…} is expansion.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { InMemoryFs } from "just-bash";
 import { afterEach, describe, expect, test } from "vitest";
 import type { ProcessOptions } from "../../src/gateway/executor/process/sandbox-launch.ts";
@@ -96,6 +98,16 @@ describe("executor shell", () => {
       "é漢字🙂\n",
       "tab\there\n",
     ]);
+  });
+
+  test("commands that redirect or close the shell's own fds do not break it", async () => {
+    const { shell, workspace } = open();
+    const closed = await shell.run({ command: "exec 3>&- 4>&- 5>&- 6>&-; echo still" });
+    expect(closed.stdout).toBe("still\n");
+    expect((await shell.run({ command: "exec >log.txt 2>&1; echo logged" })).stdout).toBe("");
+    // Like a terminal session: the redirection persists, so later output goes to the log too.
+    expect((await shell.run({ command: "echo later; echo visible >&2" })).stdout).toBe("");
+    expect(readFileSync(join(workspace, "log.txt"), "utf8")).toBe("logged\nlater\nvisible\n");
   });
 
   test("output streams as it is produced, one callback per write", async () => {

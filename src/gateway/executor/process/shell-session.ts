@@ -11,8 +11,8 @@
  *
  * Framing. The shell runs a small driver loop (DRIVER) that reads each command from fd 3 as one
  * line of `\xHH` escapes (so no command text can end the line early), `eval`s it with stdin at
- * /dev/null and fds 3 and 4 closed (a command reading stdin gets end of file; none can read the
- * control pipe), then reads a per-command random mark from fd 3 — sent after the command, never
+ * /dev/null and the driver's fds closed (a command reading stdin gets end of file; none can read
+ * the control pipe; an `exec 3>&-` inside is undone when the eval returns), then reads a per-command random mark from fd 3 — sent after the command, never
  * held in a variable while the command runs, so no command can print it — and writes it to
  * stdout and stderr (the end of the command's output there) and with the exit status to fd 4.
  * The command is done when all three have arrived.
@@ -51,7 +51,8 @@ const CLOSE_GRACE_MS = 5_000;
 // restoring a non-zero status would end the shell). xtrace is switched off around the driver's
 // own lines and back on inside the eval, so traces show only the user's commands.
 const DRIVER = [
-  "exec </dev/null",
+  // fds 5 and 6 keep the real stdout and stderr for the marks, so `exec >log` cannot hide them.
+  "exec </dev/null 5>&1 6>&2",
   '__tether_ret() { return "$1"; }',
   "__tether_status=0",
   "__tether_x=",
@@ -60,11 +61,11 @@ const DRIVER = [
   "  builtin unset __tether_line",
   '  if [[ $- == *e* ]]; then __tether_ret 0; else __tether_ret "$__tether_status"; fi',
   '  builtin eval "${__tether_x:+set -x',
-  '}$__tether_cmd" 3<&- 4>&-',
+  '}$__tether_cmd" 3<&- 4>&- 5>&- 6>&-',
   "  { __tether_status=$?; __tether_x=${-//[^x]/}; builtin set +x; } 2>/dev/null",
   "  IFS= builtin read -r -u 3 __tether_mark",
-  "  builtin printf '%s' \"$__tether_mark\"",
-  "  builtin printf '%s' \"$__tether_mark\" >&2",
+  "  builtin printf '%s' \"$__tether_mark\" >&5",
+  "  builtin printf '%s' \"$__tether_mark\" >&6",
   '  builtin printf \'%s %d\\n\' "$__tether_mark" "$__tether_status" >&4',
   "  builtin unset __tether_mark",
   "done",
@@ -114,11 +115,6 @@ export class ShellSession implements BashRunner {
   async close(): Promise<void> {
     this.closed = true;
     await this.stopShell();
-  }
-
-  /** PID of the live shell process (bwrap's when contained), for inspection. */
-  get pid(): number | undefined {
-    return this.shell?.child.pid;
   }
 
   private async runNow(input: BashRunInput, onOutput?: OutputListener): Promise<BashRunResult> {
