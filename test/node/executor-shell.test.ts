@@ -183,6 +183,16 @@ describe("executor shell", () => {
     expect((await shell.run({ command: "echo fresh" })).stdout).toBe("fresh\n");
   });
 
+  test("set -e persists and a failing command ends the shell; a shell that dies between calls is replaced", async () => {
+    const { shell } = open();
+    await shell.run({ command: "set -e; kept=1" });
+    expect(await shell.run({ command: "false; echo unreachable" })).toMatchObject({ stdout: "", exitCode: 1 });
+    expect((await shell.run({ command: 'echo "${kept-fresh}"' })).stdout).toBe("fresh\n");
+    await shell.run({ command: "(sleep 0.1; kill -9 $$) >/dev/null 2>&1 &" });
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(await shell.run({ command: "echo alive" })).toMatchObject({ stdout: "alive\n", exitCode: 0 });
+  });
+
   test("calls run one at a time, in order", async () => {
     const { shell } = open();
     const order: string[] = [];

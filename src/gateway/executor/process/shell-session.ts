@@ -83,6 +83,8 @@ interface LiveShell {
   contained: boolean;
   /** Resolves when the process has exited and its pipes have closed. */
   closed: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Set when the process has exited (its pipes may still be open). */
+  dead: boolean;
   /** Kills the shell's processes if the gateway dies (without bwrap only). */
   watchdog?: Watchdog;
   /** Why the process could not start (spawn's error), if it could not. */
@@ -119,7 +121,8 @@ export class ShellSession implements BashRunner {
 
   private async runNow(input: BashRunInput, onOutput?: OutputListener): Promise<BashRunResult> {
     if (this.closed) throw new Error("executor: this sandbox's shell is closed");
-    if (input.restart) await this.stopShell();
+    // A shell that died between calls (a background `kill $$`, say) is replaced, not reported.
+    if (input.restart || this.shell?.dead) await this.stopShell();
     if (input.command.trim() === "") return { stdout: "", stderr: "", exitCode: 0, truncated: false };
     const timeoutMs = Math.min(Math.max(1, input.timeout_ms ?? DEFAULT_TIMEOUT_MS), MAX_TIMEOUT_MS);
     const shell = this.shell ?? this.startShell();
@@ -190,6 +193,7 @@ export class ShellSession implements BashRunner {
     });
     const shell: LiveShell = {
       child,
+      dead: false,
       contained: spec.contained,
       closed: new Promise((resolve) => {
         child.once("close", (code, signal) => resolve({ code, signal }));
@@ -199,6 +203,9 @@ export class ShellSession implements BashRunner {
         });
       }),
     };
+    child.once("exit", () => {
+      shell.dead = true;
+    });
     if (!spec.contained && child.pid !== undefined) shell.watchdog = watch(child.pid);
     const route = (stream: "stdout" | "stderr" | "status") => (bytes: Buffer) => shell.sink?.(stream, bytes);
     child.stdout?.on("data", route("stdout"));
