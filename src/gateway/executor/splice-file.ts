@@ -7,6 +7,7 @@
 import { randomBytes } from "node:crypto";
 import * as fsp from "node:fs/promises";
 import type { Splice } from "../../sandbox/fs/large-files.ts";
+import { writeAll } from "./write-all.ts";
 
 const COPY_CHUNK_BYTES = 1024 * 1024;
 
@@ -23,7 +24,7 @@ export async function spliceFile(real: string, edits: readonly Splice[]): Promis
       let position = 0;
       for (const edit of sorted) {
         written += await copyRange(source, out, position, edit.offset);
-        await out.write(edit.insert);
+        await writeAll(out, edit.insert);
         written += edit.insert.byteLength;
         position = edit.offset + edit.deleteLength;
       }
@@ -47,7 +48,7 @@ async function copyRange(source: fsp.FileHandle, out: fsp.FileHandle, from: numb
   while (position < to) {
     const { bytesRead } = await source.read(buffer, 0, Math.min(buffer.byteLength, to - position), position);
     if (bytesRead === 0) break;
-    await out.write(buffer.subarray(0, bytesRead));
+    await writeAll(out, buffer.subarray(0, bytesRead));
     position += bytesRead;
   }
   return position - from;

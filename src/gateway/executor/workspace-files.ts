@@ -16,6 +16,7 @@ import type { ExecutorPutResult } from "../../protocol/executor-api.ts";
 import { isFsError } from "../../sandbox/fs/fs-errors.ts";
 import { exportTar, type TarTree, type TarTreeEntry } from "../../sandbox/tar-export.ts";
 import { isDiskFull } from "./node-fs-errors.ts";
+import { writeAll } from "./write-all.ts";
 import type { WorkspaceFs } from "./workspace-fs.ts";
 import { toSandboxPath } from "./workspace-paths.ts";
 
@@ -54,9 +55,14 @@ async function writeStream(temp: string, body: ReadableStream<Uint8Array> | null
   let bytes = 0;
   try {
     if (body) {
-      for await (const chunk of body) {
-        await handle.write(chunk);
-        bytes += chunk.byteLength;
+      const reader = body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read().catch((error: unknown) => {
+          throw new TetherError("bad_request", `the upload stopped before its end: ${describe(error)}`, { cause: error });
+        });
+        if (done) break;
+        await writeAll(handle, value);
+        bytes += value.byteLength;
       }
     }
     await handle.sync();
@@ -170,6 +176,10 @@ export function asHttpError(error: unknown, path: string): unknown {
   if (isFsError(error, "EPERM")) return new TetherError("bad_request", error.message);
   if (isFsError(error)) return new TetherError("bad_request", error.message);
   return error;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function fromOpen(error: unknown, path: string): unknown {

@@ -9,6 +9,7 @@
  * Like the edge's filesystem it is also a RangedFs (files above 16 MiB are read and edited by
  * range, never loaded whole), so the tools' large-file paths behave the same.
  */
+import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
 import * as fsp from "node:fs/promises";
 import type {
@@ -224,6 +225,11 @@ export class WorkspaceFs implements IFileSystem, RangedFs {
     return this.#run("write", path, () => spliceFile(real, edits));
   }
 
+  /**
+   * Appends go to the file itself; a whole write goes to a sibling temporary file renamed over the
+   * target, so a failure midway (disk full) leaves the previous content, as the edge's
+   * transactional filesystem does. (A hard-linked file thus gets a new inode on overwrite.)
+   */
   async #write(
     path: string,
     content: FileContent,
@@ -236,7 +242,19 @@ export class WorkspaceFs implements IFileSystem, RangedFs {
     await this.#run("open", path, async () => {
       const existing = await fsp.stat(real).catch(() => null);
       if (existing?.isDirectory()) throw fsError("EISDIR", "open", path);
-      await fsp.writeFile(real, bytes, { flag: flags, mode: 0o644 });
+      if (flags === APPEND_FLAGS || !existing) {
+        await fsp.writeFile(real, bytes, { flag: flags, mode: 0o644 });
+        return;
+      }
+      const temp = `${real.slice(0, real.lastIndexOf("/"))}/.tether-write-${randomBytes(6).toString("hex")}`;
+      try {
+        await fsp.writeFile(temp, bytes, { flag: "wx", mode: existing.mode & 0o7777 });
+        await fsp.chmod(temp, existing.mode & 0o7777);
+        await fsp.rename(temp, real);
+      } catch (error) {
+        await fsp.rm(temp, { force: true });
+        throw error;
+      }
     });
   }
 
