@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import type { ExecutorShell } from "../../src/gateway/executor/executor.ts";
 import { ExecutorConfigSchema } from "../../src/gateway/executor/executor-config.ts";
 import { createExecutorUpstream, type ExecutorUpstream } from "../../src/gateway/executor/executor-upstream.ts";
-import { executorPaths, type ExecutorToolLine } from "../../src/protocol/executor-api.ts";
+import { type ExecutorToolLine, executorPaths } from "../../src/protocol/executor-api.ts";
 import type { BashRunInput, BashRunResult, OutputListener } from "../../src/sandbox/tools/context.ts";
 
 /** `bash -c` per call in `cwd`; records its children so tests can see them gone. */
@@ -18,10 +18,13 @@ export class PerCallBash implements ExecutorShell {
   readonly pids: number[] = [];
   closed = false;
 
-  constructor(
-    readonly cwd: string,
-    readonly env: Record<string, string>,
-  ) {}
+  readonly cwd: string;
+  readonly env: Record<string, string>;
+
+  constructor(cwd: string, env: Record<string, string>) {
+    this.cwd = cwd;
+    this.env = env;
+  }
 
   run(input: BashRunInput, onOutput?: OutputListener): Promise<BashRunResult> {
     return new Promise((resolve, reject) => {
@@ -76,7 +79,11 @@ export interface Harness {
   dir: string;
   upstream: ExecutorUpstream;
   shells: PerCallBash[];
-  call(method: string, path: string, init?: { body?: BodyInit; headers?: Record<string, string>; signal?: AbortSignal }): Promise<Response>;
+  call(
+    method: string,
+    path: string,
+    init?: { body?: BodyInit; headers?: Record<string, string>; signal?: AbortSignal },
+  ): Promise<Response>;
   tool(sandbox: string, tool: string, input: unknown, env?: Record<string, string>): Promise<ExecutorToolLine[]>;
   cleanup(): Promise<void>;
 }

@@ -28,11 +28,16 @@ async function errorOf(res: Response): Promise<ExecutorErrorBody["error"]> {
 describe("executor files", () => {
   it("puts, gets and deletes files with the edge's semantics", async () => {
     const h = await harness();
-    const put = await h.call("PUT", file("/workspace/dir/a.sh"), { body: "#!/bin/sh\necho hi\n", headers: { "tether-file-mode": "755" } });
+    const put = await h.call("PUT", file("/workspace/dir/a.sh"), {
+      body: "#!/bin/sh\necho hi\n",
+      headers: { "tether-file-mode": "755" },
+    });
     expect(put.status).toBe(200);
     expect((await put.json()) as ExecutorPutResult).toEqual({ path: "/workspace/dir/a.sh", bytes: 18, created: true });
     expect((await fsp.stat(`${h.dir}/sb1/dir/a.sh`)).mode & 0o777).toBe(0o755);
-    const again = (await (await h.call("PUT", file("/workspace/dir/a.sh"), { body: "v2" })).json()) as ExecutorPutResult;
+    const again = (await (
+      await h.call("PUT", file("/workspace/dir/a.sh"), { body: "v2" })
+    ).json()) as ExecutorPutResult;
     expect(again).toEqual({ path: "/workspace/dir/a.sh", bytes: 2, created: false });
     expect((await fsp.stat(`${h.dir}/sb1/dir/a.sh`)).mode & 0o777).toBe(0o755); // kept when not given
     const get = await h.call("GET", file("/workspace/dir/a.sh"));
@@ -54,7 +59,10 @@ describe("executor files", () => {
     const h = await harness();
     const missing = await h.call("GET", file("/workspace/nope.txt"));
     expect(missing.status).toBe(404);
-    expect(await errorOf(missing)).toEqual({ code: "not_found", message: "ENOENT: no such file or directory, open '/workspace/nope.txt'" });
+    expect(await errorOf(missing)).toEqual({
+      code: "not_found",
+      message: "ENOENT: no such file or directory, open '/workspace/nope.txt'",
+    });
     expect((await h.call("DELETE", file("/workspace/nope.txt"))).status).toBe(404);
     await h.call("PUT", file("/workspace/d/f"), { body: "x" });
     const dir = await h.call("GET", file("/workspace/d"));

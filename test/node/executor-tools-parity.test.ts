@@ -23,7 +23,9 @@ interface Case {
 }
 
 const SOURCE = "function a() {\n  return 1;\n}\n\nfunction b() {\n  return 1;\n}\n";
-const many = Object.fromEntries(Array.from({ length: 230 }, (_, i) => [`many/f${String(i).padStart(3, "0")}.txt`, "x\n"]));
+const many = Object.fromEntries(
+  Array.from({ length: 230 }, (_, i) => [`many/f${String(i).padStart(3, "0")}.txt`, "x\n"]),
+);
 
 const CASES: Case[] = [
   {
@@ -56,7 +58,10 @@ const CASES: Case[] = [
     files: { "f.js": SOURCE, "d/x": "x" },
     calls: [
       ["edit", { file_path: "f.js", old_string: "return 1;", new_string: "return 2;" }],
-      ["edit", { file_path: "f.js", old_string: "function a() {\n  return 1;", new_string: "function a() {\n  return 3;" }],
+      [
+        "edit",
+        { file_path: "f.js", old_string: "function a() {\n  return 1;", new_string: "function a() {\n  return 3;" },
+      ],
       ["edit", { file_path: "f.js", old_string: "}", new_string: "};", replace_all: true }],
       ["edit", { file_path: "f.js", old_string: "nowhere", new_string: "x" }],
       ["edit", { file_path: "f.js", old_string: "x", new_string: "x" }],
@@ -105,10 +110,22 @@ const CASES: Case[] = [
       ["str_replace_based_edit_tool", { command: "view", path: "/workspace/missing" }],
       ["str_replace_based_edit_tool", { command: "create", path: "/workspace/new/n.txt", file_text: "n\n" }],
       ["str_replace_based_edit_tool", { command: "create", path: "/workspace/a.txt", file_text: "x" }],
-      ["str_replace_based_edit_tool", { command: "str_replace", path: "/workspace/a.txt", old_str: "two", new_str: "2" }],
-      ["str_replace_based_edit_tool", { command: "str_replace", path: "/workspace/a.txt", old_str: "zzz", new_str: "2" }],
-      ["str_replace_based_edit_tool", { command: "insert", path: "/workspace/a.txt", insert_line: 0, insert_text: "zero" }],
-      ["str_replace_based_edit_tool", { command: "insert", path: "/workspace/a.txt", insert_line: 99, insert_text: "x" }],
+      [
+        "str_replace_based_edit_tool",
+        { command: "str_replace", path: "/workspace/a.txt", old_str: "two", new_str: "2" },
+      ],
+      [
+        "str_replace_based_edit_tool",
+        { command: "str_replace", path: "/workspace/a.txt", old_str: "zzz", new_str: "2" },
+      ],
+      [
+        "str_replace_based_edit_tool",
+        { command: "insert", path: "/workspace/a.txt", insert_line: 0, insert_text: "zero" },
+      ],
+      [
+        "str_replace_based_edit_tool",
+        { command: "insert", path: "/workspace/a.txt", insert_line: 99, insert_text: "x" },
+      ],
       ["str_replace_based_edit_tool", { command: "undo_edit", path: "/workspace/a.txt" }],
     ],
   },

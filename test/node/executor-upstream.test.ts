@@ -60,7 +60,9 @@ describe("executor identity", () => {
 
   it("answers 409 to a request for another instance, and serves its own", async () => {
     const h = await harness();
-    const wrong = await h.call("GET", executorPaths.sandbox("sb1"), { headers: { [EXECUTOR_INSTANCE_HEADER]: "other" } });
+    const wrong = await h.call("GET", executorPaths.sandbox("sb1"), {
+      headers: { [EXECUTOR_INSTANCE_HEADER]: "other" },
+    });
     expect(wrong.status).toBe(409);
     expect(await errorOf(wrong)).toMatchObject({ code: "conflict" });
     const right = await h.call("GET", executorPaths.sandbox("sb1"), {
@@ -73,7 +75,13 @@ describe("executor identity", () => {
 describe("executor routes", () => {
   it("answers 404 to unknown routes, 405 to wrong methods, 400 to bad ids and bodies", async () => {
     const h = await harness();
-    for (const path of ["/files/workspace/a", "/", "/sandboxes", "/sandboxes/sb1/nope", "/sandboxes/sb1/tools/read/x"]) {
+    for (const path of [
+      "/files/workspace/a",
+      "/",
+      "/sandboxes",
+      "/sandboxes/sb1/nope",
+      "/sandboxes/sb1/tools/read/x",
+    ]) {
       const res = await h.call("GET", path);
       expect(res.status, path).toBe(404);
       expect((await errorOf(res)).code).toBe("not_found");
@@ -91,7 +99,9 @@ describe("executor routes", () => {
     const notJson = await h.call("POST", executorPaths.tool("sb1", "read"), { body: "{" });
     expect(notJson.status).toBe(400);
     expect((await errorOf(notJson)).message).toBe("the tool call's body is not JSON");
-    const badEnv = await h.call("POST", executorPaths.tool("sb1", "read"), { body: JSON.stringify({ input: {}, env: 3 }) });
+    const badEnv = await h.call("POST", executorPaths.tool("sb1", "read"), {
+      body: JSON.stringify({ input: {}, env: 3 }),
+    });
     expect(badEnv.status).toBe(400);
     expect((await errorOf(badEnv)).message).toMatch(/^invalid tool call: env/);
     // Nothing was created for refused requests.
@@ -115,10 +125,18 @@ describe("executor routes", () => {
 
   it("streams bash output lines before the outcome, with the sandbox's env, in the workspace", async () => {
     const h = await harness();
-    const lines = await h.tool("sb1", "bash", { command: 'echo "$GREETING from $(pwd)"; echo oops >&2' }, { GREETING: "hi" });
-    expect(lines.filter((line) => line.type === "output").map((line) => line.type === "output" && line.text).join("")).toContain(
-      `hi from ${await fsp.realpath(h.dir)}/sb1`,
+    const lines = await h.tool(
+      "sb1",
+      "bash",
+      { command: 'echo "$GREETING from $(pwd)"; echo oops >&2' },
+      { GREETING: "hi" },
     );
+    expect(
+      lines
+        .filter((line) => line.type === "output")
+        .map((line) => line.type === "output" && line.text)
+        .join(""),
+    ).toContain(`hi from ${await fsp.realpath(h.dir)}/sb1`);
     expect(lines.some((line) => line.type === "output" && line.stream === "stderr")).toBe(true);
     expect(outcomeOf(lines).text).toContain(`hi from`);
     expect(outcomeOf(lines).exitCode).toBe(0);
@@ -141,7 +159,8 @@ describe("executor routes", () => {
     const pid = h.shells[0]?.pids[0] as number;
     abort.abort();
     let text = "";
-    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) text += new TextDecoder().decode(chunk.value);
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read())
+      text += new TextDecoder().decode(chunk.value);
     expect(outcomeOf(ndjson(text)).exitCode).not.toBe(0);
     expect(await gone(pid)).toBe(true);
   });
@@ -149,7 +168,9 @@ describe("executor routes", () => {
   it("limits live shells to maxSessions; file tools still work; deleting one frees its place", async () => {
     const h = await harness({ maxSessions: 1 });
     expect(outcomeOf(await h.tool("sb1", "bash", { command: "echo one" })).text).toContain("one");
-    const busy = await h.call("POST", executorPaths.tool("sb2", "bash"), { body: JSON.stringify({ input: { command: "echo two" } }) });
+    const busy = await h.call("POST", executorPaths.tool("sb2", "bash"), {
+      body: JSON.stringify({ input: { command: "echo two" } }),
+    });
     expect(busy.status).toBe(503);
     const error = await errorOf(busy);
     expect(error.code).toBe("over_capacity");
@@ -173,7 +194,9 @@ describe("executor routes", () => {
     expect(h.shells[0]?.closed).toBe(true);
     expect(await gone(pid)).toBe(true);
     await expect(fsp.stat(`${h.dir}/sb1`)).rejects.toThrow(/ENOENT/);
-    expect(((await (await h.call("GET", executorPaths.sandbox("sb1"))).json()) as ExecutorSandboxInfo).exists).toBe(false);
+    expect(((await (await h.call("GET", executorPaths.sandbox("sb1"))).json()) as ExecutorSandboxInfo).exists).toBe(
+      false,
+    );
     expect((await h.call("DELETE", executorPaths.sandbox("sb1"))).status).toBe(204); // idempotent
   });
 

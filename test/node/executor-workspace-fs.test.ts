@@ -100,7 +100,11 @@ describe("WorkspaceFs large files", () => {
     const ctx = { fs, bash: new FakeBash() };
     const read = await callTool("read", { file_path: "big.txt", view_range: [lines, lines] }, ctx);
     expect(read.text).toBe("180000\tthe last line");
-    const edit = await callTool("edit", { file_path: "big.txt", old_string: "the last line", new_string: "edited" }, ctx);
+    const edit = await callTool(
+      "edit",
+      { file_path: "big.txt", old_string: "the last line", new_string: "edited" },
+      ctx,
+    );
     expect(edit.isError, edit.text).toBeUndefined();
     const size = (await fsp.stat(`${root}/big.txt`)).size;
     expect(size).toBe(line.length * (lines - 1) + "edited\n".length);
@@ -112,7 +116,12 @@ describe("WorkspaceFs large files", () => {
 
 describe("WorkspaceFs confinement", () => {
   it("refuses absolute paths outside the workspace and .. escapes", async () => {
-    for (const path of ["/etc/passwd", `${outside}/secret.txt`, "/workspace/../etc/passwd", `${root}/../outside/secret.txt`]) {
+    for (const path of [
+      "/etc/passwd",
+      `${outside}/secret.txt`,
+      "/workspace/../etc/passwd",
+      `${root}/../outside/secret.txt`,
+    ]) {
       await expect(fs.readFile(path)).rejects.toThrow(/EPERM: operation not permitted outside the sandbox's workspace/);
       await expect(fs.writeFile(path, "pwned")).rejects.toThrow(/EPERM/);
     }

@@ -50,7 +50,11 @@ export async function toolCallResponse(call: ToolCall): Promise<Response> {
       stop.abort(new Error("the tool call's answer was cancelled"));
     },
   });
-  const ctx: ToolContext = { fs: sandbox.fs, bash: abortableShell(sandbox, request.env, abort), runCode: sandbox.runCode };
+  const ctx: ToolContext = {
+    fs: sandbox.fs,
+    bash: abortableShell(sandbox, request.env, abort),
+    runCode: sandbox.runCode,
+  };
   void callTool(tool, request.input, ctx, (stream, text) => send({ type: "output", stream, text }))
     .then((outcome) => {
       send({ type: "outcome", outcome: wireOutcome(call.recreated ? noticed(outcome) : outcome) });

@@ -15,8 +15,8 @@ import {
 import { formatIssues } from "../../validation/format-issues.ts";
 import type { Logger } from "../log.ts";
 import type { Upstream } from "../upstream.ts";
-import type { ExecutorConfig } from "./executor-config.ts";
 import { Executor, type ExecutorOptions } from "./executor.ts";
+import type { ExecutorConfig } from "./executor-config.ts";
 import { toolCallResponse } from "./executor-tool-call.ts";
 import { deleteFile, exportWorkspace, getFile, putFile } from "./workspace-files.ts";
 
@@ -97,7 +97,8 @@ class ExecutorHandler implements ExecutorUpstream {
     if (section === "tools" && rest.length === 1) {
       if (method !== "POST") throw notAllowed(method, path);
       const parsed = ToolCallRequestSchema.safeParse(await jsonBody(request, inline));
-      if (!parsed.success) throw new TetherError("bad_request", `invalid tool call: ${formatIssues(parsed.error.issues)}`);
+      if (!parsed.success)
+        throw new TetherError("bad_request", `invalid tool call: ${formatIssues(parsed.error.issues)}`);
       const { sandbox, recreated } = await this.#executor.sandbox(id);
       return toolCallResponse({ sandbox, tool: rest[0] as string, request: parsed.data, signal, recreated });
     }
@@ -164,7 +165,10 @@ function bytesStream(bytes: Uint8Array): ReadableStream<Uint8Array> {
 function fileMode(header: string | null): number | undefined {
   if (header === null) return undefined;
   if (!/^[0-7]{1,4}$/.test(header)) {
-    throw new TetherError("bad_request", `${FILE_MODE_HEADER} must be octal permission bits like 644 or 755, not "${header}"`);
+    throw new TetherError(
+      "bad_request",
+      `${FILE_MODE_HEADER} must be octal permission bits like 644 or 755, not "${header}"`,
+    );
   }
   return Number.parseInt(header, 8);
 }

@@ -16,9 +16,9 @@ import type { ExecutorPutResult } from "../../protocol/executor-api.ts";
 import { isFsError } from "../../sandbox/fs/fs-errors.ts";
 import { exportTar, type TarTree, type TarTreeEntry } from "../../sandbox/tar-export.ts";
 import { isDiskFull } from "./node-fs-errors.ts";
-import { writeAll } from "./write-all.ts";
 import type { WorkspaceFs } from "./workspace-fs.ts";
 import { toSandboxPath } from "./workspace-paths.ts";
+import { writeAll } from "./write-all.ts";
 
 const READ_CHUNK_BYTES = 256 * 1024;
 
@@ -58,7 +58,9 @@ async function writeStream(temp: string, body: ReadableStream<Uint8Array> | null
       const reader = body.getReader();
       for (;;) {
         const { done, value } = await reader.read().catch((error: unknown) => {
-          throw new TetherError("bad_request", `the upload stopped before its end: ${describe(error)}`, { cause: error });
+          throw new TetherError("bad_request", `the upload stopped before its end: ${describe(error)}`, {
+            cause: error,
+          });
         });
         if (done) break;
         await writeAll(handle, value);

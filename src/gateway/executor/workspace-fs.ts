@@ -12,15 +12,7 @@
 import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
 import * as fsp from "node:fs/promises";
-import type {
-  BufferEncoding,
-  CpOptions,
-  FileContent,
-  FsStat,
-  IFileSystem,
-  MkdirOptions,
-  RmOptions,
-} from "just-bash";
+import type { BufferEncoding, CpOptions, FileContent, FsStat, IFileSystem, MkdirOptions, RmOptions } from "just-bash";
 import { fsError } from "../../sandbox/fs/fs-errors.ts";
 import { fileTooLarge, type RangedFs, type Splice, WHOLE_FILE_MAX_BYTES } from "../../sandbox/fs/large-files.ts";
 import { resolvePath } from "../../sandbox/fs/paths.ts";
