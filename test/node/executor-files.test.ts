@@ -85,6 +85,17 @@ describe("executor files", () => {
     expect((await fsp.readdir(`${h.dir}/${SCRATCH_DIR}`)).length).toBe(0);
   });
 
+  it("refuses a FIFO at once instead of waiting for a writer", async () => {
+    const h = await harness();
+    await h.call("PUT", file("/workspace/x"), { body: "x" });
+    execFileSync("mkfifo", [`${h.dir}/sb1/pipe`]);
+    const get = await h.call("GET", file("/workspace/pipe"));
+    expect(get.status).toBe(400);
+    expect((await errorOf(get)).message).toBe("/workspace/pipe is not a regular file");
+    const read = await h.tool("sb1", "read", { file_path: "pipe" });
+    expect(read.at(-1)).toMatchObject({ type: "outcome", outcome: { isError: true } });
+  });
+
   it("an upload that fails midway leaves the previous file intact and no temporary file", async () => {
     const h = await harness();
     await h.call("PUT", file("/workspace/keep.txt"), { body: "previous" });

@@ -213,6 +213,27 @@ describe("executor routes", () => {
     expect(outcomeOf(await h.tool("sb1", "bash", { command: "echo ok" })).text).toBe("ok\n");
   });
 
+  it("a removal noticed by a files request is still told by the next tool call", async () => {
+    const h = await harness();
+    await h.tool("sb1", "bash", { command: "true" });
+    await fsp.rm(`${h.dir}/sb1`, { recursive: true });
+    expect((await h.call("PUT", executorPaths.file("sb1", "/workspace/a.txt"), { body: "a" })).status).toBe(200);
+    expect(h.shells[0]?.closed).toBe(true);
+    const next = outcomeOf(await h.tool("sb1", "read", { file_path: "a.txt" }));
+    expect(next.text).toBe(`${WORKSPACE_RECREATED_NOTICE}     1\ta`);
+  });
+
+  it("concurrent first calls of one sandbox share one state and one shell", async () => {
+    const h = await harness();
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => h.tool("sb1", "bash", { command: `echo ${i}` })),
+    );
+    expect(results.map((lines) => outcomeOf(lines).text)).toEqual(Array.from({ length: 6 }, (_, i) => `${i}\n`));
+    expect(h.shells).toHaveLength(1);
+    await h.upstream.close();
+    expect(h.shells[0]?.closed).toBe(true);
+  });
+
   it("close() closes every shell and refuses later calls", async () => {
     const h = await harness();
     await h.tool("sb1", "bash", { command: "true" });

@@ -142,6 +142,9 @@ describe("WorkspaceFs confinement", () => {
     await expect(fs.mkdir("/workspace/up/made", { recursive: true })).rejects.toThrow(/EPERM/);
     await expect(fs.writeFile("/workspace/dangling", "pwned")).rejects.toThrow(/EPERM/);
     await expect(fs.cp("/workspace/secret", "/workspace/copy")).rejects.toThrow(/EPERM/);
+    await fs.writeFile("/workspace/mine.txt", "mine");
+    await expect(fs.cp("/workspace/mine.txt", "/workspace/dangling")).rejects.toThrow(/EPERM/);
+    await expect(fs.cp("/workspace/mine.txt", "/workspace/secret")).rejects.toThrow(/EPERM/);
     // The link itself is inside: it can be inspected and removed, not followed.
     expect(await fs.readlink("/workspace/secret")).toBe(`${outside}/secret.txt`);
     await fs.rm("/workspace/up");

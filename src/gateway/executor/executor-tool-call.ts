@@ -25,14 +25,13 @@ export interface ToolCall {
   tool: string;
   request: ToolCallRequest;
   signal: AbortSignal;
-  /** True when the workspace was recreated for this call (see WORKSPACE_RECREATED_NOTICE). */
-  recreated: boolean;
 }
 
 export async function toolCallResponse(call: ToolCall): Promise<Response> {
   const { sandbox, tool, request } = call;
   // bash opens the shell now, so a refusal (too many live shells) is the answer's status, not a line.
   if (tool === "bash") await sandbox.shell(request.env);
+  const recreated = sandbox.takeRecreated();
   const stop = new AbortController();
   const abort = AbortSignal.any([call.signal, sandbox.ended, stop.signal]);
   const encoder = new TextEncoder();
@@ -57,7 +56,7 @@ export async function toolCallResponse(call: ToolCall): Promise<Response> {
   };
   void callTool(tool, request.input, ctx, (stream, text) => send({ type: "output", stream, text }))
     .then((outcome) => {
-      send({ type: "outcome", outcome: wireOutcome(call.recreated ? noticed(outcome) : outcome) });
+      send({ type: "outcome", outcome: wireOutcome(recreated ? noticed(outcome) : outcome) });
       if (open) controller.close();
       open = false;
     })

@@ -99,12 +99,12 @@ class ExecutorHandler implements ExecutorUpstream {
       const parsed = ToolCallRequestSchema.safeParse(await jsonBody(request, inline));
       if (!parsed.success)
         throw new TetherError("bad_request", `invalid tool call: ${formatIssues(parsed.error.issues)}`);
-      const { sandbox, recreated } = await this.#executor.sandbox(id);
-      return toolCallResponse({ sandbox, tool: rest[0] as string, request: parsed.data, signal, recreated });
+      const sandbox = await this.#executor.sandbox(id);
+      return toolCallResponse({ sandbox, tool: rest[0] as string, request: parsed.data, signal });
     }
     if (section === "files" && rest.length > 0) {
       const filePath = `/${rest.join("/")}`;
-      const { sandbox } = await this.#executor.sandbox(id);
+      const sandbox = await this.#executor.sandbox(id);
       if (method === "GET") return getFile(sandbox.fs, filePath);
       if (method === "DELETE") {
         await deleteFile(sandbox.fs, filePath);
@@ -119,7 +119,7 @@ class ExecutorHandler implements ExecutorUpstream {
     }
     if (section === "export" && rest.length === 0) {
       if (method !== "GET") throw notAllowed(method, path);
-      const { sandbox } = await this.#executor.sandbox(id);
+      const sandbox = await this.#executor.sandbox(id);
       return new Response(exportWorkspace(sandbox.fs), { headers: { "content-type": "application/x-tar" } });
     }
     throw notFound(request, path);

@@ -49,12 +49,18 @@ export interface ExecutorSandbox {
   /** The shell, opened on first use (refused with over_capacity when maxSessions are live). */
   shell(env: Record<string, string>): Promise<ExecutorShell>;
   runCode?: RunCode;
+  /**
+   * True once after the workspace was found deleted behind the executor's back (and recreated
+   * empty, its shell closed): the next tool call says so, whichever request noticed it.
+   */
+  takeRecreated(): boolean;
 }
 
 interface SandboxState {
   sandbox: ExecutorSandbox;
   shell: Promise<ExecutorShell> | null;
   ending: AbortController;
+  recreated: boolean;
 }
 
 export class Executor {
@@ -113,31 +119,36 @@ export class Executor {
   }
 
   /**
-   * The sandbox, its workspace created when missing. `recreated` is true when the executor had
-   * seen the workspace before and it is gone (deleted behind its back): it is then recreated
-   * empty and its shell, whose cwd no longer exists, is closed so the next bash call starts fresh.
+   * The sandbox, its workspace created when missing. When the executor had seen the workspace
+   * before and it is gone (deleted behind its back), it is recreated empty and its shell, whose
+   * cwd no longer exists, is closed so the next bash call starts fresh; the sandbox's next tool
+   * call says so (ExecutorSandbox.takeRecreated).
    */
-  async sandbox(id: string): Promise<{ sandbox: ExecutorSandbox; recreated: boolean }> {
+  async sandbox(id: string): Promise<ExecutorSandbox> {
     if (this.#closed) throw new TetherError("upstream_unavailable", `executor "${this.name}" is shut down`);
     const workspace = this.workspacePath(id);
-    const known = this.#sandboxes.get(id);
-    let recreated = false;
+    let created = false;
     try {
       await fsp.mkdir(workspace, { mode: 0o755 });
-      if (known) {
-        recreated = true;
-        this.#options.log("executor_workspace_recreated", { executor: this.name, sandbox: id });
-        await this.#closeShell(known);
-      }
+      created = true;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     }
     const stat = await fsp.lstat(workspace);
     if (!stat.isDirectory()) throw new TetherError("conflict", `the workspace of sandbox "${id}" is not a directory`);
-    if (known) return { sandbox: known.sandbox, recreated };
+    // Looked up after the awaits: a concurrent first call may have registered the sandbox meanwhile.
+    const known = this.#sandboxes.get(id);
+    if (known) {
+      if (created) {
+        known.recreated = true;
+        this.#options.log("executor_workspace_recreated", { executor: this.name, sandbox: id });
+        await this.#closeShell(known);
+      }
+      return known.sandbox;
+    }
     const state = this.#newState(id, workspace);
     this.#sandboxes.set(id, state);
-    return { sandbox: state.sandbox, recreated };
+    return state.sandbox;
   }
 
   async info(id: string): Promise<ExecutorSandboxInfo> {
@@ -172,11 +183,17 @@ export class Executor {
     const state: SandboxState = {
       shell: null,
       ending,
+      recreated: false,
       sandbox: {
         id,
         fs: new WorkspaceFs(workspace),
         ended: ending.signal,
         runCode: this.#options.runCode?.(workspace),
+        takeRecreated: () => {
+          const recreated = state.recreated;
+          state.recreated = false;
+          return recreated;
+        },
         shell: (env) => {
           if (state.shell) return state.shell;
           if (this.liveShells >= this.config.maxSessions) {

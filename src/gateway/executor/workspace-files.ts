@@ -21,6 +21,8 @@ import { toSandboxPath } from "./workspace-paths.ts";
 import { writeAll } from "./write-all.ts";
 
 const READ_CHUNK_BYTES = 256 * 1024;
+/** Non-blocking: a FIFO opens at once (and is then refused) instead of waiting for a writer. */
+const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 /** Streams `body` into the file at `path` (parents created like `mkdir -p`), atomically. */
 export async function putFile(
@@ -78,13 +80,17 @@ async function writeStream(temp: string, body: ReadableStream<Uint8Array> | null
 export async function getFile(fs: WorkspaceFs, path: string): Promise<Response> {
   try {
     const real = await fs.real(path, "open");
-    const handle = await fsp.open(real, constants.O_RDONLY | constants.O_NOFOLLOW).catch((error) => {
+    const handle = await fsp.open(real, READ_FLAGS).catch((error) => {
       throw fromOpen(error, path);
     });
     const stat = await handle.stat();
     if (stat.isDirectory()) {
       await handle.close();
       throw new TetherError("bad_request", `${path} is a directory, not a file`);
+    }
+    if (!stat.isFile()) {
+      await handle.close();
+      throw new TetherError("bad_request", `${path} is not a regular file`);
     }
     return new Response(fileStream(handle, stat.size), {
       headers: { "content-type": "application/octet-stream", "content-length": String(stat.size) },
@@ -135,7 +141,7 @@ export function exportWorkspace(fs: WorkspaceFs): ReadableStream<Uint8Array> {
     entries: () => walk(fs.root),
     async open(path) {
       const real = await fs.real(path, "open");
-      const handle = await fsp.open(real, constants.O_RDONLY | constants.O_NOFOLLOW);
+      const handle = await fsp.open(real, READ_FLAGS);
       return fileStream(handle, (await handle.stat()).size);
     },
   };

@@ -24,6 +24,8 @@ type ReadFileOptions = Exclude<Parameters<IFileSystem["readFile"]>[1], BufferEnc
 type WriteFileOptions = Exclude<Parameters<IFileSystem["writeFile"]>[2], BufferEncoding | undefined>;
 type DirentEntry = Awaited<ReturnType<NonNullable<IFileSystem["readdirWithFileTypes"]>>>[number];
 
+/** Opening a FIFO for reading would wait for a writer forever; non-blocking, it opens at once. */
+const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 const WRITE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
 const APPEND_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | constants.O_NOFOLLOW;
 
@@ -49,10 +51,11 @@ export class WorkspaceFs implements IFileSystem, RangedFs {
   async readFileBuffer(path: string): Promise<Uint8Array> {
     const real = await this.real(path, "open");
     return this.#run("open", path, async () => {
-      const handle = await fsp.open(real, constants.O_RDONLY | constants.O_NOFOLLOW);
+      const handle = await fsp.open(real, READ_FLAGS);
       try {
         const stat = await handle.stat();
         if (stat.isDirectory()) throw fsError("EISDIR", "read", path);
+        if (!stat.isFile()) throw fsError("EINVAL", "read", path, "not a regular file");
         if (stat.size > WHOLE_FILE_MAX_BYTES) throw fileTooLarge("open", path, stat.size);
         return new Uint8Array(await handle.readFile());
       } finally {
@@ -135,7 +138,8 @@ export class WorkspaceFs implements IFileSystem, RangedFs {
 
   async cp(src: string, dest: string, options?: CpOptions): Promise<void> {
     const from = await this.real(src, "cp");
-    const to = await this.real(dest, "cp", false);
+    // Followed: copying onto a link writes where it points, so that must be checked too.
+    const to = await this.real(dest, "cp");
     await this.#run("cp", src, async () => {
       const stat = await fsp.stat(from);
       if (stat.isDirectory() && !options?.recursive) throw fsError("EISDIR", "cp", src);
@@ -196,7 +200,7 @@ export class WorkspaceFs implements IFileSystem, RangedFs {
   async readRange(path: string, offset: number, length: number): Promise<Uint8Array> {
     const real = await this.real(path, "read");
     return this.#run("read", path, async () => {
-      const handle = await fsp.open(real, constants.O_RDONLY | constants.O_NOFOLLOW);
+      const handle = await fsp.open(real, READ_FLAGS);
       try {
         const buffer = new Uint8Array(Math.max(0, length));
         let filled = 0;
