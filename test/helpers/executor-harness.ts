@@ -10,7 +10,7 @@ import type { ExecutorShell } from "../../src/gateway/executor/executor.ts";
 import { ExecutorConfigSchema } from "../../src/gateway/executor/executor-config.ts";
 import { createExecutorUpstream, type ExecutorUpstream } from "../../src/gateway/executor/executor-upstream.ts";
 import { type ExecutorToolLine, executorPaths } from "../../src/protocol/executor-api.ts";
-import type { BashRunInput, BashRunResult, OutputListener } from "../../src/sandbox/tools/context.ts";
+import type { BashRunInput, BashRunResult, OutputListener, RunCode } from "../../src/sandbox/tools/context.ts";
 
 /** `bash -c` per call in `cwd`; records its children so tests can see them gone. */
 export class PerCallBash implements ExecutorShell {
@@ -88,7 +88,11 @@ export interface Harness {
   cleanup(): Promise<void>;
 }
 
-export async function executorHarness(config: Record<string, unknown> = {}, dir?: string): Promise<Harness> {
+export async function executorHarness(
+  config: Record<string, unknown> = {},
+  dir?: string,
+  runCode?: (workspace: string) => RunCode,
+): Promise<Harness> {
   const parent = dir ?? (await fsp.mkdtemp(`${tmpdir()}/tether-executor-`));
   const shells: PerCallBash[] = [];
   const upstream = await createExecutorUpstream("main", ExecutorConfigSchema.parse({ dir: parent, ...config }), {
@@ -97,6 +101,7 @@ export async function executorHarness(config: Record<string, unknown> = {}, dir?
       shells.push(shell);
       return shell;
     },
+    runCode,
     log: () => {},
   });
   const call: Harness["call"] = (method, path, init = {}) => {

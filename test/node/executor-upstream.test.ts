@@ -145,6 +145,33 @@ describe("executor routes", () => {
     expect(h.shells).toHaveLength(1); // one shell per sandbox, opened once
   });
 
+  it("run_code runs through the injected runner for the sandbox's workspace, or says it is unavailable", async () => {
+    const without = await harness();
+    expect(outcomeOf(await without.tool("sb1", "run_code", { code: "1" }))).toMatchObject({
+      isError: true,
+      text: "run_code is not available in this sandbox",
+    });
+    const workspaces: string[] = [];
+    const dir = await fsp.mkdtemp(`${tmpdir()}/tether-executor-rc-`);
+    const h = await executorHarness({}, dir, (workspace) => {
+      workspaces.push(workspace);
+      return async (input) => ({
+        stdout: `ran ${input.code}\n`,
+        stderr: "",
+        timedOut: false,
+        networkRefused: [],
+        durationMs: 1,
+      });
+    });
+    try {
+      expect(outcomeOf(await h.tool("sb1", "run_code", { code: "40 + 2" })).text).toContain("ran 40 + 2");
+      expect(workspaces).toEqual([`${await fsp.realpath(dir)}/sb1`]);
+    } finally {
+      await h.cleanup();
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("aborting the request stops the running command", async () => {
     const h = await harness();
     const abort = new AbortController();
