@@ -1,7 +1,8 @@
 /**
- * What the gateway relays tunnel streams to: one per configured server. An HTTP upstream forwards to
- * an MCP Streamable HTTP URL; a stdio upstream serves a child process behind an MCP HTTP adapter.
- * Both take a web-standard Request and answer a Response whose body streams.
+ * What the gateway relays tunnel streams to: one per configured server, and one per executor. An
+ * HTTP upstream forwards to an MCP Streamable HTTP URL; a stdio upstream serves a child process
+ * behind an MCP HTTP adapter; an executor serves its sandboxes' wire API. All take a web-standard
+ * Request and answer a Response whose body streams.
  */
 export type UpstreamKind = "http" | "stdio" | "executor";
 

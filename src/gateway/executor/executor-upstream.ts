@@ -126,7 +126,7 @@ class ExecutorHandler implements ExecutorUpstream {
   }
 }
 
-/** Path segments, each percent-decoded once (a file name may hold an encoded `/`? no: refused). */
+/** Path segments, each percent-decoded once; a decoded `/` or NUL inside one segment is refused. */
 function decodeSegments(path: string): string[] {
   const raw = path.split("/").filter((segment) => segment !== "");
   return raw.map((segment) => {
