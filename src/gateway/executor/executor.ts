@@ -194,26 +194,34 @@ export class Executor {
           state.recreated = false;
           return recreated;
         },
-        shell: (env) => {
-          if (state.shell) return state.shell;
-          if (this.liveShells >= this.config.maxSessions) {
-            throw new TetherError(
-              "over_capacity",
-              `executor "${this.name}" is busy: ${this.config.maxSessions} sandboxes already have a live shell (its maxSessions); delete one, or try again later`,
-              { headers: { "retry-after": "5" } },
-            );
-          }
-          const opening = Promise.resolve(this.#options.openShell(workspace, env));
-          state.shell = opening;
-          // A shell that failed to open does not hold a place.
-          opening.catch(() => {
-            if (state.shell === opening) state.shell = null;
-          });
-          return opening;
-        },
+        shell: (env) => this.#shellOf(state, workspace, env),
       },
     };
     return state;
+  }
+
+  /** The sandbox's shell, opening it when it has none (refusals and open failures as rejections). */
+  #shellOf(state: SandboxState, workspace: string, env: Record<string, string>): Promise<ExecutorShell> {
+    if (state.shell) return state.shell;
+    // A call still in flight after delete/close must not open a shell nobody would close.
+    if (state.ending.signal.aborted) return Promise.reject(state.ending.signal.reason);
+    if (this.liveShells >= this.config.maxSessions) {
+      return Promise.reject(
+        new TetherError(
+          "over_capacity",
+          `executor "${this.name}" is busy: ${this.config.maxSessions} sandboxes already have a live shell (its maxSessions); delete one, or try again later`,
+          { headers: { "retry-after": "5" } },
+        ),
+      );
+    }
+    // Set before anything is awaited, so concurrent calls see the place taken.
+    const opening = (async () => this.#options.openShell(workspace, env))();
+    state.shell = opening;
+    // A shell that failed to open does not hold a place.
+    opening.catch(() => {
+      if (state.shell === opening) state.shell = null;
+    });
+    return opening;
   }
 
   async #closeShell(state: SandboxState): Promise<void> {
