@@ -93,7 +93,7 @@ export async function executorHarness(
   dir?: string,
   runCode?: (workspace: string) => RunCode,
 ): Promise<Harness> {
-  const parent = dir ?? (await fsp.mkdtemp(`${tmpdir()}/tether-executor-`));
+  const parent = dir ?? (await fsp.mkdtemp(`${tmpdir()}/tether-xws-`));
   const shells: PerCallBash[] = [];
   const upstream = await createExecutorUpstream("main", ExecutorConfigSchema.parse({ dir: parent, ...config }), {
     openShell(workspace, env) {

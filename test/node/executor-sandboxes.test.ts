@@ -25,7 +25,7 @@ async function start(maxSessions: number, openShell?: (workspace: string) => Exe
 }
 
 beforeEach(async () => {
-  dir = await fsp.mkdtemp(`${tmpdir()}/tether-executor-sb-`);
+  dir = await fsp.mkdtemp(`${tmpdir()}/tether-xws-sb-`);
   opened = [];
 });
 

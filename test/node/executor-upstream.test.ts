@@ -29,7 +29,7 @@ async function errorOf(res: Response): Promise<ExecutorErrorBody["error"]> {
 
 describe("executor identity", () => {
   it("announces itself, with an instance id kept in its directory across restarts", async () => {
-    const dir = await fsp.mkdtemp(`${tmpdir()}/tether-executor-id-`);
+    const dir = await fsp.mkdtemp(`${tmpdir()}/tether-xws-id-`);
     try {
       const first = await executorHarness({ maxSessions: 3 }, dir);
       const announcement = ExecutorAnnouncementSchema.parse(first.upstream.announcement);
@@ -49,7 +49,7 @@ describe("executor identity", () => {
   });
 
   it("refuses a corrupt instance file clearly instead of taking a new identity", async () => {
-    const dir = await fsp.mkdtemp(`${tmpdir()}/tether-executor-id-`);
+    const dir = await fsp.mkdtemp(`${tmpdir()}/tether-xws-id-`);
     try {
       await fsp.writeFile(`${dir}/${INSTANCE_FILE}`, "{not json");
       await expect(executorHarness({}, dir)).rejects.toThrow(/is not JSON.*remove it to start a new instance/);
@@ -152,7 +152,7 @@ describe("executor routes", () => {
       text: "run_code is not available in this sandbox",
     });
     const workspaces: string[] = [];
-    const dir = await fsp.mkdtemp(`${tmpdir()}/tether-executor-rc-`);
+    const dir = await fsp.mkdtemp(`${tmpdir()}/tether-xws-rc-`);
     const h = await executorHarness({}, dir, (workspace) => {
       workspaces.push(workspace);
       return async (input) => ({
