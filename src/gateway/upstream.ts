@@ -1,11 +1,19 @@
 /**
- * What the gateway relays tunnel streams to: one per configured server. An HTTP upstream forwards to
- * an MCP Streamable HTTP URL; a stdio upstream serves a child process behind an MCP HTTP adapter.
- * Both take a web-standard Request and answer a Response whose body streams.
+ * What the gateway relays tunnel streams to: one per configured server, and one per executor. An
+ * HTTP upstream forwards to an MCP Streamable HTTP URL; a stdio upstream serves a child process
+ * behind an MCP HTTP adapter; an executor serves its sandboxes' wire API. All take a web-standard
+ * Request and answer a Response whose body streams.
  */
-export interface Upstream {
+export type UpstreamKind = "http" | "stdio" | "executor";
+
+/**
+ * `K` narrows the kind: a configured server's upstream (the default) is "http" or "stdio", what
+ * Hello lists under servers; an executor (`executor:NAME`, ./executor/executor-upstream.ts) is
+ * `Upstream<"executor">`; code relaying to any of them takes `Upstream<UpstreamKind>`.
+ */
+export interface Upstream<K extends UpstreamKind = "http" | "stdio"> {
   readonly name: string;
-  readonly kind: "http" | "stdio";
+  readonly kind: K;
   /** Extra paths (below the server's endpoint) agents may reach besides the MCP endpoint itself. */
   readonly allowPaths: readonly string[];
   /**
