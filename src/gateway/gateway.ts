@@ -12,7 +12,7 @@ import { Feature, TUNNEL_PROTOCOL_VERSION } from "../protocol/version.ts";
 import type { BackoffOptions } from "../retry/backoff.ts";
 import { connectUrl, type GatewayConfig, isCleartextRemote } from "./config.ts";
 import type { NamedExecutorConfig } from "./executor/executor-config.ts";
-import { checkExecutorHost, createExecutors, type ExecutorUpstream } from "./executors.ts";
+import { checkExecutorHost, createExecutors, type ExecutorHost, type ExecutorUpstream } from "./executors.ts";
 import { GatewayConfigError } from "./load-config.ts";
 import { describeError, type Logger, stderrLogger } from "./log.ts";
 import { TunnelClient } from "./tunnel-client.ts";
@@ -28,6 +28,8 @@ export interface GatewayOptions {
   upstreams?: Upstream[];
   /** Replaces the executors built from the config's executors (tests). */
   executors?: ExecutorUpstream[];
+  /** The process and machine executors are checked against (tests); this process's by default. */
+  host?: ExecutorHost;
 }
 
 export interface RunningGateway {
@@ -43,7 +45,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const log = options.log ?? stderrLogger;
   const executorConfigs = config.executors ?? [];
   // Refused before anything starts: nothing is left running when the machine cannot host them.
-  checkExecutorHost(executorConfigs, config.allowRoot === true);
+  checkExecutorHost(executorConfigs, config.allowRoot === true, options.host);
   const url = connectUrl(config.edge, config.tunnel);
   if (isCleartextRemote(config.edge)) {
     if (!config.insecure) {
