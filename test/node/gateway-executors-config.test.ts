@@ -8,20 +8,27 @@ import { tmpdir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { newToken } from "../../src/auth/tokens.ts";
-import { DEFAULT_PASSED_ENV } from "../../src/gateway/executor/executor-config.ts";
+import { DEFAULT_PASSED_ENV, type ExecutorConfig } from "../../src/gateway/executor/executor-config.ts";
 import { executorHostProblems } from "../../src/gateway/executors.ts";
 import { GatewayConfigError, type GatewayFlags, loadGatewayConfig } from "../../src/gateway/load-config.ts";
 
 const TOKEN = newToken("gw", "corp");
 const base: GatewayFlags = { edge: "https://edge.example.com", token: TOKEN };
-const defaults = { shell: "/bin/bash", maxSessions: 16, env: [...DEFAULT_PASSED_ENV], isolate: "none", network: "off" };
+const defaults: Omit<ExecutorConfig, "dir"> = {
+  shell: "/bin/bash",
+  maxSessions: 16,
+  env: [...DEFAULT_PASSED_ENV],
+  isolate: "none",
+  network: "off",
+};
 
 const fileReader = (files: Record<string, string>) => (path: string) => {
   const text = files[path];
   if (text === undefined) throw Object.assign(new Error(`ENOENT: ${path}`), { code: "ENOENT" });
   return text;
 };
-const load = (flags: GatewayFlags, files: Record<string, string> = {}) => loadGatewayConfig(flags, {}, fileReader(files));
+const load = (flags: GatewayFlags, files: Record<string, string> = {}) =>
+  loadGatewayConfig(flags, {}, fileReader(files));
 
 function problems(flags: GatewayFlags, files: Record<string, string> = {}): string[] {
   try {
@@ -114,7 +121,9 @@ describe("config file", () => {
       expect.stringMatching(/^"executors\.x" in gw\.json: isolate: .*"none".*"bwrap"/),
     ]);
     expect(fileProblems({ x: { dir: "/srv/x", maxSessions: 0, env: ["OK", "NOT-A-NAME"] } })).toEqual([
-      expect.stringMatching(/^"executors\.x" in gw\.json: maxSessions: .*; env\[1\]: must be an environment variable name$/),
+      expect.stringMatching(
+        /^"executors\.x" in gw\.json: maxSessions: .*; env\[1\]: must be an environment variable name$/,
+      ),
     ]);
     expect(fileProblems({ x: { shell: "/bin/sh" } })).toEqual(['"executors.x" in gw.json: dir: required']);
     expect(fileProblems({ x: { dir: "/srv/x", cpus: 2 } })[0]).toMatch(/^"executors\.x" in gw\.json: .*cpus/);

@@ -91,7 +91,10 @@ class MemoryExecutor implements ExecutorUpstream {
       });
       return new Response(body, { headers: { "content-type": "application/x-ndjson" } });
     }
-    return Response.json({ error: { code: "not_found", message: `no route ${request.method} ${path}` } }, { status: 404 });
+    return Response.json(
+      { error: { code: "not_found", message: `no route ${request.method} ${path}` } },
+      { status: 404 },
+    );
   }
 
   async close(): Promise<void> {
@@ -214,7 +217,10 @@ test("an unknown executor, a path it does not serve, and a malformed upstream na
   harness = await startHarness([], {}, { executors: [main] });
   const connection = await harness.connected();
   connection.open(1, open("executor:nope", "GET", "/sandboxes/s1"));
-  expect(await connection.resetOf(1)).toEqual({ code: "not_found", message: 'no server "executor:nope" on this gateway' });
+  expect(await connection.resetOf(1)).toEqual({
+    code: "not_found",
+    message: 'no server "executor:nope" on this gateway',
+  });
   // Executors are not reachable under their bare name.
   connection.open(3, open("main", "GET", "/sandboxes/s1"));
   expect((await connection.resetOf(3)).code).toBe("not_found");
@@ -310,5 +316,12 @@ test("refused on this machine (root without allowRoot, bwrap missing): nothing s
 });
 
 function executorConfig(dir: string) {
-  return { dir, shell: "/bin/bash", maxSessions: 4, env: [...DEFAULT_PASSED_ENV], isolate: "none" as const, network: "off" as const };
+  return {
+    dir,
+    shell: "/bin/bash",
+    maxSessions: 4,
+    env: [...DEFAULT_PASSED_ENV],
+    isolate: "none" as const,
+    network: "off" as const,
+  };
 }
