@@ -1,19 +1,21 @@
 /**
  * `tether gateway`: runs a gateway in the foreground until SIGTERM or SIGINT, which drain calls
- * in flight (bounded), stop every stdio child and exit 0. Configuration comes from flags, then
+ * in flight (bounded), stop every stdio child and every executor's sandboxes, and exit 0. Configuration comes from flags, then
  * TETHER_* environment variables, then a JSON file (src/gateway/load-config.ts).
  */
 import { parseArgs } from "node:util";
-import { startGateway } from "../gateway/gateway.ts";
+import { type RunningGateway, startGateway } from "../gateway/gateway.ts";
 import { GatewayConfigError, loadGatewayConfig } from "../gateway/load-config.ts";
 import { describeError, stderrLogger } from "../gateway/log.ts";
 
 export const GATEWAY_USAGE = `Usage:
   tether gateway --edge URL --token TOKEN --server NAME=TARGET [--server NAME=TARGET ...] [options]
+  tether gateway --edge URL --token TOKEN --executor NAME=DIR [--server ...] [options]
 
-Connects MCP servers in this network to a Tether edge over one outbound WebSocket (no listening
-port) and relays agents' calls to them until stopped. SIGTERM or SIGINT drains calls in flight,
-stops every stdio child and exits.
+Connects MCP servers in this network, and executors (sandboxes whose tool calls run on this
+machine), to a Tether edge over one outbound WebSocket (no listening port) and relays agents'
+calls to them until stopped. SIGTERM or SIGINT drains calls in flight, stops every stdio child
+and every sandbox's processes, and exits.
 
 Options:
   --edge URL               the edge, e.g. https://tether.example.com               [TETHER_EDGE]
@@ -29,6 +31,13 @@ Options:
   --allow-path NAME:PATH   a path below HTTP server NAME's endpoint agents may also reach
                            (repeatable), e.g. docs:/.well-known/oauth-protected-resource;
                            "/files/*" allows everything under /files/
+  --executor NAME=DIR      an executor (repeatable): sandboxes whose bash, file and run_code tool
+                           calls run on this machine, each in its own workspace under DIR, as
+                           the user the gateway runs as; agents reach it as executor:NAME.
+                           Settings beyond DIR (shell, isolation, ...) go in the config file;
+                           this flag changes only the directory of a file's entry of that name
+  --allow-root             allow executors while the gateway runs as root (their sandboxes'
+                           commands then run as root); without it, root with executors is refused
   --config FILE            JSON configuration; flags and environment variables override it
   --drain-timeout-ms MS    how long stopping waits for calls in flight (default 10000)
   --insecure               allow an edge on another machine over plain http:// or ws:// (the
@@ -38,13 +47,21 @@ Options:
 
 Config file:
   { "edge": "https://tether.example.com", "tunnel": "corp", "token": "tth.gw.corp.…",
-    "drainTimeoutMs": 10000, "insecure": false,
+    "drainTimeoutMs": 10000, "insecure": false, "allowRoot": false,
     "servers": {
       "docs": { "url": "http://10.1.2.3:8080/mcp", "headers": { "Authorization": "Bearer …" },
                 "allowPaths": ["/.well-known/oauth-protected-resource"] },
       "fs":   { "command": "mcp-server-filesystem", "args": ["/srv/data"], "env": { "K": "V" },
                 "cwd": "/srv", "idleTimeoutMs": 600000, "maxChildren": 32,
-                "replayMaxEvents": 1000, "replayMaxBytes": 4194304 } } }
+                "replayMaxEvents": 1000, "replayMaxBytes": 4194304 } },
+    "executors": {
+      "main": { "dir": "/var/lib/tether/main", "shell": "/bin/bash", "maxSessions": 16,
+                "env": ["HOME", "PATH", "LANG", "TERM"],
+                "isolate": "bwrap", "network": "off" } } }
+  An executor's "env" names the gateway's variables its sandboxes see (values stay here).
+  "isolate": "none" (default) runs sandboxes' processes directly as the gateway's user;
+  "bwrap" runs each sandbox in bubblewrap namespaces (needs bwrap on PATH: the Debian package
+  bubblewrap), where "network": "off" (default) or "on" applies; without bwrap it is refused.
 
 Logs go to stderr, one line per event.`;
 
@@ -58,6 +75,8 @@ export async function gatewayCommand(argv: string[]): Promise<number> {
       server: { type: "string", multiple: true },
       header: { type: "string", multiple: true },
       "allow-path": { type: "string", multiple: true },
+      executor: { type: "string", multiple: true },
+      "allow-root": { type: "boolean" },
       config: { type: "string" },
       "drain-timeout-ms": { type: "string" },
       insecure: { type: "boolean" },
@@ -80,15 +99,21 @@ export async function gatewayCommand(argv: string[]): Promise<number> {
       allowPath: values["allow-path"],
       drainTimeoutMs: values["drain-timeout-ms"],
       insecure: values.insecure,
+      executor: values.executor,
+      allowRoot: values["allow-root"],
     });
   } catch (error) {
-    if (!(error instanceof GatewayConfigError)) throw error;
-    console.error(`tether gateway: ${error.message}\nRun "tether gateway --help" for usage.`);
-    return 2;
+    return usageFailure(error);
   }
 
   const log = stderrLogger;
-  const gateway = await startGateway(config, { log });
+  let gateway: RunningGateway;
+  try {
+    // Starting checks what the configuration needs of this machine (root, bwrap).
+    gateway = await startGateway(config, { log });
+  } catch (error) {
+    return usageFailure(error);
+  }
   return new Promise<number>((resolve) => {
     // The drain is bounded, so a second signal needs no "force" mode (a terminal's Ctrl-C may
     // also reach us twice through a launcher that forwards it).
@@ -106,4 +131,11 @@ export async function gatewayCommand(argv: string[]): Promise<number> {
     process.on("SIGINT", onSignal);
     process.on("SIGHUP", onSignal);
   });
+}
+
+/** A configuration problem ends the command with status 2 and the problem; anything else is thrown on. */
+function usageFailure(error: unknown): number {
+  if (!(error instanceof GatewayConfigError)) throw error;
+  console.error(`tether gateway: ${error.message}\nRun "tether gateway --help" for usage.`);
+  return 2;
 }

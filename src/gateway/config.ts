@@ -5,10 +5,13 @@
  * A server is either an MCP Streamable HTTP endpoint (`url`, optional `headers` the gateway adds
  * to every upstream request, optional `allowPaths` below the endpoint) or a stdio command
  * (`command`, `args`, `env`, `cwd`, `idleTimeoutMs`, `maxChildren`, see ./stdio/stdio-config.ts).
+ * An executor is a directory whose sandboxes run tool calls on this machine (see
+ * ./executor/executor-config.ts).
  */
 import { isUnsafePath } from "../protocol/allow-paths.ts";
 import * as z from "../protocol/zod-mini.ts";
 import { formatIssues } from "../validation/format-issues.ts";
+import { type ExecutorConfig, ExecutorConfigSchema, type NamedExecutorConfig } from "./executor/executor-config.ts";
 import { StdioServerConfigSchema } from "./stdio/stdio-config.ts";
 
 export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
@@ -76,6 +79,23 @@ export function parseServerConfig(raw: Record<string, unknown>): ServerConfig | 
   return result.success ? { kind: "stdio", ...result.data } : { problem: formatIssues(result.error.issues) };
 }
 
+/**
+ * Validates one executor. `network` is refused without isolation: the sandboxes' processes then
+ * share this machine's network whatever it says, and a setting that does nothing must not look
+ * like it does.
+ */
+export function parseExecutorConfig(raw: Record<string, unknown>): ExecutorConfig | { problem: string } {
+  const result = ExecutorConfigSchema.safeParse(raw, { reportInput: true });
+  if (!result.success) return { problem: formatIssues(result.error.issues) };
+  if ("network" in raw && result.data.isolate === "none") {
+    return {
+      problem:
+        'network: only applies with "isolate": "bwrap"; without isolation sandboxes use this machine\'s network as the gateway does',
+    };
+  }
+  return result.data;
+}
+
 export interface NamedServerConfig {
   name: string;
   server: ServerConfig;
@@ -87,20 +107,26 @@ export interface GatewayConfig {
   tunnel: string;
   token: string;
   servers: NamedServerConfig[];
+  /** Sandboxes whose tool calls run on this machine; absent means none. */
+  executors?: NamedExecutorConfig[];
+  /** Executors may run while the gateway runs as root (their sandboxes' processes then run as root). */
+  allowRoot?: boolean;
   /** How long SIGTERM/SIGINT waits for calls in flight before resetting them. */
   drainTimeoutMs: number;
   /** An unencrypted edge on another machine was allowed explicitly (--insecure). */
   insecure?: boolean;
 }
 
-/** The JSON config file (`--config FILE`); servers are checked one by one to name the bad one. */
+/** The JSON config file (`--config FILE`); servers and executors are checked one by one to name the bad one. */
 export const ConfigFileSchema = z.strictObject({
   edge: z.optional(z.string()),
   tunnel: z.optional(z.string()),
   token: z.optional(z.string()),
   drainTimeoutMs: z.optional(z.int().check(z.minimum(0), z.maximum(MAX_DRAIN_TIMEOUT_MS))),
   insecure: z.optional(z.boolean()),
+  allowRoot: z.optional(z.boolean()),
   servers: z._default(z.record(z.string(), z.record(z.string(), z.unknown())), {}),
+  executors: z._default(z.record(z.string(), z.record(z.string(), z.unknown())), {}),
 });
 
 /** The WebSocket URL a gateway dials: `{edge}/t/{tunnel}/connect`, with http(s) mapped to ws(s). */

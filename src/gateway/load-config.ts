@@ -5,8 +5,10 @@
  * the file); token values are never echoed.
  */
 import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { parseToken } from "../auth/tokens.ts";
-import { ServerNameSchema } from "../protocol/messages.ts";
+import { ExecutorAnnouncementSchema } from "../protocol/executor-api.ts";
+import { MAX_EXECUTORS, ServerNameSchema } from "../protocol/messages.ts";
 import type * as z from "../protocol/zod-mini.ts";
 import { formatIssues } from "../validation/format-issues.ts";
 import {
@@ -17,10 +19,12 @@ import {
   isCleartextRemote,
   MAX_DRAIN_TIMEOUT_MS,
   type NamedServerConfig,
+  parseExecutorConfig,
   parseServerConfig,
   TunnelNameSchema,
   targetToServer,
 } from "./config.ts";
+import type { NamedExecutorConfig } from "./executor/executor-config.ts";
 
 /** The gateway command's flags, as strings, before any checking. */
 export interface GatewayFlags {
@@ -34,6 +38,10 @@ export interface GatewayFlags {
   drainTimeoutMs?: string;
   /** Allows an unencrypted (http:// or ws://) edge that is not on this machine. */
   insecure?: boolean;
+  /** NAME=DIR, one per executor. */
+  executor?: string[];
+  /** Allows executors while the gateway runs as root. */
+  allowRoot?: boolean;
 }
 
 export class GatewayConfigError extends Error {
@@ -103,9 +111,17 @@ export function loadGatewayConfig(
   }
 
   const servers = collectServers(flags, file, inFile, problems);
-  const noneGiven = !flags.server?.length && Object.keys(file?.servers ?? {}).length === 0;
-  if (noneGiven && (flags.config === undefined || file !== null))
-    problems.push('no servers: add --server NAME=TARGET (or "servers" in the config file)');
+  const executors = collectExecutors(flags, file, inFile, problems);
+  const noneGiven =
+    !flags.server?.length &&
+    !flags.executor?.length &&
+    Object.keys(file?.servers ?? {}).length === 0 &&
+    Object.keys(file?.executors ?? {}).length === 0;
+  if (noneGiven && (flags.config === undefined || file !== null)) {
+    problems.push(
+      'nothing to serve: add --server NAME=TARGET or --executor NAME=DIR (or "servers" or "executors" in the config file)',
+    );
+  }
 
   let drainTimeoutMs = file?.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
   if (flags.drainTimeoutMs !== undefined) {
@@ -118,7 +134,16 @@ export function loadGatewayConfig(
   }
 
   if (problems.length > 0 || !edge || !tunnel || !token) throw new GatewayConfigError(problems);
-  return { edge: edge.value, tunnel: tunnel.value, token: token.value, servers, drainTimeoutMs, insecure };
+  return {
+    edge: edge.value,
+    tunnel: tunnel.value,
+    token: token.value,
+    servers,
+    executors,
+    allowRoot: flags.allowRoot === true || file?.allowRoot === true,
+    drainTimeoutMs,
+    insecure,
+  };
 }
 
 function readConfigFile(path: string, readFile: (path: string) => string, problems: string[]) {
@@ -204,6 +229,63 @@ function collectServers(
     else servers.push({ name, server });
   }
   return servers;
+}
+
+/**
+ * Executors from the file, then --executor flags. A flag sets the directory of the file's entry of
+ * that name and keeps its other settings: `--executor main=/elsewhere` must not quietly drop the
+ * file's `"isolate": "bwrap"`. Directories are made absolute here, so logs show where work lands.
+ */
+function collectExecutors(
+  flags: GatewayFlags,
+  file: ReturnType<typeof readConfigFile>,
+  inFile: (key: string) => string,
+  problems: string[],
+): NamedExecutorConfig[] {
+  const raw = new Map<string, Sourced<Record<string, unknown>>>();
+  for (const [name, executor] of Object.entries(file?.executors ?? {})) {
+    raw.set(name, { value: executor, from: inFile(`executors.${name}`) });
+  }
+  const flagged = new Set<string>();
+  for (const spec of flags.executor ?? []) {
+    const [name, dir] = splitOnce(spec, "=");
+    if (!name || !dir) {
+      problems.push(`--executor "${spec}": expected NAME=DIR, e.g. main=/var/lib/tether/main`);
+      continue;
+    }
+    if (flagged.has(name)) {
+      problems.push(`--executor ${name}: given twice; each executor needs a name of its own`);
+      continue;
+    }
+    flagged.add(name);
+    raw.set(name, { value: { ...raw.get(name)?.value, dir }, from: `--executor ${name}` });
+  }
+  const executors: NamedExecutorConfig[] = [];
+  const byDir = new Map<string, string>();
+  for (const [name, { value, from }] of raw) {
+    const nameCheck = ExecutorAnnouncementSchema.shape.name.safeParse(name);
+    if (!nameCheck.success) {
+      problems.push(`${from}: executor name "${name}": ${nameCheck.error.issues[0]?.message}`);
+      continue;
+    }
+    const executor = parseExecutorConfig(value);
+    if ("problem" in executor) {
+      problems.push(`${from}: ${executor.problem}`);
+      continue;
+    }
+    const dir = resolve(executor.dir);
+    const sharing = byDir.get(dir);
+    if (sharing !== undefined) {
+      problems.push(`${from}: directory ${dir} is also executor "${sharing}"'s; each executor needs its own`);
+      continue;
+    }
+    byDir.set(dir, name);
+    executors.push({ name, executor: { ...executor, dir } });
+  }
+  if (executors.length > MAX_EXECUTORS) {
+    problems.push(`${executors.length} executors: a gateway runs at most ${MAX_EXECUTORS}`);
+  }
+  return executors;
 }
 
 /** Checks a value that is not secret, quoting it in the problem. */

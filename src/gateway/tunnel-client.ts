@@ -2,7 +2,7 @@
  * The gateway's one outbound connection to the edge, kept up for as long as the gateway runs.
  *
  *   dial `{edge}/t/{tunnel}/connect` (Authorization: Bearer <gateway token>)
- *   → Hello (gatewayId, version, servers) → Welcome (pingIntervalMs)
+ *   → Hello (gatewayId, version, servers, executors) → Welcome (pingIntervalMs)
  *   → "ping" every pingIntervalMs; two pings without anything heard back mean the link is dead
  *   → streams (./stream-mux.ts) until the socket closes → retry with backoff and full jitter
  *
@@ -50,6 +50,7 @@ export interface TunnelClientOptions {
   token: string;
   tunnel: string;
   hello: Hello;
+  /** By the name Open frames use: a server's name, or `executor:NAME` for an executor. */
   upstreams: ReadonlyMap<string, Upstream>;
   log: Logger;
   backoff?: BackoffOptions;
@@ -221,6 +222,7 @@ export class TunnelClient {
       tunnel: welcome.tunnel,
       gatewayId: this.#options.hello.gatewayId,
       servers: this.#options.hello.servers.map((server) => server.name).join(","),
+      executors: this.#options.hello.executors.map((executor) => executor.name).join(",") || undefined,
       pingIntervalMs: welcome.pingIntervalMs,
     });
   }

@@ -4,7 +4,7 @@
  */
 import { newToken } from "../../src/auth/tokens.ts";
 import type { GatewayConfig } from "../../src/gateway/config.ts";
-import { type RunningGateway, startGateway } from "../../src/gateway/gateway.ts";
+import { type GatewayOptions, type RunningGateway, startGateway } from "../../src/gateway/gateway.ts";
 import type { LogFields } from "../../src/gateway/log.ts";
 import type { Upstream } from "../../src/gateway/upstream.ts";
 import { type FakeConnection, type FakeEdge, startFakeEdge } from "./fake-edge.ts";
@@ -54,7 +54,12 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(upstreams: Upstream[], config: Partial<GatewayConfig> = {}): Promise<Harness> {
+/** `options` adds to what the harness passes startGateway (e.g. executors). */
+export async function startHarness(
+  upstreams: Upstream[],
+  config: Partial<GatewayConfig> = {},
+  options: Pick<GatewayOptions, "executors" | "host"> = {},
+): Promise<Harness> {
   const edge = await startFakeEdge();
   const events: Harness["events"] = [];
   const gateway = await startGateway(
@@ -63,6 +68,7 @@ export async function startHarness(upstreams: Upstream[], config: Partial<Gatewa
       upstreams,
       log: (event, fields = {}) => events.push({ event, fields }),
       backoff: { baseMs: 20, capMs: 100 },
+      ...options,
     },
   );
   return {

@@ -117,6 +117,7 @@ for (const bundle of [false, true]) {
         { name: "docs", kind: "http", allowPaths: [] },
         { name: "fs", kind: "stdio", allowPaths: [] },
       ],
+      executors: [],
     });
     connection.ws.send(encodeJsonFrame(FrameType.Welcome, 0, { protocol: 1, tunnel: TUNNEL, pingIntervalMs: 20_000 }));
     await gateway.waitFor(/ connected tunnel=corp /);

@@ -131,12 +131,12 @@ describe("config file", () => {
 });
 
 describe("bad input gets a clear error naming the flag", () => {
-  test("missing edge, token and servers", () => {
+  test("missing edge, token, and anything to serve", () => {
     expect(problems({})).toEqual([
       'missing --edge URL (or TETHER_EDGE, or "edge" in the config file)',
       'missing --token (or TETHER_TOKEN, or "token" in the config file): the tunnel\'s gateway token',
       'missing --tunnel NAME (or TETHER_TUNNEL, or "tunnel" in the config file)',
-      'no servers: add --server NAME=TARGET (or "servers" in the config file)',
+      'nothing to serve: add --server NAME=TARGET or --executor NAME=DIR (or "servers" or "executors" in the config file)',
     ]);
   });
 

@@ -36,6 +36,7 @@ test("dials /t/TUNNEL/connect with the token, says Hello with its servers and fe
       { name: "docs", kind: "http", allowPaths: ["/.well-known/oauth-protected-resource"] },
       { name: "wiki", kind: "http", allowPaths: [] },
     ],
+    executors: [],
     features: ["inline-bodies"],
   });
   connection.welcome(TUNNEL, 25);
