@@ -5,6 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import pkg from "../../package.json" with { type: "json" };
+import { type ExecutorAnnouncement, executorNameOf } from "../protocol/executor-api.ts";
 import type { Hello } from "../protocol/messages.ts";
 import { Feature, TUNNEL_PROTOCOL_VERSION } from "../protocol/version.ts";
 import type { BackoffOptions } from "../retry/backoff.ts";
@@ -22,6 +23,8 @@ export interface GatewayOptions {
   backoff?: BackoffOptions;
   /** Replaces the upstreams built from the config (tests). */
   upstreams?: Upstream[];
+  /** Executors announced in Hello; their upstreams (named `executor:NAME`) are among `upstreams`. */
+  executors?: ExecutorAnnouncement[];
 }
 
 export interface RunningGateway {
@@ -41,8 +44,11 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     protocol: TUNNEL_PROTOCOL_VERSION,
     gatewayId,
     version: GATEWAY_VERSION,
-    servers: list.map(({ name, kind, allowPaths }) => ({ name, kind, allowPaths: [...allowPaths] })),
+    servers: list
+      .filter(({ name }) => executorNameOf(name) === null)
+      .map(({ name, kind, allowPaths }) => ({ name, kind, allowPaths: [...allowPaths] })),
     features: [Feature.inlineBodies],
+    executors: options.executors ?? [],
   };
   const url = connectUrl(config.edge, config.tunnel);
   if (isCleartextRemote(config.edge)) {

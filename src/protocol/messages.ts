@@ -2,6 +2,7 @@
  * JSON payloads of the tunnel's control frames (see ./frames.ts). Schemas first, types derived;
  * written with zod/mini (./zod-mini.ts) so the gateway that validates them stays small.
  */
+import { EXECUTOR_UPSTREAM_PREFIX, ExecutorAnnouncementSchema } from "./executor-api.ts";
 import * as z from "./zod-mini.ts";
 
 /** Optional protocol features a side supports (see Feature in ./version.ts); unknown ones are ignored. */
@@ -32,6 +33,7 @@ export const HelloSchema = z.object({
     )
     .check(z.maxLength(256)),
   features: FeaturesSchema,
+  executors: z._default(z.array(ExecutorAnnouncementSchema).check(z.maxLength(64)), []),
 });
 export type Hello = z.infer<typeof HelloSchema>;
 
@@ -48,8 +50,18 @@ export const GoAwaySchema = z.object({ reason: z.string().check(z.maxLength(512)
 export type GoAway = z.infer<typeof GoAwaySchema>;
 
 /** An HTTP request to relay to one of the gateway's servers. */
+/** An Open's upstream: a configured server, or an executor as `executor:NAME` (./executor-api.ts). */
+const UpstreamNameSchema = z
+  .string()
+  .check(
+    z.regex(
+      new RegExp(`^(${EXECUTOR_UPSTREAM_PREFIX})?[a-z0-9][a-z0-9_-]{0,62}$`),
+      "upstream names are server names, or executor:NAME",
+    ),
+  );
+
 export const OpenSchema = z.object({
-  server: ServerNameSchema,
+  server: UpstreamNameSchema,
   method: z.string().check(z.minLength(1), z.maxLength(16)),
   /** Path below the server's endpoint: "" for the MCP endpoint itself, else an allowed extra path. */
   path: z.string().check(z.maxLength(2048)),
