@@ -31,7 +31,7 @@ import type { OutputListener } from "../../src/sandbox/tools/context.ts";
 import { WORKDIR } from "../../src/sandbox/tools/context.ts";
 import { failure, type ToolErrorKind, type ToolOutcome } from "../../src/sandbox/tools/tool.ts";
 import type { Env } from "../../workers/env.ts";
-import { executorUnavailable } from "../tunnel-relay/executor-calls.ts";
+import { type ExecutorAnswer, executorUnavailable } from "../tunnel-relay/executor-calls.ts";
 import type { ExecutorPin } from "./meta-store.ts";
 import type { PutResult } from "./staging.ts";
 
@@ -116,10 +116,11 @@ export class ExecutorBackend {
 
   /** The file's bytes, streamed, with the executor's content-length. */
   async getFile(path: string): Promise<Response> {
-    const response = await this.#expectOk("GET", executorPaths.file(this.#sandboxId, path), [], null);
+    const answer = await this.#exchange("GET", executorPaths.file(this.#sandboxId, path), [], null);
+    const response = answer.response;
+    if (!response.ok) throw await executorError(response);
     const headers = new Headers({ "content-type": "application/octet-stream" });
-    const length = response.headers.get("content-length");
-    if (length !== null) headers.set("content-length", length);
+    if (answer.contentLength !== null) headers.set("content-length", String(answer.contentLength));
     return new Response(response.body, { headers });
   }
 
@@ -181,13 +182,22 @@ export class ExecutorBackend {
     return response;
   }
 
-  /** One request through the tunnel's relay; pins the instance that answered. */
   async #send(
     method: string,
     path: string,
     headers: HeaderList,
     body: ReadableStream<Uint8Array> | Uint8Array | null,
   ): Promise<Response> {
+    return (await this.#exchange(method, path, headers, body)).response;
+  }
+
+  /** One request through the tunnel's relay; pins the instance that answered. */
+  async #exchange(
+    method: string,
+    path: string,
+    headers: HeaderList,
+    body: ReadableStream<Uint8Array> | Uint8Array | null,
+  ): Promise<ExecutorAnswer> {
     const { tunnel, executor } = this.#target;
     const init = { sandboxId: this.#sandboxId, method, path, headers, body };
     const result = await this.#relay().executorRequest(executor, this.#pin()?.instance ?? null, init);
@@ -201,7 +211,7 @@ export class ExecutorBackend {
     }
     const answer = unwrap(result);
     this.#onPin({ instance: answer.instance, gatewayId: answer.gatewayId });
-    return answer.response;
+    return answer;
   }
 
   #relay() {

@@ -15,6 +15,7 @@ import { EXECUTOR_INSTANCE_HEADER, executorPaths, executorUpstreamName } from ".
 import type { HeaderList } from "../../src/protocol/messages.ts";
 import { all, run } from "../../src/storage/sql.ts";
 import { NO_GATEWAY_RETRY_AFTER_S } from "./agent-routing.ts";
+import { headerValue } from "./forward-headers.ts";
 import type { GatewayPool } from "./gateway-pool.ts";
 import { type CallOutcome, RelayCall } from "./relay-call.ts";
 import type { TraceStore } from "./trace-store.ts";
@@ -34,6 +35,11 @@ export interface ExecutorAnswer {
   /** The executor instance that answered (a sandbox pins it on first contact). */
   instance: string;
   gatewayId: string;
+  /**
+   * The executor's Content-Length (a file's size): the relay drops it from relayed headers (each
+   * hop recomputes it), and a streamed body crossing RPC has no length of its own.
+   */
+  contentLength: number | null;
 }
 
 export interface WorkspaceDeletion {
@@ -86,16 +92,20 @@ export class ExecutorCalls {
     const [path, query = ""] = splitQuery(init.path);
     const headers: HeaderList = [...init.headers, [EXECUTOR_INSTANCE_HEADER, announced.instance]];
     const hasBody = init.body !== null && !(init.body instanceof Uint8Array && init.body.byteLength === 0);
+    let contentLength: number | null = null;
     const response = await new RelayCall(connection, {
       server,
       open: { server, method: init.method, path, query, headers, hasBody },
       body: hasBody ? init.body : null,
       keepAliveMs,
       failureEvent: () => null,
-      onHead: () => {},
+      onHead: (head) => {
+        const length = Number(headerValue(head.headers, "content-length") ?? Number.NaN);
+        contentLength = Number.isSafeInteger(length) && length >= 0 ? length : null;
+      },
       onDone: (outcome) => this.#trace(init, server, gatewayId, outcome),
     }).start();
-    return { response, instance: announced.instance, gatewayId };
+    return { response, instance: announced.instance, gatewayId, contentLength };
   }
 
   /**
