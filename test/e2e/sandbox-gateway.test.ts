@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { type ExecutorGateway, startExecutorGateway } from "../helpers/executor-gateway.ts";
 import { createTunnel, type TunnelTokens } from "../helpers/mcp-client.ts";
-import { eventually, sandboxEdge } from "./sandbox-helpers.ts";
+import { sandboxEdge } from "./sandbox-helpers.ts";
 
 const api = sandboxEdge();
 const gatewayBackend = { type: "gateway", tunnel: "crm", executor: "main" };
