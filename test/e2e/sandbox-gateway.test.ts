@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { type ExecutorGateway, startExecutorGateway } from "../helpers/executor-gateway.ts";
 import { createTunnel, type TunnelTokens } from "../helpers/mcp-client.ts";
-import { sandboxEdge } from "./sandbox-helpers.ts";
+import { eventually, sandboxEdge } from "./sandbox-helpers.ts";
 
 const api = sandboxEdge();
 const gatewayBackend = { type: "gateway", tunnel: "crm", executor: "main" };
@@ -135,6 +135,17 @@ describe("a sandbox on a gateway's executor", () => {
     expect(
       tunnel.traces.some((trace) => trace.server === "executor:main" && trace.tokenId === `sandbox:${sandbox.id}`),
     ).toBe(true);
+    // Agents never reach an executor directly: it is not an MCP server of the tunnel.
+    const agent = await api.call(`/t/crm/${encodeURIComponent("executor:main")}/mcp`, crm.agentToken, json({}));
+    expect(agent.status).toBe(404);
+    expect(main.executor.requests.some((request) => request.method === "POST" && request.path === "/")).toBe(false);
+  });
+
+  test("expiry deletes the executor's workspace with the sandbox", async () => {
+    const sandbox = await api.create({ backend: gatewayBackend, ttl_seconds: 1, files: { "a.txt": "soon gone" } });
+    expect(existsSync(join(main.root, sandbox.id, "workspace", "a.txt"))).toBe(true);
+    await eventually(async () => !existsSync(join(main.root, sandbox.id)), 30_000);
+    expect((await api.call(`/v1/sandboxes/${sandbox.id}`, api.edge().adminToken)).status).toBe(404);
   });
 });
 

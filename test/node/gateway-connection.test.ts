@@ -37,6 +37,7 @@ test("dials /t/TUNNEL/connect with the token, says Hello with its servers and fe
       { name: "wiki", kind: "http", allowPaths: [] },
     ],
     features: ["inline-bodies"],
+    executors: [],
   });
   connection.welcome(TUNNEL, 25);
   await until(() => connection.pings >= 4, 5_000, "four pings");
