@@ -4,25 +4,23 @@ import { hashToken, newToken } from "../src/auth/tokens.ts";
 import { type RpcResult, settle } from "../src/errors/rpc-result.ts";
 import { isTetherError, TetherError } from "../src/errors/tether-error.ts";
 import type { ToolsetCallOutcome } from "../src/managed-agents/toolset/run-toolset-call.ts";
-import { exportTar } from "../src/sandbox/tar-export.ts";
 import type { EventStreamOptions } from "../src/sandbox/tool-calls/event-stream.ts";
 import type { ToolCallEvent } from "../src/sandbox/tool-calls/events.ts";
 import { type ToolCallsFormat, toolCallsResponse } from "../src/sandbox/tool-calls/respond.ts";
-import { edgeRunTool, type RunTool, runToolCalls } from "../src/sandbox/tool-calls/run-tool-calls.ts";
+import { runToolCalls } from "../src/sandbox/tool-calls/run-tool-calls.ts";
 import type { ToolUseBlock } from "../src/sandbox/tool-calls/tool-use-block.ts";
 import { mcpTools } from "../src/sandbox/tools/registry.ts";
 import { WriteBehind } from "../src/storage/write-behind.ts";
 import type { Env } from "../workers/env.ts";
+import { SandboxBackends } from "./sandbox/backends.ts";
 import { type Caller, noSuchSandbox, permits } from "./sandbox/caller.ts";
 import { EventChannel } from "./sandbox/event-channel.ts";
-import { ExecutorBackend } from "./sandbox/executor-backend.ts";
 import { SandboxJobs } from "./sandbox/jobs.ts";
 import { handleMcpRequest } from "./sandbox/mcp-face.ts";
 import { MetaStore, type SandboxMeta, type SandboxTokenInfo, sandboxTokenId } from "./sandbox/meta-store.ts";
 import type { SandboxSettings } from "./sandbox/options.ts";
 import { RegistryLink } from "./sandbox/registry-link.ts";
-import { openRuntime, type SandboxRuntime } from "./sandbox/runtime.ts";
-import { asHttpError, deleteFile, getFile, type PutResult, putFile, writeInitialFiles } from "./sandbox/staging.ts";
+import { asHttpError, type PutResult } from "./sandbox/staging.ts";
 import {
   gatewayStatus,
   type SandboxDetails,
@@ -80,8 +78,7 @@ export class Sandbox extends DurableObject<Env> {
   readonly #jobs = new SandboxJobs(() => {
     if (this.#meta.load()) this.#meta.touch(Date.now());
   });
-  #runtime: SandboxRuntime | undefined;
-  #executor: ExecutorBackend | undefined;
+  readonly #backends: SandboxBackends;
   /**
    * How streamed tool-call answers are paced: the defaults (a heartbeat every 10 s) in production;
    * tests shorten the heartbeat interval of one instance through runInDurableObject.
@@ -101,6 +98,7 @@ export class Sandbox extends DurableObject<Env> {
     this.#trace = new TraceLog(ctx.storage.sql, this.#writes);
     this.#registry = new RegistryLink(env);
     this.#toolset = new ToolsetCalls((entry) => this.#trace.record(entry));
+    this.#backends = new SandboxBackends(ctx, env, this.#meta, () => this.#trace.storedBytes());
   }
 
   // ---- lifecycle ----
@@ -118,7 +116,7 @@ export class Sandbox extends DurableObject<Env> {
   describe(caller: Caller): Promise<RpcResult<SandboxSummary & { busy: number }>> {
     return settle(() => {
       const meta = this.#admit(caller);
-      return { ...sandboxSummary(meta, this.#edgeRuntime(meta)), busy: this.#jobs.pending };
+      return { ...sandboxSummary(meta, this.#backends.edgeRuntime(meta)), busy: this.#jobs.pending };
     });
   }
 
@@ -176,35 +174,22 @@ export class Sandbox extends DurableObject<Env> {
     mode?: number,
   ): Promise<RpcResult<PutResult>> {
     return settle(async () => {
-      const meta = this.#admit(caller);
-      const executor = this.#executorOf(meta);
-      const result = executor
-        ? await executor.putFile(path, body, mode)
-        : await putFile(this.#open(meta).fs, path, body, length, mode);
+      const result = await this.#backends.putFile(this.#admit(caller), path, body, length, mode);
       this.#meta.touch(Date.now());
       return result;
     });
   }
 
   getFile(caller: Caller, path: string): Promise<RpcResult<Response>> {
-    return settle(() => {
-      const meta = this.#admit(caller);
-      return this.#executorOf(meta)?.getFile(path) ?? getFile(this.#open(meta).fs, path);
-    });
+    return settle(() => this.#backends.getFile(this.#admit(caller), path));
   }
 
   deleteFile(caller: Caller, path: string): Promise<RpcResult<void>> {
-    return settle(() => {
-      const meta = this.#admit(caller);
-      return this.#executorOf(meta)?.deleteFile(path) ?? deleteFile(this.#open(meta).fs, path);
-    });
+    return settle(() => this.#backends.deleteFile(this.#admit(caller), path));
   }
 
   exportTar(caller: Caller): Promise<RpcResult<ReadableStream<Uint8Array>>> {
-    return settle(() => {
-      const meta = this.#admit(caller);
-      return this.#executorOf(meta)?.exportTar() ?? exportTar(this.#open(meta).tree);
-    });
+    return settle(() => this.#backends.exportTar(this.#admit(caller)));
   }
 
   // ---- tool calls ----
@@ -235,7 +220,7 @@ export class Sandbox extends DurableObject<Env> {
     return settle(() => {
       const meta = this.#admit(caller);
       return this.#toolset.call(toolUse, options, (abort, job) =>
-        this.#jobs.run(abort, (current) => job(this.#executorOf(meta) ?? this.#open(meta), current)),
+        this.#jobs.run(abort, (current) => job(this.#backends.toolsetTarget(meta), current)),
       );
     });
   }
@@ -252,10 +237,10 @@ export class Sandbox extends DurableObject<Env> {
   listFiles(caller: Caller, root: string): Promise<RpcResult<{ path: string; size: number; mtimeMs: number }[]>> {
     return settle(() => {
       const meta = this.#admit(caller);
-      if (this.#executorOf(meta)) {
+      if (this.#backends.executor(meta)) {
         throw new TetherError("bad_request", "listFiles: not available for a sandbox on a gateway's executor");
       }
-      return listSandboxFiles(this.#open(meta).fs, root);
+      return listSandboxFiles(this.#backends.runtime(meta).fs, root);
     });
   }
 
@@ -270,7 +255,7 @@ export class Sandbox extends DurableObject<Env> {
     void this.#jobs
       .run(abort, async (current) => {
         if (abort.signal.aborted) return;
-        for await (const event of runToolCalls(blocks, this.#runTool(meta), { signal: abort.signal })) {
+        for await (const event of runToolCalls(blocks, this.#backends.runTool(meta), { signal: abort.signal })) {
           const cut = this.cutOffAtForTest;
           if (event.event === "started" && (cut === "*" || event.tool_use_id === cut)) {
             this.ctx.abort("exceeded CPU time limit (simulated by a test)");
@@ -288,15 +273,15 @@ export class Sandbox extends DurableObject<Env> {
 
   summary(): SandboxSummary | null {
     const meta = this.#meta.load();
-    return meta ? sandboxSummary(meta, this.#edgeRuntime(meta)) : null;
+    return meta ? sandboxSummary(meta, this.#backends.edgeRuntime(meta)) : null;
   }
 
   /** For a gateway sandbox also who serves it and its workspace's size (asked of the executor, briefly). */
   async inspect(): Promise<SandboxDetails | null> {
     const meta = this.#meta.load();
     if (!meta) return null;
-    const details = sandboxDetails(meta, this.#edgeRuntime(meta), this.#trace.recent(), this.#jobs.pending);
-    const executor = this.#executorOf(meta);
+    const details = sandboxDetails(meta, this.#backends.edgeRuntime(meta), this.#trace.recent(), this.#jobs.pending);
+    const executor = this.#backends.executor(meta);
     if (!executor) return details;
     const [connected, workspace] = await Promise.all([executor.connected(), executor.info()]);
     return { ...details, gateway: gatewayStatus(meta, connected, workspace) };
@@ -323,13 +308,10 @@ export class Sandbox extends DurableObject<Env> {
     if (caller.kind === "sandbox") throw unauthorized("a sandbox token cannot create sandboxes");
     const meta = this.#meta.create(settings, caller.kind === "api" ? caller.tokenId : null, now);
     this.#trace.init();
-    const executor = this.#executorOf(meta);
+    const executor = this.#backends.executor(meta);
     // First contact: the tunnel must exist and a gateway serve the executor; it pins the instance.
     if (executor) await this.#orUndo(() => executor.contact(), "");
-    await this.#orUndo(
-      () => executor?.writeInitialFiles(settings.files) ?? writeInitialFiles(this.#open(meta).fs, settings.files),
-      "initial files: ",
-    );
+    await this.#orUndo(() => this.#backends.writeInitialFiles(meta, settings.files), "initial files: ");
     this.#meta.addToken(tokenHash, now);
     await this.ctx.storage.setAlarm(now + meta.ttlSeconds * 1000);
     this.#registry.add(meta.id);
@@ -362,49 +344,13 @@ export class Sandbox extends DurableObject<Env> {
     return meta;
   }
 
-  /** The executor a gateway sandbox lives on; null for an edge sandbox. */
-  #executorOf(meta: SandboxMeta): ExecutorBackend | null {
-    if (meta.backend.type !== "gateway") return null;
-    this.#executor ??= new ExecutorBackend(this.env, meta.id, meta.backend, meta.env, {
-      get: () => this.#meta.load()?.executor ?? null,
-      set: (pin) => this.#meta.pinExecutor(pin),
-    });
-    return this.#executor;
-  }
-
-  /** Where tool calls run: the edge's tools over the runtime, or the executor. */
-  #runTool(meta: SandboxMeta): RunTool {
-    const executor = this.#executorOf(meta);
-    return executor
-      ? (name, input, onOutput, signal) => executor.runTool(name, input, onOutput, signal)
-      : edgeRunTool(this.#open(meta).tools);
-  }
-
-  /** The edge runtime of an edge sandbox; null for a gateway sandbox (nothing of it lives here). */
-  #edgeRuntime(meta: SandboxMeta): SandboxRuntime | null {
-    return meta.backend.type === "edge" ? this.#open(meta) : null;
-  }
-
-  #open(meta: SandboxMeta): SandboxRuntime {
-    this.#runtime ??= openRuntime(this.ctx, this.env, meta, () => this.#trace.storedBytes());
-    return this.#runtime;
-  }
-
   /** Deletes everything: runs in flight are aborted, storage, alarm and Registry entry removed. */
   async #wipe(): Promise<void> {
     const meta = this.#meta.load();
     const id = meta?.id;
     this.#jobs.invalidate();
-    const executor = meta ? this.#executorOf(meta) : null;
-    // Only a workspace the executor has seen (the sandbox is pinned) can need deleting.
-    if (executor && meta?.executor) {
-      const outcome = await executor
-        .deleteWorkspace()
-        .catch((error: unknown) => ({ deleted: false, reason: String(error) }));
-      if (!outcome.deleted) console.warn(`sandbox ${id}: executor workspace not deleted yet: ${outcome.reason}`);
-    }
-    this.#executor = undefined;
-    this.#runtime = undefined;
+    if (meta) await this.#backends.deleteWorkspace(meta);
+    this.#backends.forget();
     this.#writes.discard();
     this.#meta.forget();
     await this.ctx.storage.deleteAlarm();
