@@ -282,7 +282,12 @@ export class TunnelRelay extends DurableObject<Env> {
     try {
       const tunnel = this.#tunnel.get();
       if (!tunnel) throw new TetherError("gateway_lost", "tunnel deleted");
+      const greeted = connection.hello !== null;
       handleGatewayMessage(connection, message, tunnel.name);
+      // A gateway just said Hello: its executors may hold workspaces of deleted sandboxes.
+      if (!greeted && connection.announcesExecutors) {
+        this.ctx.waitUntil(this.#executors.retryDeletions(tunnel.name, connection, tunnel.settings.sseKeepAliveMs));
+      }
     } catch (error) {
       const { code, reason } = closeFor(error);
       connection.close(code, reason, new TetherError("gateway_lost", `the gateway connection failed: ${reason}`));

@@ -7,8 +7,8 @@
  *
  * Workspace deletions that could not reach the executor (its gateway offline when the sandbox
  * was deleted or expired) are kept in `workspace_deletions` (./storage.ts) and shown to
- * operators, so an orphaned directory on a customer machine is never silently forgotten; a later
- * deletion of the same workspace that succeeds clears its row.
+ * operators, so an orphaned directory on a customer machine is never silently forgotten; when a
+ * gateway announcing that instance says Hello, the deletion is made and its row cleared.
  */
 import { TetherError } from "../../src/errors/tether-error.ts";
 import { EXECUTOR_INSTANCE_HEADER, executorPaths, executorUpstreamName } from "../../src/protocol/executor-api.ts";
@@ -16,6 +16,7 @@ import type { HeaderList } from "../../src/protocol/messages.ts";
 import { all, run } from "../../src/storage/sql.ts";
 import { NO_GATEWAY_RETRY_AFTER_S } from "./agent-routing.ts";
 import { headerValue } from "./forward-headers.ts";
+import type { GatewayConnection } from "./gateway-connection.ts";
 import type { GatewayPool } from "./gateway-pool.ts";
 import { type CallOutcome, RelayCall } from "./relay-call.ts";
 import type { TraceStore } from "./trace-store.ts";
@@ -142,6 +143,17 @@ export class ExecutorCalls {
       Date.now(),
     );
     return { deleted: false, reason };
+  }
+
+  /** Deletes the owed workspaces that live on an executor instance `connection` just announced. */
+  async retryDeletions(tunnel: string, connection: GatewayConnection, keepAliveMs: number): Promise<void> {
+    const announced = connection.hello?.executors ?? [];
+    const owed = this.pendingDeletions().filter((deletion) =>
+      announced.some((executor) => executor.name === deletion.executor && executor.instance === deletion.instance),
+    );
+    for (const deletion of owed) {
+      await this.deleteWorkspace(tunnel, deletion.executor, deletion.instance, deletion.sandboxId, keepAliveMs);
+    }
   }
 
   /** Workspace deletions still owed to executors, newest first. */

@@ -121,6 +121,10 @@ export class GatewayConnection {
     return this.isOpen && this.hello !== null && this.draining === null;
   }
 
+  get announcesExecutors(): boolean {
+    return (this.hello?.executors?.length ?? 0) > 0;
+  }
+
   /** The executor this gateway announced under `name`, if any. */
   executor(name: string): ExecutorAnnouncement | undefined {
     return this.hello?.executors?.find((executor) => executor.name === name);

@@ -70,7 +70,7 @@ function alive(pid: number): boolean {
 }
 
 test("gateway gone before a call: the tool call is a prompt is_error naming the cause, files answer 503 + Retry-After, deletion is recorded", async () => {
-  const [, gateway] = await tunnelWithGateway("gone", "gone-a");
+  const [tunnelTokens, gateway] = await tunnelWithGateway("gone", "gone-a");
   const sandbox = await api.create({ backend: backendOn("gone"), files: { "kept.txt": "still here" } });
   await gateway.stop();
 
@@ -102,6 +102,18 @@ test("gateway gone before a call: the tool call is a prompt is_error naming the 
       reason: expect.stringContaining("not connected"),
     }),
   ]);
+
+  // The machine comes back (same instance, same directory): the owed deletion is made then.
+  const back = await startExecutorGateway(api.edge(), "gone", tunnelTokens.gatewayToken, {
+    instance: "gone-a",
+    root: gateway.root,
+  });
+  gateways.push(back);
+  await eventually(async () => !existsSync(join(gateway.root, sandbox.id)), 20_000);
+  await eventually(async () => {
+    const view = (await (await admin("/admin/tunnels/gone")).json()) as { pendingWorkspaceDeletions: unknown[] };
+    return view.pendingWorkspaceDeletions.length === 0;
+  }, 20_000);
 });
 
 test("gateway lost during a call: the running call ends with a prompt is_error, and the command is stopped", async () => {

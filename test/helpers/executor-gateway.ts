@@ -28,9 +28,10 @@ export async function startExecutorGateway(
   edge: RunningEdge,
   tunnel: string,
   gatewayToken: string,
-  options: { executor?: string; instance: string },
+  /** `root`: an earlier executor's directory, to play the same machine coming back. */
+  options: { executor?: string; instance: string; root?: string },
 ): Promise<ExecutorGateway> {
-  const root = await mkdtemp(join(tmpdir(), "tether-test-executor-"));
+  const root = options.root ?? (await mkdtemp(join(tmpdir(), "tether-test-executor-")));
   const executor = new TestExecutorUpstream(root, options.executor ?? "main", options.instance);
   const events: ExecutorGateway["events"] = [];
   const gateway = await startGateway(
