@@ -17,7 +17,12 @@ import {
 import { checkOrigin, isOriginAllowed, type Route, routeAgentRequest } from "./tunnel-relay/agent-routing.ts";
 import { type CallContext, CallRecords } from "./tunnel-relay/call-records.ts";
 import { allowOrigin } from "./tunnel-relay/cors.ts";
-import { type ExecutorAnswer, ExecutorCalls, type ExecutorRequestInit } from "./tunnel-relay/executor-calls.ts";
+import {
+  type ExecutorAnswer,
+  ExecutorCalls,
+  type ExecutorRequestInit,
+  NO_SUCH_TUNNEL,
+} from "./tunnel-relay/executor-calls.ts";
 import { failureEvent } from "./tunnel-relay/failure-event.ts";
 import { CloseCode } from "./tunnel-relay/gateway-connection.ts";
 import { closeFor, handleGatewayMessage } from "./tunnel-relay/gateway-frames.ts";
@@ -230,7 +235,7 @@ export class TunnelRelay extends DurableObject<Env> {
     init: ExecutorRequestInit,
   ): Promise<RpcResult<ExecutorAnswer>> {
     return settle(() => {
-      const tunnel = this.#requireTunnel();
+      const tunnel = this.#tunnel.require(() => new TetherError("not_found", NO_SUCH_TUNNEL));
       return this.#executors.request(tunnel.name, executor, instance, init, tunnel.settings.sseKeepAliveMs);
     });
   }

@@ -31,7 +31,7 @@ import type { OutputListener } from "../../src/sandbox/tools/context.ts";
 import { WORKDIR } from "../../src/sandbox/tools/context.ts";
 import { failure, type ToolErrorKind, type ToolOutcome } from "../../src/sandbox/tools/tool.ts";
 import type { Env } from "../../workers/env.ts";
-import { type ExecutorAnswer, executorUnavailable } from "../tunnel-relay/executor-calls.ts";
+import { type ExecutorAnswer, executorUnavailable, NO_SUCH_TUNNEL } from "../tunnel-relay/executor-calls.ts";
 import type { ExecutorPin } from "./meta-store.ts";
 import type { PutResult } from "./staging.ts";
 
@@ -201,8 +201,7 @@ export class ExecutorBackend {
     const { tunnel, executor } = this.#target;
     const init = { sandboxId: this.#sandboxId, method, path, headers, body };
     const result = await this.#relay().executorRequest(executor, this.#pin()?.instance ?? null, init);
-    // The relay refuses with not_found only for a tunnel that does not exist (any executor 404 is an answer).
-    if (!result.ok && result.error.code === "not_found") {
+    if (!result.ok && result.error.code === "not_found" && result.error.message === NO_SUCH_TUNNEL) {
       throw new TetherError("not_found", `tunnel "${tunnel}" does not exist (this sandbox's backend)`);
     }
     if (!result.ok && result.error.code === "gateway_lost") {
@@ -252,8 +251,10 @@ async function readToolLines(
       const line = buffered.slice(0, newline).trim();
       buffered = buffered.slice(newline + 1);
       if (!line) continue;
-      const parsed = ExecutorToolLineSchema.safeParse(JSON.parse(line));
-      if (!parsed.success) throw new TetherError("upstream_unavailable", `${name}: the executor sent a bad line`);
+      const parsed = ExecutorToolLineSchema.safeParse(parseJson(line));
+      if (!parsed.success) {
+        throw new TetherError("upstream_unavailable", `${name}: the executor sent a line that is not a tool line`);
+      }
       const item = parsed.data;
       if (item.type === "output") {
         onOutput(item.stream, item.text);
@@ -266,6 +267,14 @@ async function readToolLines(
     }
   }
   throw new TetherError("gateway_lost", `${name}: the executor's answer ended before the tool's outcome`);
+}
+
+function parseJson(line: string): unknown {
+  try {
+    return JSON.parse(line);
+  } catch {
+    return undefined;
+  }
 }
 
 /** An executor's refusal (ExecutorErrorBody) as the TetherError it stands for. */

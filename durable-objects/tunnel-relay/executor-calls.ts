@@ -52,6 +52,9 @@ export interface WorkspaceDeletion {
   at: number;
 }
 
+/** What `executorRequest` answers (not_found) for a tunnel that does not exist, and nothing else does. */
+export const NO_SUCH_TUNNEL = "no such tunnel";
+
 /** The one refusal for an executor no connected gateway serves (503: it may come back). */
 export function executorUnavailable(tunnel: string, executor: string, instance: string | null): TetherError {
   const which = instance === null ? "" : ` (the sandbox's workspace is on its instance ${instance})`;
