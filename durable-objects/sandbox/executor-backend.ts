@@ -66,10 +66,6 @@ export class ExecutorBackend {
     this.#onPin = pin.set;
   }
 
-  get target(): GatewayTarget {
-    return this.#target;
-  }
-
   /**
    * Runs one tool on the executor: output lines reach `onOutput` as they come; aborting `signal`
    * cancels the request (the gateway resets the stream, the executor stops the tool). Never
@@ -103,7 +99,7 @@ export class ExecutorBackend {
     const headers: HeaderList = [["content-type", "application/octet-stream"]];
     if (mode !== undefined) headers.push([FILE_MODE_HEADER, mode.toString(8)]);
     const response = await this.#expectOk("PUT", executorPaths.file(this.#sandboxId, path), headers, body);
-    return ExecutorPutResultSchema.parse(await response.json());
+    return answerOf(ExecutorPutResultSchema, await response.json().catch(() => undefined), "PUT file");
   }
 
   /** Initial files of a create request (relative paths land in /workspace), written on the executor. */
@@ -160,7 +156,7 @@ export class ExecutorBackend {
   /** Asks the executor about the sandbox (first contact at creation: pins the instance; fails loudly). */
   async contact(): Promise<ExecutorSandboxInfo> {
     const response = await this.#expectOk("GET", executorPaths.sandbox(this.#sandboxId), [], null);
-    return ExecutorSandboxInfoSchema.parse(await response.json());
+    return answerOf(ExecutorSandboxInfoSchema, await response.json().catch(() => undefined), "sandbox info");
   }
 
   /** Removes the workspace (best effort: the relay records a deletion it could not make). */
@@ -267,6 +263,17 @@ async function readToolLines(
     }
   }
   throw new TetherError("gateway_lost", `${name}: the executor's answer ended before the tool's outcome`);
+}
+
+/** An executor's JSON answer checked against the wire API; anything else is the executor's fault (502). */
+function answerOf<T>(
+  schema: { safeParse(value: unknown): { success: true; data: T } | { success: false } },
+  value: unknown,
+  what: string,
+): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new TetherError("upstream_unavailable", `the executor's ${what} answer is malformed`);
+  return parsed.data;
 }
 
 function parseJson(line: string): unknown {
