@@ -2,6 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { hashToken, newToken, parseToken, timingSafeEqual } from "../src/auth/tokens.ts";
 import { all, ensureSchema, first, run } from "../src/storage/sql.ts";
 import type { Env } from "../workers/env.ts";
+import { DEFAULT_BACKEND_SCOPE } from "./sandbox/backend-scope.ts";
 
 /**
  * The one global index (addressed by the name "global"): which tunnels and sandboxes exist, so
@@ -13,7 +14,9 @@ import type { Env } from "../workers/env.ts";
  * show what happened to it.
  *
  * Storage: entries(kind, name, created_at) — kind is "tunnel", "sandbox" or "environment";
- *          api_tokens(id, hash, label, created_at, revoked_at).
+ *          api_tokens(id, hash, label, created_at, revoked_at, backends) — `backends` is the token's
+ *          backend scope as JSON (sandbox/backend-scope.ts); NULL (tokens minted before scopes, or
+ *          without one) means the default, the edge only. Added by ALTER TABLE on older databases.
  */
 export type RegistryKind = "tunnel" | "sandbox" | "environment";
 
@@ -28,6 +31,8 @@ export interface ApiTokenInfo {
   label: string;
   createdAt: number;
   revokedAt: number | null;
+  /** Where its sandboxes may run (sandbox/backend-scope.ts). */
+  backends: string[];
 }
 
 const SCHEMA = [
@@ -36,7 +41,7 @@ const SCHEMA = [
      PRIMARY KEY (kind, name))`,
   `CREATE TABLE IF NOT EXISTS api_tokens (
      id TEXT PRIMARY KEY, hash TEXT NOT NULL, label TEXT NOT NULL,
-     created_at INTEGER NOT NULL, revoked_at INTEGER)`,
+     created_at INTEGER NOT NULL, revoked_at INTEGER, backends TEXT)`,
 ];
 
 interface ApiTokenRow {
@@ -45,12 +50,16 @@ interface ApiTokenRow {
   label: string;
   created_at: number;
   revoked_at: number | null;
+  backends: string | null;
 }
 
 export class Registry extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ensureSchema(ctx.storage.sql, SCHEMA);
+    const table = first<{ sql: string }>(ctx.storage.sql, "SELECT sql FROM sqlite_master WHERE name = 'api_tokens'");
+    if (table && !/\bbackends\b/.test(table.sql))
+      ctx.storage.sql.exec("ALTER TABLE api_tokens ADD COLUMN backends TEXT");
   }
 
   /** Adds a name; false when it already existed. */
@@ -75,19 +84,23 @@ export class Registry extends DurableObject<Env> {
   }
 
   /** Mints an API token; the secret is returned here once and never again. */
-  async createApiToken(label: string): Promise<ApiTokenInfo & { token: string }> {
+  async createApiToken(
+    label: string,
+    backends: readonly string[] = DEFAULT_BACKEND_SCOPE,
+  ): Promise<ApiTokenInfo & { token: string }> {
     const id = crypto.randomUUID().replaceAll("-", "").slice(0, 16);
     const token = newToken("api", id);
     const createdAt = Date.now();
     run(
       this.ctx.storage.sql,
-      "INSERT INTO api_tokens VALUES (?, ?, ?, ?, NULL)",
+      "INSERT INTO api_tokens (id, hash, label, created_at, revoked_at, backends) VALUES (?, ?, ?, ?, NULL, ?)",
       id,
       await hashToken(token),
       label,
       createdAt,
+      JSON.stringify(backends),
     );
-    return { id, label, createdAt, revokedAt: null, token };
+    return { id, label, createdAt, revokedAt: null, backends: [...backends], token };
   }
 
   listApiTokens(): ApiTokenInfo[] {
@@ -102,16 +115,27 @@ export class Registry extends DurableObject<Env> {
 
   /** The id of the live API token `token` is, or null (unknown, revoked, or wrong secret). */
   async verifyApiToken(token: string): Promise<string | null> {
+    return (await this.verifyApiTokenScope(token))?.id ?? null;
+  }
+
+  /** The live API token `token` is, with its backend scope, or null (unknown, revoked, or wrong secret). */
+  async verifyApiTokenScope(token: string): Promise<{ id: string; backends: string[] } | null> {
     const parsed = parseToken(token);
     if (parsed?.kind !== "api") return null;
     const row = first<ApiTokenRow>(this.ctx.storage.sql, "SELECT * FROM api_tokens WHERE id = ?", parsed.scope);
     if (!row || row.revoked_at !== null) return null;
-    return timingSafeEqual(await hashToken(token), row.hash) ? row.id : null;
+    return timingSafeEqual(await hashToken(token), row.hash) ? { id: row.id, backends: toInfo(row).backends } : null;
   }
 }
 
 function toInfo(row: ApiTokenRow): ApiTokenInfo {
-  return { id: row.id, label: row.label, createdAt: row.created_at, revokedAt: row.revoked_at };
+  return {
+    id: row.id,
+    label: row.label,
+    createdAt: row.created_at,
+    revokedAt: row.revoked_at,
+    backends: row.backends === null ? [...DEFAULT_BACKEND_SCOPE] : (JSON.parse(row.backends) as string[]),
+  };
 }
 
 export function registry(env: Env): DurableObjectStub<Registry> {

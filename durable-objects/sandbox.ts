@@ -4,7 +4,6 @@ import { hashToken, newToken } from "../src/auth/tokens.ts";
 import { type RpcResult, settle } from "../src/errors/rpc-result.ts";
 import { isTetherError, TetherError } from "../src/errors/tether-error.ts";
 import type { ToolsetCallOutcome } from "../src/managed-agents/toolset/run-toolset-call.ts";
-import { exportTar } from "../src/sandbox/tar-export.ts";
 import type { EventStreamOptions } from "../src/sandbox/tool-calls/event-stream.ts";
 import type { ToolCallEvent } from "../src/sandbox/tool-calls/events.ts";
 import { type ToolCallsFormat, toolCallsResponse } from "../src/sandbox/tool-calls/respond.ts";
@@ -13,6 +12,7 @@ import type { ToolUseBlock } from "../src/sandbox/tool-calls/tool-use-block.ts";
 import { mcpTools } from "../src/sandbox/tools/registry.ts";
 import { WriteBehind } from "../src/storage/write-behind.ts";
 import type { Env } from "../workers/env.ts";
+import { SandboxBackends } from "./sandbox/backends.ts";
 import { type Caller, noSuchSandbox, permits } from "./sandbox/caller.ts";
 import { EventChannel } from "./sandbox/event-channel.ts";
 import { SandboxJobs } from "./sandbox/jobs.ts";
@@ -20,9 +20,14 @@ import { handleMcpRequest } from "./sandbox/mcp-face.ts";
 import { MetaStore, type SandboxMeta, type SandboxTokenInfo, sandboxTokenId } from "./sandbox/meta-store.ts";
 import type { SandboxSettings } from "./sandbox/options.ts";
 import { RegistryLink } from "./sandbox/registry-link.ts";
-import { openRuntime, type SandboxRuntime } from "./sandbox/runtime.ts";
-import { asHttpError, deleteFile, getFile, type PutResult, putFile, writeInitialFiles } from "./sandbox/staging.ts";
-import { type SandboxDetails, type SandboxSummary, sandboxDetails, sandboxSummary } from "./sandbox/status.ts";
+import { asHttpError, type PutResult } from "./sandbox/staging.ts";
+import {
+  gatewayStatus,
+  type SandboxDetails,
+  type SandboxSummary,
+  sandboxDetails,
+  sandboxSummary,
+} from "./sandbox/status.ts";
 import { listSandboxFiles, ToolsetCalls } from "./sandbox/toolset-calls.ts";
 import { TraceLog, traceEntryOf } from "./sandbox/trace.ts";
 
@@ -38,6 +43,11 @@ export interface CreateOutcome {
 /**
  * One sandbox: a persistent filesystem, one bash session and run_code isolates, addressed by the
  * sandbox id. The edge calls it through the RPC methods below after resolving the caller's token.
+ *
+ * Backends: an edge sandbox's files and shell are this object's own (below). A gateway sandbox's
+ * live on a gateway's executor (sandbox/executor-backend.ts): tool calls and files go there through
+ * the tunnel's relay, while queue, trace, activity, tokens and expiry stay here; deleting it
+ * deletes the executor's workspace too (best effort: an offline gateway's is recorded on the tunnel).
  *
  * Storage (this object's SQLite database, plus its alarm):
  *   sandbox_meta, sandbox_tokens   the sandbox's record and its live token hashes (sandbox/meta-store.ts)
@@ -68,7 +78,7 @@ export class Sandbox extends DurableObject<Env> {
   readonly #jobs = new SandboxJobs(() => {
     if (this.#meta.load()) this.#meta.touch(Date.now());
   });
-  #runtime: SandboxRuntime | undefined;
+  readonly #backends: SandboxBackends;
   /**
    * How streamed tool-call answers are paced: the defaults (a heartbeat every 10 s) in production;
    * tests shorten the heartbeat interval of one instance through runInDurableObject.
@@ -88,6 +98,7 @@ export class Sandbox extends DurableObject<Env> {
     this.#trace = new TraceLog(ctx.storage.sql, this.#writes);
     this.#registry = new RegistryLink(env);
     this.#toolset = new ToolsetCalls((entry) => this.#trace.record(entry));
+    this.#backends = new SandboxBackends(ctx, env, this.#meta, () => this.#trace.storedBytes());
   }
 
   // ---- lifecycle ----
@@ -105,7 +116,7 @@ export class Sandbox extends DurableObject<Env> {
   describe(caller: Caller): Promise<RpcResult<SandboxSummary & { busy: number }>> {
     return settle(() => {
       const meta = this.#admit(caller);
-      return { ...sandboxSummary(meta, this.#open(meta)), busy: this.#jobs.pending };
+      return { ...sandboxSummary(meta, this.#backends.edgeRuntime(meta)), busy: this.#jobs.pending };
     });
   }
 
@@ -163,23 +174,22 @@ export class Sandbox extends DurableObject<Env> {
     mode?: number,
   ): Promise<RpcResult<PutResult>> {
     return settle(async () => {
-      const meta = this.#admit(caller);
-      const result = await putFile(this.#open(meta).fs, path, body, length, mode);
+      const result = await this.#backends.putFile(this.#admit(caller), path, body, length, mode);
       this.#meta.touch(Date.now());
       return result;
     });
   }
 
   getFile(caller: Caller, path: string): Promise<RpcResult<Response>> {
-    return settle(() => getFile(this.#open(this.#admit(caller)).fs, path));
+    return settle(() => this.#backends.getFile(this.#admit(caller), path));
   }
 
   deleteFile(caller: Caller, path: string): Promise<RpcResult<void>> {
-    return settle(() => deleteFile(this.#open(this.#admit(caller)).fs, path));
+    return settle(() => this.#backends.deleteFile(this.#admit(caller), path));
   }
 
   exportTar(caller: Caller): Promise<RpcResult<ReadableStream<Uint8Array>>> {
-    return settle(() => exportTar(this.#open(this.#admit(caller)).tree));
+    return settle(() => this.#backends.exportTar(this.#admit(caller)));
   }
 
   // ---- tool calls ----
@@ -210,7 +220,7 @@ export class Sandbox extends DurableObject<Env> {
     return settle(() => {
       const meta = this.#admit(caller);
       return this.#toolset.call(toolUse, options, (abort, job) =>
-        this.#jobs.run(abort, (current) => job(this.#open(meta), current)),
+        this.#jobs.run(abort, (current) => job(this.#backends.toolsetTarget(meta), current)),
       );
     });
   }
@@ -225,7 +235,13 @@ export class Sandbox extends DurableObject<Env> {
 
   /** Regular files under `root` with sizes and mtimes ([] when missing; past 10,000 refused). */
   listFiles(caller: Caller, root: string): Promise<RpcResult<{ path: string; size: number; mtimeMs: number }[]>> {
-    return settle(() => listSandboxFiles(this.#open(this.#admit(caller)).fs, root));
+    return settle(() => {
+      const meta = this.#admit(caller);
+      if (this.#backends.executor(meta)) {
+        throw new TetherError("bad_request", "listFiles: not available for a sandbox on a gateway's executor");
+      }
+      return listSandboxFiles(this.#backends.runtime(meta).fs, root);
+    });
   }
 
   /**
@@ -239,8 +255,7 @@ export class Sandbox extends DurableObject<Env> {
     void this.#jobs
       .run(abort, async (current) => {
         if (abort.signal.aborted) return;
-        const runtime = this.#open(meta);
-        for await (const event of runToolCalls(blocks, runtime.tools, { signal: abort.signal })) {
+        for await (const event of runToolCalls(blocks, this.#backends.runTool(meta), { signal: abort.signal })) {
           const cut = this.cutOffAtForTest;
           if (event.event === "started" && (cut === "*" || event.tool_use_id === cut)) {
             this.ctx.abort("exceeded CPU time limit (simulated by a test)");
@@ -258,12 +273,18 @@ export class Sandbox extends DurableObject<Env> {
 
   summary(): SandboxSummary | null {
     const meta = this.#meta.load();
-    return meta ? sandboxSummary(meta, this.#open(meta)) : null;
+    return meta ? sandboxSummary(meta, this.#backends.edgeRuntime(meta)) : null;
   }
 
-  inspect(): SandboxDetails | null {
+  /** For a gateway sandbox also who serves it and its workspace's size (asked of the executor, briefly). */
+  async inspect(): Promise<SandboxDetails | null> {
     const meta = this.#meta.load();
-    return meta ? sandboxDetails(meta, this.#open(meta), this.#trace.recent(), this.#jobs.pending) : null;
+    if (!meta) return null;
+    const details = sandboxDetails(meta, this.#backends.edgeRuntime(meta), this.#trace.recent(), this.#jobs.pending);
+    const executor = this.#backends.executor(meta);
+    if (!executor) return details;
+    const [connected, workspace] = await Promise.all([executor.connected(), executor.info()]);
+    return { ...details, gateway: gatewayStatus(meta, connected, workspace) };
   }
 
   // ---- internals ----
@@ -287,17 +308,27 @@ export class Sandbox extends DurableObject<Env> {
     if (caller.kind === "sandbox") throw unauthorized("a sandbox token cannot create sandboxes");
     const meta = this.#meta.create(settings, caller.kind === "api" ? caller.tokenId : null, now);
     this.#trace.init();
-    try {
-      await writeInitialFiles(this.#open(meta).fs, settings.files);
-    } catch (error) {
-      await this.#wipe();
-      const cause = asHttpError(error);
-      throw isTetherError(cause) ? new TetherError(cause.code, `initial files: ${cause.message}`) : cause;
-    }
+    const executor = this.#backends.executor(meta);
+    // First contact: the tunnel must exist and a gateway serve the executor; it pins the instance.
+    if (executor) await this.#orUndo(() => executor.contact(), "");
+    await this.#orUndo(() => this.#backends.writeInitialFiles(meta, settings.files), "initial files: ");
     this.#meta.addToken(tokenHash, now);
     await this.ctx.storage.setAlarm(now + meta.ttlSeconds * 1000);
     this.#registry.add(meta.id);
     return { created: true, token, tokenId: sandboxTokenId(tokenHash), ttlSeconds: meta.ttlSeconds };
+  }
+
+  /** Runs a step of creation; when it fails, nothing of the sandbox is left behind (nor on its executor). */
+  async #orUndo(step: () => Promise<unknown>, context: string): Promise<void> {
+    try {
+      await step();
+    } catch (error) {
+      await this.#wipe();
+      const cause = asHttpError(error);
+      throw isTetherError(cause)
+        ? new TetherError(cause.code, `${context}${cause.message}`, { headers: cause.headers })
+        : cause;
+    }
   }
 
   /** The sandbox's record when it exists and `caller` may use it; the same 404 otherwise. */
@@ -313,16 +344,13 @@ export class Sandbox extends DurableObject<Env> {
     return meta;
   }
 
-  #open(meta: SandboxMeta): SandboxRuntime {
-    this.#runtime ??= openRuntime(this.ctx, this.env, meta, () => this.#trace.storedBytes());
-    return this.#runtime;
-  }
-
   /** Deletes everything: runs in flight are aborted, storage, alarm and Registry entry removed. */
   async #wipe(): Promise<void> {
-    const id = this.#meta.load()?.id;
+    const meta = this.#meta.load();
+    const id = meta?.id;
     this.#jobs.invalidate();
-    this.#runtime = undefined;
+    if (meta) await this.#backends.deleteWorkspace(meta);
+    this.#backends.forget();
     this.#writes.discard();
     this.#meta.forget();
     await this.ctx.storage.deleteAlarm();

@@ -17,6 +17,12 @@ import {
 import { checkOrigin, isOriginAllowed, type Route, routeAgentRequest } from "./tunnel-relay/agent-routing.ts";
 import { type CallContext, CallRecords } from "./tunnel-relay/call-records.ts";
 import { allowOrigin } from "./tunnel-relay/cors.ts";
+import {
+  type ExecutorAnswer,
+  ExecutorCalls,
+  type ExecutorRequestInit,
+  NO_SUCH_TUNNEL,
+} from "./tunnel-relay/executor-calls.ts";
 import { failureEvent } from "./tunnel-relay/failure-event.ts";
 import { CloseCode } from "./tunnel-relay/gateway-connection.ts";
 import { closeFor, handleGatewayMessage } from "./tunnel-relay/gateway-frames.ts";
@@ -68,6 +74,7 @@ export class TunnelRelay extends DurableObject<Env> {
   readonly #traces: TraceStore;
   readonly #records: CallRecords;
   readonly #pool: GatewayPool;
+  readonly #executors: ExecutorCalls;
   readonly #writes: WriteBehind;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -82,6 +89,7 @@ export class TunnelRelay extends DurableObject<Env> {
       this.#scheduleAlarm(Date.now() + PRUNE_EVERY_MS).catch((error) => console.error("scheduling pruning", error));
     });
     this.#pool = new GatewayPool(ctx);
+    this.#executors = new ExecutorCalls(this.#pool, this.#traces, sql);
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
   }
 
@@ -214,6 +222,42 @@ export class TunnelRelay extends DurableObject<Env> {
     return jsonRpcErrorResponse(failure, request.mcp.id);
   }
 
+  // ---- sandboxes on executors (durable-objects/sandbox/executor-backend.ts) ----
+
+  /**
+   * One wire-API request (src/protocol/executor-api.ts) from a sandbox to `executor`: on the
+   * gateway whose executor is `instance` when the sandbox is pinned to one, else on the least
+   * busy gateway announcing it. The body may be a stream (sent within the gateway's credit).
+   */
+  executorRequest(
+    executor: string,
+    instance: string | null,
+    init: ExecutorRequestInit,
+  ): Promise<RpcResult<ExecutorAnswer>> {
+    return settle(() => {
+      const tunnel = this.#tunnel.require(() => new TetherError("not_found", NO_SUCH_TUNNEL));
+      return this.#executors.request(tunnel.name, executor, instance, init, tunnel.settings.sseKeepAliveMs);
+    });
+  }
+
+  /** Removes a deleted sandbox's workspace; recorded for operators when the executor is unreachable. */
+  deleteExecutorWorkspace(
+    executor: string,
+    instance: string | null,
+    sandboxId: string,
+  ): Promise<RpcResult<{ deleted: boolean; reason: string | null }>> {
+    return settle(() => {
+      const tunnel = this.#requireTunnel();
+      const keepAliveMs = tunnel.settings.sseKeepAliveMs;
+      return this.#executors.deleteWorkspace(tunnel.name, executor, instance, sandboxId, keepAliveMs);
+    });
+  }
+
+  /** Whether a gateway serving `executor` (at `instance`, when given) is connected and ready. */
+  executorConnected(executor: string, instance: string | null): boolean {
+    return this.#tunnel.get() !== null && this.#pool.pickExecutor(executor, instance) !== undefined;
+  }
+
   // ---- gateways ----
 
   /** The gateway's WebSocket upgrade (the Worker checked the token's shape and scope). */
@@ -243,7 +287,12 @@ export class TunnelRelay extends DurableObject<Env> {
     try {
       const tunnel = this.#tunnel.get();
       if (!tunnel) throw new TetherError("gateway_lost", "tunnel deleted");
+      const greeted = connection.hello !== null;
       handleGatewayMessage(connection, message, tunnel.name);
+      // A gateway just said Hello: its executors may hold workspaces of deleted sandboxes.
+      if (!greeted && connection.announcesExecutors) {
+        this.ctx.waitUntil(this.#executors.retryDeletions(tunnel.name, connection, tunnel.settings.sseKeepAliveMs));
+      }
     } catch (error) {
       const { code, reason } = closeFor(error);
       connection.close(code, reason, new TetherError("gateway_lost", `the gateway connection failed: ${reason}`));
@@ -301,7 +350,14 @@ export class TunnelRelay extends DurableObject<Env> {
 
   #sources() {
     const tunnel = this.#requireTunnel();
-    return { tunnel, pool: this.#pool, tokens: this.#tokens, sessions: this.#sessions, traces: this.#traces };
+    return {
+      tunnel,
+      pool: this.#pool,
+      tokens: this.#tokens,
+      sessions: this.#sessions,
+      traces: this.#traces,
+      executors: this.#executors,
+    };
   }
 
   /** Makes sure an alarm fires no later than `at`. */

@@ -40,27 +40,35 @@ export class EventChannel<T> implements AsyncIterable<T> {
     if (wasOpen) this.onCancel?.();
   }
 
-  async *[Symbol.asyncIterator](): AsyncGenerator<T> {
+  /**
+   * A hand-written iterator rather than an async generator: a generator's `return()` waits until
+   * the generator reaches its next `yield`, so a consumer cancelling while no event is due (a long
+   * command on a gateway's executor, silent) would not be heard until the call ended on its own.
+   * Here `return()` cancels at once, and the pending `next()` ends.
+   */
+  [Symbol.asyncIterator](): AsyncIterator<T> {
     let finished = false;
-    try {
+    const next = async (): Promise<IteratorResult<T>> => {
       for (;;) {
-        const next = this.#buffer.shift();
-        if (next !== undefined) {
-          yield next;
-          continue;
-        }
+        const value = this.#buffer.shift();
+        if (value !== undefined) return { done: false, value };
         if (this.#closed) {
           finished = !this.#cancelled;
           if (this.#failure && finished) throw this.#failure.error;
-          return;
+          finished = true;
+          return { done: true, value: undefined };
         }
         await new Promise<void>((resolve) => {
           this.#wake = resolve;
         });
       }
-    } finally {
+    };
+    const stop = async (): Promise<IteratorResult<T>> => {
       if (!finished) this.cancel();
-    }
+      finished = true;
+      return { done: true, value: undefined };
+    };
+    return { next, return: stop };
   }
 
   #notify(): void {

@@ -1,6 +1,6 @@
 import { all, ensureSchema, first, run } from "../../src/storage/sql.ts";
 import type { BufferedWrites, WriteBehind } from "../../src/storage/write-behind.ts";
-import type { SandboxSettings } from "./options.ts";
+import type { SandboxBackend, SandboxSettings } from "./options.ts";
 
 /**
  * A sandbox's own record of itself, next to its files in the same SQLite database.
@@ -10,6 +10,10 @@ import type { SandboxSettings } from "./options.ts";
  *     one row; its presence is what "the sandbox exists" means. `env` holds the exported variables
  *     every fresh shell starts with (also after `restart`); `creator` is the API token id that
  *     created the sandbox (null for the admin token).
+ *     Added later (by ALTER TABLE on wake in tables created before, see MIGRATIONS): `backend` JSON (SandboxBackend; NULL in rows
+ *     written before gateway sandboxes existed, which are edge sandboxes), `executor_instance` and
+ *     `executor_gateway` (a gateway sandbox's pin: the executor instance holding its workspace and
+ *     the gateway that last served it; NULL until the executor first answered).
  *   sandbox_tokens(hash, created_at) — SHA-256 of every sandbox token issued (each create call on an
  *     existing id mints one more). A token's public id is the first TOKEN_ID_CHARS hex digits of its
  *     hash (`sbt_…`): enough to list and revoke it, nothing to derive the secret from. A token is
@@ -26,8 +30,16 @@ import type { SandboxSettings } from "./options.ts";
 const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS sandbox_meta (
      id TEXT PRIMARY KEY, created_at INTEGER NOT NULL, last_activity INTEGER NOT NULL,
-     ttl_seconds INTEGER NOT NULL, quota_bytes INTEGER NOT NULL, network_allow TEXT NOT NULL, env TEXT NOT NULL, creator TEXT)`,
+     ttl_seconds INTEGER NOT NULL, quota_bytes INTEGER NOT NULL, network_allow TEXT NOT NULL, env TEXT NOT NULL, creator TEXT,
+     backend TEXT, executor_instance TEXT, executor_gateway TEXT)`,
   `CREATE TABLE IF NOT EXISTS sandbox_tokens (hash TEXT PRIMARY KEY, created_at INTEGER NOT NULL)`,
+];
+
+/** Columns added after the table's first version, each with the statement that adds it. */
+const MIGRATIONS: readonly (readonly [column: string, statement: string])[] = [
+  ["backend", "ALTER TABLE sandbox_meta ADD COLUMN backend TEXT"],
+  ["executor_instance", "ALTER TABLE sandbox_meta ADD COLUMN executor_instance TEXT"],
+  ["executor_gateway", "ALTER TABLE sandbox_meta ADD COLUMN executor_gateway TEXT"],
 ];
 
 export interface SandboxMeta {
@@ -39,6 +51,14 @@ export interface SandboxMeta {
   networkAllow: string[];
   env: Record<string, string>;
   creator: string | null;
+  backend: SandboxBackend;
+  /** A gateway sandbox's pin (see the storage notes); null for edge sandboxes and before first contact. */
+  executor: ExecutorPin | null;
+}
+
+export interface ExecutorPin {
+  instance: string;
+  gatewayId: string;
 }
 
 interface MetaRow {
@@ -50,6 +70,9 @@ interface MetaRow {
   network_allow: string;
   env: string;
   creator: string | null;
+  backend: string | null;
+  executor_instance: string | null;
+  executor_gateway: string | null;
 }
 
 /** Hex digits of a token's hash that make its public id (64 bits: no collisions among one sandbox's tokens). */
@@ -85,7 +108,11 @@ export class MetaStore implements BufferedWrites {
   /** The sandbox's record, or null when it does not exist (never created, or destroyed). */
   load(): SandboxMeta | null {
     if (this.#meta !== undefined) return this.#meta;
-    const table = first(this.#sql, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sandbox_meta'");
+    const table = first<{ sql: string }>(
+      this.#sql,
+      "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'sandbox_meta'",
+    );
+    if (table) migrate(this.#sql, table.sql);
     const row = table ? first<MetaRow>(this.#sql, "SELECT * FROM sandbox_meta") : undefined;
     this.#meta = row ? fromRow(row) : null;
     return this.#meta;
@@ -104,10 +131,13 @@ export class MetaStore implements BufferedWrites {
 
   create(settings: SandboxSettings, creator: string | null, now: number): SandboxMeta {
     ensureSchema(this.#sql, SCHEMA);
-    const { id, ttlSeconds, quotaBytes, networkAllow, env } = settings;
+    const table = first<{ sql: string }>(this.#sql, "SELECT sql FROM sqlite_master WHERE name = 'sandbox_meta'");
+    if (table) migrate(this.#sql, table.sql);
+    const { id, ttlSeconds, quotaBytes, networkAllow, env, backend } = settings;
     run(
       this.#sql,
-      "INSERT INTO sandbox_meta VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      `INSERT INTO sandbox_meta (id, created_at, last_activity, ttl_seconds, quota_bytes, network_allow, env, creator, backend)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       id,
       now,
       now,
@@ -116,8 +146,20 @@ export class MetaStore implements BufferedWrites {
       JSON.stringify(networkAllow),
       JSON.stringify(env),
       creator,
+      JSON.stringify(backend),
     );
-    this.#meta = { id, createdAt: now, lastActivity: now, ttlSeconds, quotaBytes, networkAllow, env, creator };
+    this.#meta = {
+      id,
+      createdAt: now,
+      lastActivity: now,
+      ttlSeconds,
+      quotaBytes,
+      networkAllow,
+      env,
+      creator,
+      backend,
+      executor: null,
+    };
     this.#tokens = new Set();
     return this.#meta;
   }
@@ -129,6 +171,14 @@ export class MetaStore implements BufferedWrites {
     meta.lastActivity = now;
     this.#activityPending = true;
     this.#writes.buffered();
+  }
+
+  /** Pins a gateway sandbox to the executor instance that answered (written at once: it locates the workspace). */
+  pinExecutor(pin: ExecutorPin): void {
+    const meta = this.load();
+    if (!meta || (meta.executor?.instance === pin.instance && meta.executor.gatewayId === pin.gatewayId)) return;
+    run(this.#sql, "UPDATE sandbox_meta SET executor_instance = ?, executor_gateway = ?", pin.instance, pin.gatewayId);
+    meta.executor = pin;
   }
 
   addToken(hash: string, now: number): void {
@@ -197,5 +247,17 @@ function fromRow(row: MetaRow): SandboxMeta {
     networkAllow: JSON.parse(row.network_allow) as string[],
     env: JSON.parse(row.env) as Record<string, string>,
     creator: row.creator,
+    backend: row.backend === null ? { type: "edge" } : (JSON.parse(row.backend) as SandboxBackend),
+    executor:
+      row.executor_instance === null
+        ? null
+        : { instance: row.executor_instance, gatewayId: row.executor_gateway ?? "" },
   };
+}
+
+/** Adds the columns a table created by an older version lacks (idempotent: runs on every wake). */
+function migrate(sql: SqlStorage, createStatement: string): void {
+  for (const [column, statement] of MIGRATIONS) {
+    if (!new RegExp(`\\b${column}\\b`).test(createStatement)) sql.exec(statement);
+  }
 }

@@ -24,7 +24,28 @@ export const SandboxIdSchema = z.string().regex(SANDBOX_ID_PATTERN, "id must mat
 
 const EnvNameSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "env names must be shell variable names");
 
-export const CreateSandboxSchema = z
+/** A tunnel name as the admin API accepts it (workers/routes/admin-tunnels.ts). */
+const TunnelNameSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "tunnel names are [a-z0-9-], at most 63");
+const ExecutorNameSchema = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "executor names are [a-z0-9_-], at most 63");
+
+/**
+ * Where a sandbox runs: at the edge (a Durable Object's filesystem and just-bash, the default), or
+ * on a gateway's executor: real bash and files on a machine behind tunnel `tunnel`.
+ */
+export const SandboxBackendSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("edge") }).strict(),
+  z.object({ type: z.literal("gateway"), tunnel: TunnelNameSchema, executor: ExecutorNameSchema }).strict(),
+]);
+export type SandboxBackend = z.infer<typeof SandboxBackendSchema>;
+
+/**
+ * Options only an edge sandbox takes. On an executor the machine's disk bounds the workspace and
+ * the executor's own configuration decides the network (`network` in the gateway's executor
+ * config), so Tether has nothing to enforce there and refuses the options rather than ignore them.
+ */
+const EDGE_ONLY_OPTIONS = ["quota_bytes", "network"] as const;
+
+const CreateSandboxObjectSchema = z
   .object({
     id: SandboxIdSchema.optional(),
     ttl_seconds: z.number().int().min(1).max(MAX_TTL_SECONDS).optional(),
@@ -36,8 +57,21 @@ export const CreateSandboxSchema = z
       .object({ allow: z.array(z.string().min(1).max(253)).max(100) })
       .strict()
       .optional(),
+    backend: SandboxBackendSchema.optional(),
   })
   .strict();
+
+export const CreateSandboxSchema = CreateSandboxObjectSchema.superRefine((request, ctx) => {
+  if (request.backend?.type !== "gateway") return;
+  for (const option of EDGE_ONLY_OPTIONS) {
+    if (request[option] === undefined) continue;
+    ctx.addIssue({
+      code: "custom",
+      path: [option],
+      message: `a gateway sandbox does not take ${EDGE_ONLY_OPTIONS.join(" or ")}: its executor's machine bounds the disk and its executor configuration decides the network`,
+    });
+  }
+});
 
 export type CreateSandboxRequest = z.infer<typeof CreateSandboxSchema>;
 
@@ -49,6 +83,7 @@ export interface SandboxSettings {
   env: Record<string, string>;
   files: Record<string, string>;
   networkAllow: string[];
+  backend: SandboxBackend;
 }
 
 export function resolveSettings(request: CreateSandboxRequest, generateId: () => string): SandboxSettings {
@@ -59,6 +94,7 @@ export function resolveSettings(request: CreateSandboxRequest, generateId: () =>
     env: request.env ?? {},
     files: request.files ?? {},
     networkAllow: request.network?.allow ?? [],
+    backend: request.backend ?? { type: "edge" },
   };
 }
 

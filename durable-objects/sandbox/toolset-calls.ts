@@ -1,7 +1,10 @@
 /**
  * The Managed Agents toolset inside the Sandbox Durable Object (`toolsetCall`, `abortToolCall`,
  * `listFiles`): each call runs on the sandbox's runtime directly (src/managed-agents/toolset/), in
- * the object's serial queue like every other tool call, and lands in its tool-call trace.
+ * the object's serial queue like every other tool call, and lands in its tool-call trace. On a
+ * gateway sandbox the call goes to the executor's tool of the same name (src/sandbox/tools, whose
+ * inputs are the toolset's) and its outcome becomes the toolset result; memory-store roots
+ * (`extraRoots`) are not reachable there and are refused.
  *
  * In memory only: the calls queued or running, by tool-use id, with the controller that aborts
  * them. An eviction ends them anyway (the runner sees the RPC fail and decides what to re-run:
@@ -11,6 +14,7 @@ import type { z } from "zod";
 import { TetherError } from "../../src/errors/tether-error.ts";
 import type { ToolsetContext } from "../../src/managed-agents/toolset/context.ts";
 import { WORKDIR } from "../../src/managed-agents/toolset/paths.ts";
+import { textResult } from "../../src/managed-agents/toolset/result.ts";
 import {
   isToolsetTool,
   runToolsetCall,
@@ -27,13 +31,17 @@ import { normalizePath } from "../../src/sandbox/fs/paths.ts";
 import type { SqliteFs } from "../../src/sandbox/fs/sqlite-fs.ts";
 import { byteLength } from "../../src/sandbox/tools/truncate.ts";
 import { formatIssues } from "../../src/validation/format-issues.ts";
+import type { ExecutorBackend } from "./executor-backend.ts";
 import type { SandboxRuntime } from "./runtime.ts";
 import type { TraceEntry } from "./trace.ts";
+
+/** Where a toolset call runs: the edge's runtime, or a gateway sandbox's executor. */
+export type ToolsetTarget = SandboxRuntime | ExecutorBackend;
 
 /** Runs a job in its turn of the sandbox's queue; `current()` is false once the sandbox was wiped under it. */
 export type InQueue = <T>(
   abort: AbortController,
-  job: (runtime: SandboxRuntime, current: () => boolean) => Promise<T>,
+  job: (target: ToolsetTarget, current: () => boolean) => Promise<T>,
 ) => Promise<T>;
 
 /** Files `listFiles` answers at most: past this it refuses rather than answer part of the tree. */
@@ -86,7 +94,7 @@ export class ToolsetCalls {
   }
 
   async #runNow(
-    runtime: SandboxRuntime,
+    target: ToolsetTarget,
     toolUse: ToolsetToolUse,
     options: ToolsetCallOptions,
     signal: AbortSignal,
@@ -102,15 +110,8 @@ export class ToolsetCalls {
       trace(0, `${toolUse.name}: aborted before it ran`);
       throw abortError(signal, toolUse.id);
     }
-    const ctx: ToolsetContext = {
-      fs: runtime.fs,
-      bash: runtime.bash,
-      tools: runtime.tools,
-      roots: [WORKDIR, ...(options.extraRoots ?? []).map(normalizePath)],
-      signal,
-    };
     try {
-      const outcome = await runToolsetCall(ctx, toolUse);
+      const outcome = await runOn(target, toolUse, options, signal);
       if (outcome.owned) {
         const text = outcome.result.content.map((block) => block.text).join("");
         const error = signal.aborted ? `${toolUse.name}: aborted` : outcome.result.is_error ? text : null;
@@ -163,4 +164,28 @@ function parse<S extends z.ZodType>(schema: S, input: unknown, what: string): z.
 function abortError(signal: AbortSignal, id: string): TetherError {
   if (signal.reason instanceof TetherError) return signal.reason;
   return new TetherError("not_found", `toolset call ${id} ended: the sandbox was destroyed`);
+}
+
+async function runOn(
+  target: ToolsetTarget,
+  toolUse: ToolsetToolUse,
+  options: ToolsetCallOptions,
+  signal: AbortSignal,
+): Promise<ToolsetCallOutcome> {
+  if ("fs" in target) {
+    const ctx: ToolsetContext = {
+      fs: target.fs,
+      bash: target.bash,
+      tools: target.tools,
+      roots: [WORKDIR, ...(options.extraRoots ?? []).map(normalizePath)],
+      signal,
+    };
+    return runToolsetCall(ctx, toolUse);
+  }
+  if ((options.extraRoots ?? []).length > 0) {
+    const text = `${toolUse.name}: memory stores (extraRoots) are not available on a gateway's executor`;
+    return { owned: true, result: textResult(text, true) };
+  }
+  const outcome = await target.runTool(toolUse.name, toolUse.input, () => {}, signal);
+  return { owned: true, result: textResult(outcome.text, outcome.isError === true) };
 }

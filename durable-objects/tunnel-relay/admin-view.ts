@@ -2,6 +2,8 @@
  * What operators see of a tunnel (GET /admin/tunnels and /admin/tunnels/:name). Built from the
  * stores and the live gateway sockets; no token and no hash ever appears here.
  */
+import type { ExecutorAnnouncement } from "../../src/protocol/executor-api.ts";
+import type { ExecutorCalls, WorkspaceDeletion } from "./executor-calls.ts";
 import type { GatewayServer } from "./gateway-connection.ts";
 import type { GatewayPool } from "./gateway-pool.ts";
 import type { SessionRecord, SessionStore } from "./session-store.ts";
@@ -19,6 +21,8 @@ export interface GatewayView {
   /** GoAway reason while the gateway drains, else null. */
   draining: string | null;
   servers: GatewayServer[];
+  /** The executors (real bash and files on that machine) it announced. */
+  executors: ExecutorAnnouncement[];
 }
 
 export interface SessionView extends SessionRecord {
@@ -46,6 +50,8 @@ export interface TunnelDetail {
   sessions: SessionView[];
   traces: StoredTrace[];
   errors: StoredTrace[];
+  /** Workspaces of deleted sandboxes still on an executor that could not be reached to remove them. */
+  pendingWorkspaceDeletions: WorkspaceDeletion[];
 }
 
 export interface DetailOptions {
@@ -59,6 +65,7 @@ export interface ViewSources {
   tokens: TokenStore;
   sessions: SessionStore;
   traces: TraceStore;
+  executors: ExecutorCalls;
 }
 
 export function gatewayViews(pool: GatewayPool): GatewayView[] {
@@ -74,6 +81,7 @@ export function gatewayViews(pool: GatewayPool): GatewayView[] {
         inFlight: connection.calls.size,
         draining: connection.draining,
         servers: hello.servers,
+        executors: hello.executors ?? [],
       },
     ];
   });
@@ -106,5 +114,6 @@ export function tunnelDetail(sources: ViewSources, options: DetailOptions): Tunn
       .map((session) => ({ ...session, gatewayConnected: connected.has(session.gatewayId) })),
     traces: sources.traces.recent(options.traces),
     errors: sources.traces.recentErrors(Math.min(options.traces, 50)),
+    pendingWorkspaceDeletions: sources.executors.pendingDeletions(),
   };
 }

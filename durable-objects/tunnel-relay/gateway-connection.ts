@@ -6,6 +6,7 @@
 import { TetherError } from "../../src/errors/tether-error.ts";
 import { isPathAllowed } from "../../src/protocol/allow-paths.ts";
 import { truncateCloseReason } from "../../src/protocol/close-reason.ts";
+import type { ExecutorAnnouncement } from "../../src/protocol/executor-api.ts";
 import { encodeJsonFrame, FrameType } from "../../src/protocol/frames.ts";
 import type { Head, Hello, Reset } from "../../src/protocol/messages.ts";
 
@@ -26,8 +27,14 @@ export interface GatewayAttachment {
    * knows streams may have been lost and closes the socket (1012); the gateway reconnects at once.
    */
   busy: boolean;
-  /** `features` is missing in attachments written before features existed. */
-  hello: { gatewayId: string; version: string; servers: GatewayServer[]; features?: string[] } | null;
+  /** `features` and `executors` are missing in attachments written before they existed. */
+  hello: {
+    gatewayId: string;
+    version: string;
+    servers: GatewayServer[];
+    features?: string[];
+    executors?: ExecutorAnnouncement[];
+  } | null;
   /** GoAway reason once the gateway drains: no new streams go to it. */
   draining: string | null;
 }
@@ -114,6 +121,15 @@ export class GatewayConnection {
     return this.isOpen && this.hello !== null && this.draining === null;
   }
 
+  get announcesExecutors(): boolean {
+    return (this.hello?.executors?.length ?? 0) > 0;
+  }
+
+  /** The executor this gateway announced under `name`, if any. */
+  executor(name: string): ExecutorAnnouncement | undefined {
+    return this.hello?.executors?.find((executor) => executor.name === name);
+  }
+
   server(name: string): GatewayServer | undefined {
     return this.hello?.servers.find((server) => server.name === name);
   }
@@ -132,10 +148,16 @@ export class GatewayConnection {
   setHello(hello: Hello): void {
     const next = {
       ...this.#attachment,
-      hello: { gatewayId: hello.gatewayId, version: hello.version, servers: hello.servers, features: hello.features },
+      hello: {
+        gatewayId: hello.gatewayId,
+        version: hello.version,
+        servers: hello.servers,
+        features: hello.features,
+        executors: hello.executors,
+      },
     };
     if (JSON.stringify(next).length > MAX_ATTACHMENT_JSON) {
-      throw new GatewayCloseError(CloseCode.protocol, "Hello too large: announce fewer servers or paths");
+      throw new GatewayCloseError(CloseCode.protocol, "Hello too large: announce fewer servers, paths or executors");
     }
     this.#persist(next);
   }

@@ -66,6 +66,8 @@ function welcome(connection: GatewayConnection, frame: Frame, tunnel: string): v
   }
   const names = hello.servers.map((server) => server.name);
   if (new Set(names).size !== names.length) throw protocolError("Hello lists a server name twice");
+  const executors = hello.executors.map((executor) => executor.name);
+  if (new Set(executors).size !== executors.length) throw protocolError("Hello lists an executor name twice");
   connection.setHello(hello);
   const answer: Welcome = {
     protocol: TUNNEL_PROTOCOL_VERSION,

@@ -79,6 +79,20 @@ export class GatewayPool {
     return newest;
   }
 
+  /**
+   * The connection serving executor `name`: the one whose executor is `instance` (the machine
+   * holding a sandbox's workspace) when given, else the least busy one announcing it.
+   */
+  pickExecutor(name: string, instance: string | null): GatewayConnection | undefined {
+    let best: GatewayConnection | undefined;
+    for (const connection of this.ready()) {
+      const executor = connection.executor(name);
+      if (!executor || (instance !== null && executor.instance !== instance)) continue;
+      if (!best || connection.calls.size < best.calls.size) best = connection;
+    }
+    return best;
+  }
+
   /** The least busy ready connection that serves `server` at `path`. */
   pick(server: string, path: string): GatewayConnection | undefined {
     let best: GatewayConnection | undefined;

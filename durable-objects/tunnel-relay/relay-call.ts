@@ -25,13 +25,13 @@ import { hasMediaType, SSE_CONTENT_TYPE } from "../../src/mcp/headers.ts";
 import { CreditGrants, CreditWindow } from "../../src/protocol/credit-window.ts";
 import { encodeCreditFrame, encodeJsonBodyFrame, encodeJsonFrame, FrameType } from "../../src/protocol/frames.ts";
 import type { Head, HeaderList, Open, Reset } from "../../src/protocol/messages.ts";
-import { sendBytes } from "../../src/protocol/send-body.ts";
+import { sendBody, sendBytes } from "../../src/protocol/send-body.ts";
 import { Feature, INITIAL_STREAM_WINDOW, MAX_INLINE_BODY } from "../../src/protocol/version.ts";
 import { agentResponseHeaders, headerValue } from "./forward-headers.ts";
 import type { GatewayConnection, StreamHandler } from "./gateway-connection.ts";
 import { protocolError } from "./gateway-frames.ts";
 import { isPlainJson, JsonFailureSniffer, jsonFailure } from "./json-failure.ts";
-import { resetError } from "./reset-error.ts";
+import { resetError, upstreamLabel } from "./reset-error.ts";
 import { SseBoundary, SseKeepAlive } from "./sse-keep-alive.ts";
 
 /** Why a request body still waiting on credit stops (one object: creating an Error per call costs a stack trace). */
@@ -50,7 +50,12 @@ export interface CallOutcome {
 export interface RelayCallInit {
   server: string;
   open: Open;
-  body: Uint8Array | null;
+  /**
+   * The request body: whole bytes (sent inline when small), or a stream pumped within the
+   * gateway's credit, so a large upload never sits in memory (its reader is cancelled when the
+   * call ends first).
+   */
+  body: Uint8Array | ReadableStream<Uint8Array> | null;
   keepAliveMs: number;
   /** The SSE event that ends an event-stream response when the call fails after Head; null for none. */
   failureEvent(error: TetherError): Uint8Array | null;
@@ -86,6 +91,8 @@ export class RelayCall implements StreamHandler {
   #bytesOut = 0;
   #ended = false;
   #requestBodySent = false;
+  /** Request body bytes sent so far (a streamed body's length is known only as it goes). */
+  #bytesIn = 0;
   #done = false;
   /** No more writes to the agent: its stream broke, or we broke it off. */
   #writesStopped = false;
@@ -107,8 +114,12 @@ export class RelayCall implements StreamHandler {
       if (!open.hasBody || !body) {
         this.#requestBodySent = true;
         this.#connection.send(encodeJsonFrame(FrameType.Open, this.stream, open));
+      } else if (body instanceof ReadableStream) {
+        this.#connection.send(encodeJsonFrame(FrameType.Open, this.stream, open));
+        void this.#sendRequestBody(body);
       } else if (body.byteLength <= MAX_INLINE_BODY && this.#connection.supports(Feature.inlineBodies)) {
         this.#requestBodySent = true;
+        this.#bytesIn = body.byteLength;
         this.#connection.send(encodeJsonBodyFrame(FrameType.OpenBody, this.stream, open, body));
       } else {
         this.#connection.send(encodeJsonFrame(FrameType.Open, this.stream, open));
@@ -217,7 +228,7 @@ export class RelayCall implements StreamHandler {
 
   /** The connection failed under the call (closed, broken, revoked, deleted): say which server's call it cost. */
   fail(error: TetherError): void {
-    const message = `the call to MCP server "${this.#init.server}" failed: ${error.message}`;
+    const message = `the call to ${upstreamLabel(this.#init.server)} failed: ${error.message}`;
     this.#failWith(new TetherError(error.code, message, { cause: error, headers: error.headers }));
   }
 
@@ -266,9 +277,12 @@ export class RelayCall implements StreamHandler {
     this.#finish("the agent disconnected", { code: "cancelled", message: "the agent went away" });
   }
 
-  async #sendRequestBody(body: Uint8Array): Promise<void> {
+  async #sendRequestBody(body: Uint8Array | ReadableStream<Uint8Array>): Promise<void> {
+    const send = (frame: Uint8Array) => this.#connection.send(frame);
     try {
-      await sendBytes(body, this.stream, this.#requestCredit, (frame) => this.#connection.send(frame));
+      this.#bytesIn = await (body instanceof ReadableStream
+        ? sendBody(body, this.stream, this.#requestCredit, send)
+        : sendBytes(body, this.stream, this.#requestCredit, send));
       this.#requestBodySent = true;
     } catch (error) {
       // A finished stream closes the credit window (expected); anything else is a lost connection.
@@ -311,7 +325,7 @@ export class RelayCall implements StreamHandler {
       this.#init.onDone({
         status: this.#status,
         error,
-        bytesIn: this.#init.body?.byteLength ?? 0,
+        bytesIn: this.#bytesIn,
         bytesOut: this.#bytesOut,
         startedAt: this.#startedAt,
         durationMs: Date.now() - this.#startedAt,

@@ -10,7 +10,9 @@
  *             MCP sessions seen in initialize responses; pruned after SESSION_IDLE_MS without use
  *   traces    (id INTEGER PK, at, server, http_method, rpc_method, tool, session_id, gateway_id,
  *              token_id, status, duration_ms, bytes_in, bytes_out, error)
- *             one row per relayed call; only the newest MAX_TRACES are kept
+ *             one row per relayed call (agents' and sandboxes' executor calls); only the newest MAX_TRACES are kept
+ *   workspace_deletions (executor, instance, sandbox_id, reason, at)  PK (executor, sandbox_id)
+ *             executor workspaces of deleted sandboxes that could not be removed yet (./executor-calls.ts)
  *
  * Written at once: the tunnel row, tokens, a session's creation and end. Written behind, in one
  * transaction at most a second later (src/storage/write-behind.ts): traces and sessions' last-use times, so
@@ -50,6 +52,9 @@ const SCHEMA = [
      http_method TEXT NOT NULL, rpc_method TEXT, tool TEXT, session_id TEXT, gateway_id TEXT,
      token_id TEXT, status INTEGER NOT NULL, duration_ms INTEGER NOT NULL,
      bytes_in INTEGER NOT NULL, bytes_out INTEGER NOT NULL, error TEXT)`,
+  `CREATE TABLE IF NOT EXISTS workspace_deletions (
+     executor TEXT NOT NULL, instance TEXT NOT NULL, sandbox_id TEXT NOT NULL, reason TEXT NOT NULL,
+     at INTEGER NOT NULL, PRIMARY KEY (executor, sandbox_id))`,
 ];
 
 /** True when this object holds a tunnel (its schema was created by `create`). */

@@ -10,6 +10,8 @@ export type ErrorCode =
   | "method_not_allowed"
   | "conflict"
   | "forbidden_origin"
+  /** A valid token asking for something outside its scope (e.g. a sandbox backend it was not granted). */
+  | "forbidden"
   | "payload_too_large"
   | "quota_exceeded"
   | "no_gateway"
@@ -26,6 +28,7 @@ const STATUS: Record<ErrorCode, number> = {
   method_not_allowed: 405,
   conflict: 409,
   forbidden_origin: 403,
+  forbidden: 403,
   payload_too_large: 413,
   quota_exceeded: 507,
   no_gateway: 503,
@@ -44,6 +47,7 @@ const JSON_RPC_CODE: Record<ErrorCode, number> = {
   method_not_allowed: -32600,
   conflict: -32003,
   forbidden_origin: -32004,
+  forbidden: -32007,
   payload_too_large: -32005,
   quota_exceeded: -32006,
   no_gateway: -32010,

@@ -1,8 +1,7 @@
 /**
  * The gateway's executors: sandboxes whose tool calls run on this machine. Each is one more
  * upstream, reached by the edge as `executor:NAME` (src/protocol/executor-api.ts) and announced
- * in Hello. They are built through ./executor/executor-upstream.ts; this build of the gateway
- * does not include it, so a gateway configured with executors refuses to start, saying so.
+ * in Hello.
  *
  * Before any is built, the machine is checked for what executors need: the gateway must not run
  * as root unless that was allowed (every command a sandbox runs would run as root), and bwrap
@@ -14,10 +13,10 @@ import type { ExecutorAnnouncement } from "../protocol/executor-api.ts";
 import type { NamedExecutorConfig } from "./executor/executor-config.ts";
 import { GatewayConfigError } from "./load-config.ts";
 import type { Logger } from "./log.ts";
-import type { Upstream } from "./upstream.ts";
+import type { Upstream, UpstreamKind } from "./upstream.ts";
 
 /** An executor as the gateway runs it: an upstream, plus what Hello announces of it. */
-export type ExecutorUpstream = Upstream & { readonly announcement: ExecutorAnnouncement };
+export type ExecutorUpstream = Upstream<UpstreamKind> & { readonly announcement: ExecutorAnnouncement };
 
 /** Builds every executor, in order; when one fails, those already built are closed before the error. */
 export async function createExecutors(
@@ -34,11 +33,22 @@ export async function createExecutors(
   return built;
 }
 
-/** Builds one executor through ./executor/executor-upstream.ts, which this build does not include. */
-async function createExecutor({ name }: NamedExecutorConfig, _log: Logger): Promise<ExecutorUpstream> {
-  throw new GatewayConfigError([
-    `executor "${name}": executors are not available in this build of the gateway; serve MCP servers only, or use a build that includes them`,
+/**
+ * Builds one executor: its HTTP face (./executor/executor-upstream.ts) over real shells and
+ * run_code processes (./executor/process/). Loaded on first use, so a gateway that serves only
+ * MCP servers never loads the sandbox tools.
+ */
+async function createExecutor({ name, executor: config }: NamedExecutorConfig, log: Logger): Promise<ExecutorUpstream> {
+  const [{ createExecutorUpstream }, { openShell }, { createRunCode }] = await Promise.all([
+    import("./executor/executor-upstream.ts"),
+    import("./executor/process/shell-session.ts"),
+    import("./executor/process/run-code.ts"),
   ]);
+  return createExecutorUpstream(name, config, {
+    openShell: (workspace, sandboxEnv) => openShell({ workspace, config, sandboxEnv }),
+    runCode: (workspace) => createRunCode({ workspace, config, sandboxEnv: {} }),
+    log,
+  });
 }
 
 /** The facts about this process and machine the checks below depend on. */

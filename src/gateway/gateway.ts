@@ -16,7 +16,7 @@ import { checkExecutorHost, createExecutors, type ExecutorHost, type ExecutorUps
 import { GatewayConfigError } from "./load-config.ts";
 import { describeError, type Logger, stderrLogger } from "./log.ts";
 import { TunnelClient } from "./tunnel-client.ts";
-import type { Upstream } from "./upstream.ts";
+import type { Upstream, UpstreamKind } from "./upstream.ts";
 import { createUpstream } from "./upstreams.ts";
 
 export const GATEWAY_VERSION: string = pkg.version;
@@ -36,7 +36,7 @@ export interface RunningGateway {
   readonly gatewayId: string;
   readonly client: TunnelClient;
   /** By the name Open frames use: a server's name, or `executor:NAME`. */
-  readonly upstreams: ReadonlyMap<string, Upstream>;
+  readonly upstreams: ReadonlyMap<string, Upstream<UpstreamKind>>;
   /** Drains the tunnel (bounded by the config's drainTimeoutMs) and closes every upstream and executor. Idempotent. */
   stop(): Promise<void>;
 }
@@ -63,8 +63,8 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     await closeUpstreams(servers, log);
     throw error;
   }
-  const all = [...servers, ...executors];
-  const upstreams = new Map<string, Upstream>([
+  const all: Upstream<UpstreamKind>[] = [...servers, ...executors];
+  const upstreams = new Map<string, Upstream<UpstreamKind>>([
     ...servers.map((upstream) => [upstream.name, upstream] as const),
     ...executors.map((executor) => [executorUpstreamName(executor.announcement.name), executor] as const),
   ]);
@@ -109,7 +109,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
 }
 
 /** Closes upstreams side by side; one that fails is logged and does not keep the others open. */
-async function closeUpstreams(list: readonly Upstream[], log: Logger): Promise<void> {
+async function closeUpstreams(list: readonly Upstream<UpstreamKind>[], log: Logger): Promise<void> {
   await Promise.all(
     list.map((upstream) =>
       upstream.close().catch((error: unknown) => {

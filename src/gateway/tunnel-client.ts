@@ -23,7 +23,7 @@ import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from "../retry/bac
 import { closeHint, describeRefusal, readReason } from "./connect-diagnostics.ts";
 import { describeError, type Logger } from "./log.ts";
 import { StreamMux } from "./stream-mux.ts";
-import type { Upstream } from "./upstream.ts";
+import type { Upstream, UpstreamKind } from "./upstream.ts";
 
 /** Time allowed for the upgrade and for the Welcome after Hello. */
 const HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -51,7 +51,7 @@ export interface TunnelClientOptions {
   tunnel: string;
   hello: Hello;
   /** By the name Open frames use: a server's name, or `executor:NAME` for an executor. */
-  upstreams: ReadonlyMap<string, Upstream>;
+  upstreams: ReadonlyMap<string, Upstream<UpstreamKind>>;
   log: Logger;
   backoff?: BackoffOptions;
   random?: () => number;

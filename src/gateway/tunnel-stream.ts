@@ -24,7 +24,7 @@ import { INITIAL_STREAM_WINDOW, MAX_INLINE_BODY } from "../protocol/version.ts";
 import { IncomingBody } from "./incoming-body.ts";
 import { describeError, type Logger } from "./log.ts";
 import { readReady } from "./response-body.ts";
-import type { Upstream } from "./upstream.ts";
+import type { Upstream, UpstreamKind } from "./upstream.ts";
 
 /** The synthetic origin of requests handed to upstreams; they build their own target URLs. */
 export const UPSTREAM_REQUEST_ORIGIN = "http://upstream.tether.invalid";
@@ -35,7 +35,7 @@ export interface StreamEnvironment {
   send: SendFrame;
   /** Sends a DATA frame as header + payload without joining them (see SendData). */
   sendData?: SendData;
-  upstream(name: string): Upstream | undefined;
+  upstream(name: string): Upstream<UpstreamKind> | undefined;
   log: Logger;
   /** True once the gateway drains (see StreamMux.drain). */
   draining?(): boolean;

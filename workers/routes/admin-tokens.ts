@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { type ApiTokenInfo, registry } from "../../durable-objects/registry.ts";
+import { BackendScopeSchema } from "../../durable-objects/sandbox/backend-scope.ts";
 import { TetherError } from "../../src/errors/tether-error.ts";
 import { readJsonBody } from "../../src/http/read-bounded-body.ts";
 import { parseInput } from "../../src/validation/parse-input.ts";
@@ -10,17 +11,21 @@ import { adminOnly } from "./admin-only.ts";
 /**
  * API tokens (`/admin/tokens`, admin token only): operators mint one per orchestrator; it may create
  * sandboxes and use the ones it created. The secret is shown once, at creation; only its hash is kept.
+ * `backends` scopes where its sandboxes may run (durable-objects/sandbox/backend-scope.ts; the
+ * edge only unless granted more).
  */
 export const adminTokensRoutes = new Hono<{ Bindings: Env }>();
 
-const CreateTokenSchema = z.object({ label: z.string().min(1).max(200) }).strict();
+const CreateTokenSchema = z
+  .object({ label: z.string().min(1).max(200), backends: BackendScopeSchema.optional() })
+  .strict();
 
 adminOnly(adminTokensRoutes, "/tokens");
 
 adminTokensRoutes.post("/tokens", async (c) => {
   const body = await readJsonBody(c.req.raw, 16 * 1024, "token request");
-  const { label } = parseInput(CreateTokenSchema, body, "token request");
-  const created = await registry(c.env).createApiToken(label);
+  const { label, backends } = parseInput(CreateTokenSchema, body, "token request");
+  const created = await registry(c.env).createApiToken(label, backends);
   return c.json({ ...toJson(created), token: created.token }, 201);
 });
 
@@ -42,5 +47,6 @@ function toJson(info: ApiTokenInfo): Record<string, unknown> {
     label: info.label,
     created_at: new Date(info.createdAt).toISOString(),
     revoked_at: info.revokedAt === null ? null : new Date(info.revokedAt).toISOString(),
+    backends: info.backends,
   };
 }

@@ -22,7 +22,7 @@ import { parseToolCallBody, TOOL_CALL_BODY_LIMIT } from "../../src/sandbox/tool-
 import { negotiateToolCallsFormat } from "../../src/sandbox/tool-calls/respond.ts";
 import { parseInput } from "../../src/validation/parse-input.ts";
 import type { Env } from "../env.ts";
-import { creatorCaller, sandboxCaller } from "./sandbox-auth.ts";
+import { checkBackend, creatorCaller, sandboxCaller } from "./sandbox-auth.ts";
 
 /**
  * The sandbox API (`/v1/sandboxes`). The edge authenticates, validates the request and hands it to
@@ -35,10 +35,11 @@ type Ctx = Context<App>;
 export const sandboxesRoutes = new Hono<App>();
 
 sandboxesRoutes.post("/", async (c) => {
-  const caller = await creatorCaller(c.req.raw.headers, c.env);
+  const creator = await creatorCaller(c.req.raw.headers, c.env);
   const body = await readJsonBody(c.req.raw, MAX_CREATE_BODY_BYTES, "create body");
   const settings = resolveSettings(parseInput(CreateSandboxSchema, body, "sandbox request"), generateSandboxId);
-  const outcome = unwrap(await stub(c, settings.id).create(caller, settings));
+  checkBackend(creator, settings.backend);
+  const outcome = unwrap(await stub(c, settings.id).create(creator.caller, settings));
   return c.json(
     {
       id: settings.id,
@@ -89,7 +90,7 @@ sandboxesRoutes.get("/:id/files/*", async (c) => {
   const { caller, sandbox } = await target(c);
   const file = unwrap(await sandbox.getFile(caller, filePath(c)));
   // A stream that crossed RPC has no length of its own: restore it, so clients see Content-Length.
-  const length = Number(file.headers.get("content-length"));
+  const length = Number(file.headers.get("content-length") ?? Number.NaN);
   if (!file.body || !Number.isSafeInteger(length)) return file;
   return new Response(file.body.pipeThrough(new FixedLengthStream(length)), file);
 });

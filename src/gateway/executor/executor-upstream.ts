@@ -42,7 +42,8 @@ export async function createExecutorUpstream(
 class ExecutorHandler implements ExecutorUpstream {
   readonly name: string;
   readonly kind = "executor" as const;
-  readonly allowPaths: readonly string[] = [];
+  /** Every route of the wire API is below /sandboxes/. */
+  readonly allowPaths: readonly string[] = ["/sandboxes/*"];
   readonly announcement: ExecutorAnnouncement;
   readonly #executor: Executor;
   readonly #log: Logger;

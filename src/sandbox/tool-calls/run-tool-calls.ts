@@ -1,4 +1,4 @@
-import type { OutputStream, ToolContext } from "../tools/context.ts";
+import type { OutputListener, OutputStream, ToolContext } from "../tools/context.ts";
 import { callTool } from "../tools/registry.ts";
 import { failure, type ToolOutcome } from "../tools/tool.ts";
 import { byteLength } from "../tools/truncate.ts";
@@ -6,8 +6,28 @@ import type { ToolCallEvent } from "./events.ts";
 import type { ToolUseBlock } from "./tool-use-block.ts";
 
 export interface RunToolCallsOptions {
-  /** Once aborted, blocks not yet started are skipped (the caller went away); the running one finishes. */
+  /**
+   * Once aborted, blocks not yet started are skipped (the caller went away). The running one gets
+   * the signal too: a tool that can stop (one on a gateway's executor) stops, the others finish.
+   */
   signal?: AbortSignal;
+}
+
+/**
+ * Runs one tool call wherever the sandbox lives and never throws (failures are `is_error`
+ * outcomes): at the edge `callTool` over the runtime's ToolContext, on a gateway's executor a
+ * request to it (durable-objects/sandbox/executor-backend.ts).
+ */
+export type RunTool = (
+  name: string,
+  input: unknown,
+  onOutput: OutputListener,
+  signal?: AbortSignal,
+) => Promise<ToolOutcome>;
+
+/** The edge's RunTool: the tools of src/sandbox/tools over a ToolContext. */
+export function edgeRunTool(ctx: ToolContext): RunTool {
+  return (name, input, onOutput) => callTool(name, input, ctx, onOutput);
 }
 
 /**
@@ -18,17 +38,18 @@ export interface RunToolCallsOptions {
  */
 export async function* runToolCalls(
   blocks: readonly ToolUseBlock[],
-  ctx: ToolContext,
+  tools: ToolContext | RunTool,
   options: RunToolCallsOptions = {},
 ): AsyncGenerator<ToolCallEvent> {
+  const runTool = typeof tools === "function" ? tools : edgeRunTool(tools);
   for (const block of blocks) {
     if (options.signal?.aborted) return;
-    yield* runOne(block, ctx);
+    yield* runOne(block, runTool, options.signal);
   }
   yield { event: "done" };
 }
 
-async function* runOne(block: ToolUseBlock, ctx: ToolContext): AsyncGenerator<ToolCallEvent> {
+async function* runOne(block: ToolUseBlock, runTool: RunTool, signal?: AbortSignal): AsyncGenerator<ToolCallEvent> {
   yield { event: "started", tool_use_id: block.id, name: block.name };
   const started = performance.now();
   // Output arrives through a callback while the tool runs; it is queued here and yielded in order.
@@ -45,8 +66,8 @@ async function* runOne(block: ToolUseBlock, ctx: ToolContext): AsyncGenerator<To
     queued.push({ event: "output", tool_use_id: block.id, stream, text });
     notify();
   };
-  void callTool(block.name, block.input, ctx, onOutput)
-    // callTool turns failures into outcomes; this only guards against a broken promise contract.
+  void runTool(block.name, block.input, onOutput, signal)
+    // RunTool turns failures into outcomes; this only guards against a broken promise contract.
     .catch((error: unknown) => failure("internal", `${block.name} failed: ${String(error)}`))
     .then((done) => {
       outcome = done;

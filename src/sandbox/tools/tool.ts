@@ -5,9 +5,10 @@ import type { OutputListener, ToolContext } from "./context.ts";
 
 /**
  * Why a tool call ended in an `is_error` result: the input did not validate, the tool does not exist,
- * the shell hit its timeout or an execution limit, or the tool refused with a TetherError (its code).
+ * the shell hit its timeout or an execution limit, the tool refused with a TetherError (its code), or
+ * (for a sandbox on a gateway's executor) the gateway serving it is not connected.
  */
-export type ToolErrorKind = "invalid_input" | "unknown_tool" | "timeout" | "limit" | ErrorCode;
+export type ToolErrorKind = "invalid_input" | "unknown_tool" | "timeout" | "limit" | "gateway_unavailable" | ErrorCode;
 
 /** What one tool call produced, before it is wrapped into a tool_result block. */
 export interface ToolOutcome {
