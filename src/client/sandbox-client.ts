@@ -33,6 +33,8 @@ export interface CreateSandboxOptions {
   env?: Record<string, string>;
   files?: Record<string, string>;
   network?: { allow: string[] };
+  /** Where tool calls run: at the edge (default), or on a gateway's executor inside your network. */
+  backend?: { type: "edge" } | { type: "gateway"; tunnel: string; executor: string };
 }
 
 export class TetherApiError extends Error {

@@ -1,0 +1,171 @@
+/**
+ * A sandbox on a gateway's executor, all real: the edge in workerd, `tether gateway --executor` as a
+ * real process, real bash and git on this machine, the orchestrator client from src/client and the
+ * official MCP SDK client on the sandbox's MCP face. Then the fault that matters most: the gateway
+ * SIGKILLed mid-command answers the call promptly with is_error and leaves no process behind.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { TetherClient, type ToolCallEvent } from "../../src/client/sandbox-client.ts";
+import { type RunningEdge, startEdge } from "../helpers/edge.ts";
+import { createTunnel, type TunnelTokens } from "../helpers/mcp-client.ts";
+import { type RunningProcess, startGateway, stopAll } from "../helpers/processes.ts";
+
+let edge: RunningEdge;
+let tunnel: TunnelTokens;
+let client: TetherClient;
+let scratch: string;
+const backend = { type: "gateway" as const, tunnel: "ops", executor: "main" };
+
+function executorGateway(dir: string): Promise<RunningProcess> {
+  return startGateway({
+    edge: edge.url,
+    token: tunnel.gatewayToken,
+    servers: [],
+    args: ["--executor", `main=${dir}`, "--allow-root", "--drain-timeout-ms", "1000"],
+  });
+}
+
+/** PIDs of live processes whose arguments contain `marker` (read from /proc; nothing is killed). */
+function processesWith(marker: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, "utf8").includes(marker)) found.push(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return found;
+}
+
+async function waitUntil(check: () => boolean, ms: number): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; ) {
+    if (check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return check();
+}
+
+beforeAll(async () => {
+  scratch = mkdtempSync(join(tmpdir(), "tether-executor-flow-"));
+  edge = await startEdge();
+  tunnel = await createTunnel(edge, "ops");
+  client = new TetherClient({ edge: edge.url, token: edge.adminToken });
+});
+
+afterAll(async () => {
+  await stopAll();
+  await edge?.close();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+test("a coding session on the executor: git clone, edit, git diff, run_code, streamed build output, MCP face", async () => {
+  const gateway = await executorGateway(join(scratch, "work"));
+  try {
+    // A local repository to clone, as a team's internal git server would be.
+    const origin = join(scratch, "origin");
+    execFileSync("bash", [
+      "-c",
+      `set -e; git init -q -b main ${origin}; cd ${origin}; printf 'export const answer = 41;\\n' > answer.js;
+       git add answer.js; git -c user.email=dev@example.com -c user.name=dev commit -qm init`,
+    ]);
+
+    const sandbox = await client.createSandbox({ id: "exec-flow", backend });
+    const run = async (name: string, input: Record<string, unknown>) => {
+      const [result] = await sandbox.toolResults([{ type: "tool_use", id: `toolu_${name}`, name, input }]);
+      const text = (result?.content as Array<{ text: string }>).map((c) => c.text).join("");
+      return { text, isError: result?.is_error === true };
+    };
+
+    const clone = await run("bash", { command: `git clone -q ${origin} repo && cd repo && git log --oneline | wc -l` });
+    expect(clone).toEqual({ text: "1\n", isError: false });
+    // The shell is persistent: the cd above still holds.
+    expect((await run("bash", { command: "pwd" })).text).toBe(`${join(scratch, "work", "exec-flow", "repo")}\n`);
+
+    const edit = await run("edit", { file_path: "repo/answer.js", old_string: "41", new_string: "42" });
+    expect(edit.isError).toBe(false);
+    const diff = await run("bash", { command: "git diff" });
+    expect(diff.text).toContain("-export const answer = 41;");
+    expect(diff.text).toContain("+export const answer = 42;");
+
+    const code = await run("run_code", {
+      language: "javascript",
+      code: "const fs = require('node:fs'); fs.writeFileSync('from-node.txt', 'written by node'); console.log(6 * 7);",
+    });
+    expect(code.isError).toBe(false);
+    expect(code.text).toContain("42");
+    expect(readFileSync(join(scratch, "work", "exec-flow", "from-node.txt"), "utf8")).toBe("written by node");
+
+    // A build-like command: its lines arrive as output events while it runs, before the result.
+    const events: ToolCallEvent[] = [];
+    for await (const event of sandbox.runToolCalls({
+      type: "tool_use",
+      id: "toolu_build",
+      name: "bash",
+      input: { command: "for i in 1 2 3 4; do echo \"step $i\"; sleep 0.3; done; echo built" },
+    })) {
+      events.push(event);
+    }
+    const outputs = events.filter((event) => event.event === "output");
+    expect(outputs.length).toBeGreaterThanOrEqual(2);
+    expect(events.findIndex((event) => event.event === "output")).toBeLessThan(
+      events.findIndex((event) => event.event === "result"),
+    );
+    expect(outputs.map((event) => (event.event === "output" ? event.text : "")).join("")).toBe(
+      "step 1\nstep 2\nstep 3\nstep 4\nbuilt\n",
+    );
+
+    // The same sandbox through its MCP face, with the official SDK client and the sandbox's token.
+    const info = (await sandbox.info()) as { endpoints: { mcp: string } };
+    const mcp = new Client({ name: "tether-e2e", version: "1.0.0" });
+    await mcp.connect(
+      new StreamableHTTPClientTransport(new URL(info.endpoints.mcp), {
+        requestInit: { headers: { authorization: `Bearer ${sandbox.token}` } },
+      }),
+    );
+    try {
+      const answer = await mcp.callTool({ name: "bash", arguments: { command: "git status --short" } });
+      expect((answer.content as Array<{ text: string }>).map((c) => c.text).join("")).toBe(" M answer.js\n");
+    } finally {
+      await mcp.close();
+    }
+
+    await sandbox.destroy();
+    expect(readdirSync(join(scratch, "work"))).not.toContain("exec-flow");
+  } finally {
+    await gateway.stop();
+  }
+});
+
+test("the gateway SIGKILLed mid-command: the call ends promptly with is_error, and nothing it started survives", async () => {
+  const gateway = await executorGateway(join(scratch, "killed"));
+  const marker = `1000.${process.pid}${Date.now() % 100_000}`;
+  const sandbox = await client.createSandbox({ id: "exec-killed", backend });
+  const events: ToolCallEvent[] = [];
+  let killed = false;
+  for await (const event of sandbox.runToolCalls({
+    type: "tool_use",
+    id: "toolu_long",
+    name: "bash",
+    input: { command: `sleep ${marker} & nohup sleep ${marker} >/dev/null 2>&1 & echo started; sleep 300` },
+  })) {
+    events.push(event);
+    if (!killed && event.event === "output" && event.text.includes("started")) {
+      expect(processesWith(marker).length).toBeGreaterThanOrEqual(2);
+      killed = true;
+      await gateway.stop("SIGKILL");
+    }
+  }
+  expect(killed).toBe(true);
+  const result = events.find((event) => event.event === "result");
+  expect(result?.event === "result" && result.result.is_error).toBe(true);
+  expect(result?.event === "result" && result.meta.error_kind).toBe("gateway_unavailable");
+  expect(await waitUntil(() => processesWith(marker).length === 0, 5_000)).toBe(true);
+});
