@@ -109,7 +109,7 @@ test("a coding session on the executor: git clone, edit, git diff, run_code, str
       type: "tool_use",
       id: "toolu_build",
       name: "bash",
-      input: { command: "for i in 1 2 3 4; do echo \"step $i\"; sleep 0.3; done; echo built" },
+      input: { command: 'for i in 1 2 3 4; do echo "step $i"; sleep 0.3; done; echo built' },
     })) {
       events.push(event);
     }
@@ -168,4 +168,30 @@ test("the gateway SIGKILLed mid-command: the call ends promptly with is_error, a
   expect(result?.event === "result" && result.result.is_error).toBe(true);
   expect(result?.event === "result" && result.meta.error_kind).toBe("gateway_unavailable");
   expect(await waitUntil(() => processesWith(marker).length === 0, 5_000)).toBe(true);
+});
+
+test("ten sandboxes run commands at once on one executor, each in its own workspace and shell", async () => {
+  const gateway = await executorGateway(join(scratch, "many"));
+  try {
+    const ids = Array.from({ length: 10 }, (_, i) => `exec-many-${i}`);
+    const sandboxes = await Promise.all(ids.map((id) => client.createSandbox({ id, backend, env: { WHO: id } })));
+    const answers = await Promise.all(
+      sandboxes.map(async (sandbox) => {
+        const [result] = await sandbox.toolResults([
+          {
+            type: "tool_use",
+            id: "toolu_many",
+            name: "bash",
+            input: { command: 'echo "$WHO" > who.txt; sleep 0.5; cat who.txt' },
+          },
+        ]);
+        return (result?.content as Array<{ text: string }>).map((c) => c.text).join("");
+      }),
+    );
+    expect(answers.map((answer) => answer.split("\n")[0])).toEqual(ids);
+    await Promise.all(sandboxes.map((sandbox) => sandbox.destroy()));
+    expect(readdirSync(join(scratch, "many")).filter((name) => name.startsWith("exec-many-"))).toEqual([]);
+  } finally {
+    await gateway.stop();
+  }
 });
