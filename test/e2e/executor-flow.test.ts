@@ -80,8 +80,8 @@ test("a coding session on the executor: git clone, edit, git diff, run_code, str
     const sandbox = await client.createSandbox({ id: "exec-flow", backend });
     const run = async (name: string, input: Record<string, unknown>) => {
       const [result] = await sandbox.toolResults([{ type: "tool_use", id: `toolu_${name}`, name, input }]);
-      const text = (result?.content as Array<{ text: string }>).map((c) => c.text).join("");
-      return { text, isError: result?.is_error === true };
+      const text = (result!.content as Array<{ text: string }>).map((c) => c.text).join("");
+      return { text, isError: result!.is_error === true };
     };
 
     const clone = await run("bash", { command: `git clone -q ${origin} repo && cd repo && git log --oneline | wc -l` });
@@ -185,7 +185,7 @@ test("ten sandboxes run commands at once on one executor, each in its own worksp
             input: { command: 'echo "$WHO" > who.txt; sleep 0.5; cat who.txt' },
           },
         ]);
-        return (result?.content as Array<{ text: string }>).map((c) => c.text).join("");
+        return (result!.content as Array<{ text: string }>).map((c) => c.text).join("");
       }),
     );
     expect(answers.map((answer) => answer.split("\n")[0])).toEqual(ids);
