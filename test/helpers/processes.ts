@@ -6,8 +6,8 @@
  * safety net for afterAll/afterEach: it stops whatever is still running.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { descendantsOf } from "../../src/gateway/executor/process/sandbox-launch.ts";
 import { ROOT } from "./edge.ts";
 import { EVERYTHING, isAlive, NODE, within } from "./stdio-fixtures.ts";
 
@@ -197,26 +197,5 @@ export async function startEverythingHttp(): Promise<HttpMcpServer> {
 
 /** PIDs of every live descendant of `root` (Linux /proc). */
 export function descendants(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      const list = children.get(parent) ?? [];
-      list.push(Number(entry));
-      children.set(parent, list);
-    } catch {
-      // Gone while we looked.
-    }
-  }
-  const found: number[] = [];
-  const visit = (pid: number) => {
-    for (const child of children.get(pid) ?? []) {
-      found.push(child);
-      visit(child);
-    }
-  };
-  visit(root);
-  return found;
+  return descendantsOf(root);
 }

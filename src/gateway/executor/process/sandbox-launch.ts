@@ -170,7 +170,8 @@ export function killLaunched(pid: number, contained: boolean): void {
   for (const each of all) killPid(each);
 }
 
-function descendantsOf(root: number): number[] {
+/** PIDs of every live descendant of `root`, read from /proc (Linux). */
+export function descendantsOf(root: number): number[] {
   const children = new Map<number, number[]>();
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
