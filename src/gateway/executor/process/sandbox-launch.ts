@@ -17,7 +17,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { accessSync, constants, readdirSync, readFileSync, readlinkSync, realpathSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { ExecutorConfig } from "../executor-config.ts";
 
 /** What a sandbox's processes are started from; the executor builds one per sandbox. */
@@ -105,6 +105,8 @@ export function launch(options: ProcessOptions, argv: string[]): Launch {
         "/proc",
         "--tmpfs",
         "/tmp",
+        // The program itself stays visible wherever it lives (Node under a checkout in /tmp, say).
+        ...programDirectory(argv[0]),
         "--bind",
         workspace,
         SANDBOX_WORKDIR,
@@ -126,6 +128,13 @@ export function launch(options: ProcessOptions, argv: string[]): Launch {
     contained: true,
     workdir,
   };
+}
+
+/** `--ro-bind` of the directory holding `program` (an absolute path), which the tmpfs mounts may hide. */
+function programDirectory(program: string | undefined): string[] {
+  if (!program?.startsWith("/")) return [];
+  const directory = dirname(realpathSync(program));
+  return ["--ro-bind", directory, directory];
 }
 
 /**
