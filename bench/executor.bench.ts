@@ -1,0 +1,185 @@
+/**
+ * Sandboxes on a gateway's executor, against what bounds them from below, in one run: the edge
+ * in-process, the echo upstream and ONE real gateway process serving both `--server echo=URL` and
+ * `--executor main=TMPDIR`.
+ *  - warm `bash echo hi` through the tunnel and the executor, beside the same on an edge sandbox
+ *  - `bash -c 'echo hi'` spawned locally (the process cost the executor cannot avoid)
+ *  - the relay's own per-call cost: an MCP tools/call echo through the same tunnel
+ *  - time to the first streamed output line (NDJSON) of a command that keeps running
+ *  - create → first command on a gateway sandbox
+ */
+import { execFile } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { startEdge } from "../test/helpers/edge.ts";
+import { connectMcp, createTunnel, mcpUrl } from "../test/helpers/mcp-client.ts";
+import { type RunningProcess, startGateway } from "../test/helpers/processes.ts";
+import { callEcho } from "./lib/mcp-calls.ts";
+import { type LoadResult, measure, percentile, round } from "./lib/measure.ts";
+import { printTable, type Row, writeResults } from "./lib/report.ts";
+import { startEchoUpstreamProcess } from "./upstreams/echo-process.ts";
+
+const TUNNEL = "bench";
+const EXECUTOR = "main";
+const BACKEND = { type: "gateway", tunnel: TUNNEL, executor: EXECUTOR };
+const run = promisify(execFile);
+
+export default async function executorBench(): Promise<void> {
+  const workdir = await mkdtemp(join(tmpdir(), "tether-bench-executor-"));
+  const processes: RunningProcess[] = [];
+  const edge = await startEdge();
+  try {
+    const echo = await startEchoUpstreamProcess();
+    processes.push(echo.process);
+    const tunnel = await createTunnel(edge, TUNNEL);
+    const gateway = await startGateway({
+      edge: edge.url,
+      token: tunnel.gatewayToken,
+      servers: [`echo=${echo.url}`],
+      // Executors refuse to run as root unless told to (sandboxes' commands would run as root).
+      args: ["--executor", `${EXECUTOR}=${workdir}`, ...(process.getuid?.() === 0 ? ["--allow-root"] : [])],
+    });
+    processes.push(gateway);
+
+    const admin = { authorization: `Bearer ${edge.adminToken}`, "content-type": "application/json" };
+    /** Creates a sandbox; a gateway that has not announced its executor yet answers 503, so retry briefly. */
+    const create = async (id: string, backend?: typeof BACKEND): Promise<string> => {
+      for (let attempt = 0; ; attempt++) {
+        const res = await fetch(`${edge.url}/v1/sandboxes`, {
+          method: "POST",
+          headers: admin,
+          body: JSON.stringify(backend ? { id, backend } : { id }),
+        });
+        if (res.ok) return ((await res.json()) as { token: string }).token;
+        if (res.status !== 503 || attempt >= 50) throw new Error(`create ${id}: ${res.status} ${await res.text()}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+    let seq = 0;
+    const toolCall = (id: string, token: string, command: string, accept: string) =>
+      fetch(`${edge.url}/v1/sandboxes/${id}/tool-calls`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json", accept },
+        body: JSON.stringify({ type: "tool_use", id: `toolu_${++seq}`, name: "bash", input: { command } }),
+      });
+    const bash = async (id: string, token: string, command: string, expected: string) => {
+      const res = await toolCall(id, token, command, "application/json");
+      const body = (await res.json()) as { content: Array<{ is_error?: boolean; content: unknown }> };
+      const text = JSON.stringify(body.content[0]?.content);
+      if (!res.ok || body.content[0]?.is_error || !text.includes(expected)) {
+        throw new Error(`bash failed: ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
+      }
+    };
+
+    const rows: Row[] = [];
+    const add = (name: string, r: LoadResult) =>
+      rows.push({ benchmark: name, p50_ms: r.p50Ms, p99_ms: r.p99Ms, calls: r.calls, errors: r.errors });
+    const warm = { concurrency: 1, requests: 200, maxMs: 60_000 };
+
+    const gatewayToken = await create("bench-gateway", BACKEND);
+    const executorBash = await measure(() => bash("bench-gateway", gatewayToken, "echo hi", "hi"), warm);
+    add("warm bash `echo hi`, gateway executor", executorBash);
+
+    const edgeToken = await create("bench-edge");
+    add("warm bash `echo hi`, edge sandbox", await measure(() => bash("bench-edge", edgeToken, "echo hi", "hi"), warm));
+
+    const local = await measure(async () => {
+      const { stdout } = await run("bash", ["-c", "echo hi"]);
+      if (stdout !== "hi\n") throw new Error(`local bash printed ${JSON.stringify(stdout)}`);
+    }, warm);
+    add("bash -c 'echo hi' spawned locally", local);
+
+    const session = await connectMcp(mcpUrl(edge, TUNNEL, "echo"), tunnel.agentToken, { tetherHeader: true });
+    let relay: LoadResult;
+    try {
+      relay = await measure(() => callEcho(session), warm);
+    } finally {
+      await session.close();
+    }
+    add("relay per call: MCP echo through the tunnel", relay);
+
+    const firstOutput = await timeToFirstOutput(() =>
+      toolCall("bench-gateway", gatewayToken, "echo start; sleep 0.2; echo end", "application/x-ndjson"),
+    );
+    add("first streamed output line (NDJSON), gateway", firstOutput);
+
+    let n = 0;
+    const createFirst = await measure(
+      async () => {
+        const id = `bench-create-${n++}`;
+        await bash(id, await create(id, BACKEND), "echo ready", "ready");
+      },
+      { concurrency: 1, requests: 30, warmup: 2, maxMs: 60_000 },
+    );
+    add("create + first bash, gateway", createFirst);
+
+    const targets = {
+      "warm executor bash p50 <= relay per-call p50 + 2 ms": executorBash.p50Ms <= relay.p50Ms + 2,
+    };
+    printTable("Executor benchmarks (edge in-process, one real gateway with an executor)", rows);
+    console.log(
+      `\nexecutor bash above relay: ${round(executorBash.p50Ms - relay.p50Ms)} ms; above local spawn: ${round(executorBash.p50Ms - local.p50Ms)} ms (p50)`,
+    );
+    printTable(
+      "Targets",
+      Object.entries(targets).map(([target, met]) => ({ target, met })),
+    );
+    console.log(`\nwrote ${writeResults("executor", { rows, targets })}`);
+  } finally {
+    // The gateway first (it drains against the edge), then the upstream, then the edge.
+    for (const proc of processes.reverse()) await proc.stop("SIGTERM", 10_000);
+    await edge.close();
+    await rm(workdir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Milliseconds from sending an NDJSON tool call to its first `output` event line, over 30 calls
+ * (after 2 unmeasured). Each answer is then read to its end, so no call overlaps the next.
+ */
+async function timeToFirstOutput(send: () => Promise<Response>): Promise<LoadResult> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let firstError: string | undefined;
+  const begin = performance.now();
+  for (let i = 0; i < 32; i++) {
+    try {
+      const ms = await firstOutputMs(send);
+      if (i >= 2) latencies.push(ms);
+    } catch (error) {
+      errors++;
+      firstError ??= error instanceof Error ? error.message : String(error);
+    }
+  }
+  latencies.sort((a, b) => a - b);
+  const result: LoadResult = {
+    concurrency: 1,
+    calls: latencies.length,
+    errors,
+    p50Ms: round(percentile(latencies, 0.5)),
+    p99Ms: round(percentile(latencies, 0.99)),
+    callsPerSecond: Math.round((latencies.length / (performance.now() - begin)) * 1000),
+  };
+  if (firstError) result.firstError = firstError;
+  return result;
+}
+
+async function firstOutputMs(send: () => Promise<Response>): Promise<number> {
+  const t0 = performance.now();
+  const res = await send();
+  if (!res.ok || !res.body) throw new Error(`streamed call: ${res.status}`);
+  let firstAt: number | undefined;
+  let buffered = "";
+  for await (const chunk of res.body.pipeThrough(new TextDecoderStream())) {
+    buffered += chunk;
+    for (let nl = buffered.indexOf("\n"); nl >= 0; nl = buffered.indexOf("\n")) {
+      const event = JSON.parse(buffered.slice(0, nl)) as { event?: string };
+      buffered = buffered.slice(nl + 1);
+      if (event.event === "output") firstAt ??= performance.now();
+    }
+  }
+  if (firstAt === undefined) throw new Error("the stream ended without an output event");
+  return firstAt - t0;
+}
