@@ -27,6 +27,8 @@ const BACKEND = { type: "gateway", tunnel: TUNNEL, executor: EXECUTOR };
 const run = promisify(execFile);
 
 export default async function executorBench(): Promise<void> {
+  // Spawned before anything else starts (fork's cost grows with the spawning process's memory); again below.
+  const local = await spawnEchoHi();
   const workdir = await mkdtemp(join(tmpdir(), "tether-bench-executor-"));
   const processes: RunningProcess[] = [];
   const edge = await startEdge();
@@ -75,7 +77,14 @@ export default async function executorBench(): Promise<void> {
 
     const rows: Row[] = [];
     const add = (name: string, r: LoadResult) =>
-      rows.push({ benchmark: name, p50_ms: r.p50Ms, p99_ms: r.p99Ms, calls: r.calls, errors: r.errors });
+      rows.push({
+        benchmark: name,
+        p50_ms: r.p50Ms,
+        p99_ms: r.p99Ms,
+        calls: r.calls,
+        errors: r.errors,
+        first_error: r.firstError?.slice(0, 80),
+      });
     const warm = { concurrency: 1, requests: 200, maxMs: 60_000 };
 
     const gatewayToken = await create("bench-gateway", BACKEND);
@@ -85,11 +94,11 @@ export default async function executorBench(): Promise<void> {
     const edgeToken = await create("bench-edge");
     add("warm bash `echo hi`, edge sandbox", await measure(() => bash("bench-edge", edgeToken, "echo hi", "hi"), warm));
 
-    const local = await measure(async () => {
-      const { stdout } = await run("bash", ["-c", "echo hi"]);
-      if (stdout !== "hi\n") throw new Error(`local bash printed ${JSON.stringify(stdout)}`);
-    }, warm);
-    add("bash -c 'echo hi' spawned locally", local);
+    add("bash -c 'echo hi' spawned locally, before the edge", local);
+    add("bash -c 'echo hi' spawned locally, beside the edge", await spawnEchoHi());
+    rows.push({
+      benchmark: `(this process's resident memory now: ${Math.round(process.memoryUsage().rss / 2 ** 20)} MiB)`,
+    });
 
     const session = await connectMcp(mcpUrl(edge, TUNNEL, "echo"), tunnel.agentToken, { tetherHeader: true });
     let relay: LoadResult;
@@ -133,6 +142,17 @@ export default async function executorBench(): Promise<void> {
     await edge.close();
     await rm(workdir, { recursive: true, force: true });
   }
+}
+
+/** `bash -c 'echo hi'` spawned with child_process, 200 times one after another. */
+function spawnEchoHi(): Promise<LoadResult> {
+  return measure(
+    async () => {
+      const { stdout } = await run("bash", ["-c", "echo hi"]);
+      if (stdout !== "hi\n") throw new Error(`local bash printed ${JSON.stringify(stdout)}`);
+    },
+    { concurrency: 1, requests: 200, maxMs: 60_000 },
+  );
 }
 
 /**
