@@ -8,11 +8,10 @@
  *  - time to the first streamed output line (NDJSON) of a command that keeps running
  *  - create → first command on a gateway sandbox
  */
-import { execFile } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { startEdge } from "../test/helpers/edge.ts";
 import { connectMcp, createTunnel, mcpUrl } from "../test/helpers/mcp-client.ts";
 import { type RunningProcess, startGateway } from "../test/helpers/processes.ts";
@@ -24,7 +23,6 @@ import { startEchoUpstreamProcess } from "./upstreams/echo-process.ts";
 const TUNNEL = "bench";
 const EXECUTOR = "main";
 const BACKEND = { type: "gateway", tunnel: TUNNEL, executor: EXECUTOR };
-const run = promisify(execFile);
 
 export default async function executorBench(): Promise<void> {
   // Spawned before anything else starts (fork's cost grows with the spawning process's memory); again below.
@@ -150,11 +148,23 @@ export default async function executorBench(): Promise<void> {
   }
 }
 
-/** `bash -c 'echo hi'` spawned with child_process, 200 times one after another. */
+/**
+ * `bash -c 'echo hi'` spawned with child_process, 200 times one after another. stdin is /dev/null:
+ * with a socket there (child_process's default pipes are socket pairs) bash believes sshd started it
+ * and sources ~/.bashrc, which would time the machine's shell profile, not the spawn.
+ */
 function spawnEchoHi(): Promise<LoadResult> {
   return measure(
     async () => {
-      const { stdout } = await run("bash", ["-c", "echo hi"]);
+      const stdout = await new Promise<string>((resolve, reject) => {
+        const child = spawn("bash", ["-c", "echo hi"], { stdio: ["ignore", "pipe", "inherit"] });
+        let out = "";
+        child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+          out += chunk;
+        });
+        child.once("error", reject);
+        child.once("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`local bash exited ${code}`))));
+      });
       if (stdout !== "hi\n") throw new Error(`local bash printed ${JSON.stringify(stdout)}`);
     },
     { concurrency: 1, requests: 200, maxMs: 60_000 },
