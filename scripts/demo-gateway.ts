@@ -13,6 +13,10 @@ export interface DemoGatewayOptions {
   token: string;
   /** `NAME=TARGET`, as for --server. */
   server: string;
+  /** `NAME=DIR`, as for --executor: the demo's sandboxes on this machine. */
+  executor?: string;
+  /** Adds --allow-root (executors refuse to run as root without it). */
+  allowRoot?: boolean;
 }
 
 export interface Launch {
@@ -23,9 +27,21 @@ export interface Launch {
 }
 
 export function demoGatewayLaunch(options: DemoGatewayOptions): Launch {
+  const args = [
+    options.main,
+    "gateway",
+    "--edge",
+    options.edge,
+    "--tunnel",
+    options.tunnel,
+    "--server",
+    options.server,
+  ];
+  if (options.executor) args.push("--executor", options.executor);
+  if (options.allowRoot) args.push("--allow-root");
   return {
     command: options.node,
-    args: [options.main, "gateway", "--edge", options.edge, "--tunnel", options.tunnel, "--server", options.server],
+    args,
     env: { TETHER_TOKEN: options.token },
   };
 }

@@ -16,6 +16,7 @@ export const EDGE = `http://127.0.0.1:${PORT}`;
 const children: ChildProcess[] = [];
 let stopping = false;
 const cleanups: (() => Promise<void> | void)[] = [];
+const afterChildren: (() => Promise<void> | void)[] = [];
 
 /** The admin token from `.dev.vars`, written there (random) when there is none. */
 export function adminToken(): string {
@@ -83,6 +84,11 @@ export function onStop(cleanup: () => Promise<void> | void): void {
   cleanups.push(cleanup);
 }
 
+/** Something to undo once every child has exited (a folder a child was using, say). */
+export function onStopped(cleanup: () => Promise<void> | void): void {
+  afterChildren.push(cleanup);
+}
+
 /** Stops every child by its PID (SIGTERM), waits for them, and exits. */
 export async function stopAll(code: number): Promise<never> {
   stopping = true;
@@ -91,6 +97,7 @@ export async function stopAll(code: number): Promise<never> {
   await Promise.all(
     children.map((child) => (child.exitCode === null ? new Promise((resolve) => child.once("exit", resolve)) : null)),
   );
+  for (const cleanup of afterChildren.splice(0)) await Promise.resolve(cleanup()).catch(() => {});
   process.exit(code);
 }
 

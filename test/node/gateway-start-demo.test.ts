@@ -45,6 +45,23 @@ test("the demo gateway gets its token from TETHER_TOKEN: absent from its command
   expect((await gateway.stop("SIGTERM", 20_000)).code).toBe(0);
 }, 60_000);
 
+test("the demo gateway's executor flags: --executor NAME=DIR, and --allow-root only when asked", () => {
+  const base = {
+    node: NODE,
+    main: "main.ts",
+    edge: "http://127.0.0.1:8787",
+    tunnel: "demo",
+    token: "t",
+    server: "s=x",
+  };
+  expect(demoGatewayLaunch(base).args).not.toContain("--executor");
+  const asUser = demoGatewayLaunch({ ...base, executor: "main=/tmp/w" }).args;
+  expect(asUser.slice(-2)).toEqual(["--executor", "main=/tmp/w"]);
+  expect(asUser).not.toContain("--allow-root");
+  const asRoot = demoGatewayLaunch({ ...base, executor: "main=/tmp/w", allowRoot: true }).args;
+  expect(asRoot.slice(-3)).toEqual(["--executor", "main=/tmp/w", "--allow-root"]);
+});
+
 test("scripts/start.ts launches its gateway only through demoGatewayLaunch, with no --token flag", () => {
   const source = readFileSync(`${ROOT}scripts/start.ts`, "utf8");
   expect(source).toContain("demoGatewayLaunch(");
