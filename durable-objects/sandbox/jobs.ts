@@ -1,5 +1,5 @@
+import { SerialQueue } from "../../src/sandbox/serial-queue.ts";
 import { noSuchSandbox } from "./caller.ts";
-import { SerialQueue } from "./queue.ts";
 
 /**
  * Everything that runs on a sandbox's runtime (HTTP and MCP tool calls, Managed Agents toolset

@@ -16,7 +16,9 @@
  * Lifecycle: create one per sandbox (per Durable Object wake); the store holds everything needed
  * to continue after eviction.
  */
+
 import { Bash, type BashOptions, type CustomCommand, type IFileSystem } from "just-bash";
+import { SerialQueue } from "../serial-queue.ts";
 import { GNU_COMMANDS } from "./commands/gnu-commands.ts";
 import { withLargeFileCommands } from "./large-files/stream-commands.ts";
 import { capOutput, DEFAULT_OUTPUT_CAP } from "./output-cap.ts";
@@ -101,7 +103,8 @@ export class BashSession {
   private readonly fs: IFileSystem;
   private readonly store: ShellStateStore;
   private readonly options: BashSessionOptions;
-  private tail: Promise<unknown> = Promise.resolve();
+  /** One command at a time, in arrival order. */
+  private readonly queue = new SerialQueue();
 
   constructor(fs: IFileSystem, store: ShellStateStore, options: BashSessionOptions = {}) {
     this.fs = fs;
@@ -110,12 +113,7 @@ export class BashSession {
   }
 
   run(input: BashRunInput, onOutput?: OutputListener): Promise<BashRunResult> {
-    const next = this.tail.then(
-      () => this.runNow(input, onOutput),
-      () => this.runNow(input, onOutput),
-    );
-    this.tail = next.catch(() => {});
-    return next;
+    return this.queue.run(() => this.runNow(input, onOutput));
   }
 
   /** Forgets the shell state (the next call starts fresh). */

@@ -30,11 +30,13 @@
  * `read -u`, `printf -v`).
  */
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are bash, where ${…} is expansion.
+
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import type { Readable, Writable } from "node:stream";
 import { DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS } from "../../../sandbox/bash/bash-session.ts";
 import { timeoutMessage } from "../../../sandbox/bash/run-failure.ts";
+import { SerialQueue } from "../../../sandbox/serial-queue.ts";
 import type { BashRunInput, BashRunner, BashRunResult, OutputListener } from "../../../sandbox/tools/context.ts";
 import { MarkScanner, OutputCapture } from "./output-capture.ts";
 import { killLaunched, launch, type ProcessOptions } from "./sandbox-launch.ts";
@@ -95,7 +97,8 @@ interface LiveShell {
 
 export class ShellSession implements BashRunner {
   private shell: LiveShell | undefined;
-  private tail: Promise<unknown> = Promise.resolve();
+  /** One command at a time, in arrival order. */
+  private readonly queue = new SerialQueue();
   private closed = false;
 
   private readonly options: ProcessOptions;
@@ -105,12 +108,7 @@ export class ShellSession implements BashRunner {
   }
 
   run(input: BashRunInput, onOutput?: OutputListener): Promise<BashRunResult> {
-    const next = this.tail.then(
-      () => this.runNow(input, onOutput),
-      () => this.runNow(input, onOutput),
-    );
-    this.tail = next.catch(() => {});
-    return next;
+    return this.queue.run(() => this.runNow(input, onOutput));
   }
 
   /** Kills the shell and everything it started; the session takes no more commands. */

@@ -1,8 +1,8 @@
 /**
- * Runs a sandbox's tool calls one at a time, in arrival order. Every caller (HTTP tool-calls, every
- * MCP client) shares one shell and one filesystem, so two bash commands interleaving at their await
- * points would see each other's half-finished state (cwd, variables, files). A promise chain is
- * enough: a Durable Object is single-threaded, the chain only orders the asynchronous parts.
+ * Runs jobs one at a time, in arrival order. A sandbox's tool calls need it (every caller, HTTP and
+ * every MCP client, shares one shell and one filesystem, so two bash commands interleaving at their
+ * await points would see each other's half-finished state), and so does each shell session. A
+ * promise chain is enough: JavaScript is single-threaded, the chain only orders the asynchronous parts.
  *
  * In memory only: an evicted object has no running calls, so there is nothing to persist.
  */
