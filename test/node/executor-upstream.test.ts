@@ -250,13 +250,18 @@ describe("executor routes", () => {
     expect(next.text).toBe(`${WORKSPACE_RECREATED_NOTICE}     1\ta`);
   });
 
-  it("concurrent first calls of one sandbox share one state and one shell", async () => {
+  it("concurrent first calls of one sandbox share one state and one shell, and none is told of a removal", async () => {
     const h = await harness();
+    // Several sandboxes at once widen the window in which one call creates the workspace while
+    // another registers the sandbox: neither is a removal behind the executor's back.
+    const ids = ["sb1", "sb2", "sb3", "sb4"];
     const results = await Promise.all(
-      Array.from({ length: 6 }, (_, i) => h.tool("sb1", "bash", { command: `echo ${i}` })),
+      ids.map((id) => Promise.all(Array.from({ length: 6 }, (_, i) => h.tool(id, "bash", { command: `echo ${i}` })))),
     );
-    expect(results.map((lines) => outcomeOf(lines).text)).toEqual(Array.from({ length: 6 }, (_, i) => `${i}\n`));
-    expect(h.shells).toHaveLength(1);
+    for (const perSandbox of results) {
+      expect(perSandbox.map((lines) => outcomeOf(lines).text)).toEqual(Array.from({ length: 6 }, (_, i) => `${i}\n`));
+    }
+    expect(h.shells).toHaveLength(ids.length);
     await h.upstream.close();
     expect(h.shells[0]?.closed).toBe(true);
   });

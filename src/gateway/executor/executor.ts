@@ -127,6 +127,9 @@ export class Executor {
   async sandbox(id: string): Promise<ExecutorSandbox> {
     if (this.#closed) throw new TetherError("upstream_unavailable", `executor "${this.name}" is shut down`);
     const workspace = this.workspacePath(id);
+    // Whether the executor knew the sandbox before this call: a concurrent first call may create
+    // the workspace and register the sandbox while this one awaits, and that is no removal.
+    const knownBefore = this.#sandboxes.has(id);
     let created = false;
     try {
       await fsp.mkdir(workspace, { mode: 0o755 });
@@ -139,7 +142,7 @@ export class Executor {
     // Looked up after the awaits: a concurrent first call may have registered the sandbox meanwhile.
     const known = this.#sandboxes.get(id);
     if (known) {
-      if (created) {
+      if (created && knownBefore) {
         known.recreated = true;
         this.#options.log("executor_workspace_recreated", { executor: this.name, sandbox: id });
         await this.#closeShell(known);
