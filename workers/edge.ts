@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { errorResponse } from "../src/errors/error-response.ts";
 import { TetherError } from "../src/errors/tether-error.ts";
-import type { Env } from "./env.ts";
+import type { EdgeEnv } from "./env.ts";
 import { adminEnvironmentsRoutes } from "./routes/admin-environments.ts";
 import { adminSandboxesRoutes } from "./routes/admin-sandboxes.ts";
 import { adminTokensRoutes } from "./routes/admin-tokens.ts";
@@ -17,7 +17,7 @@ export { SessionRunner } from "../durable-objects/session-runner.ts";
 export { TunnelRelay } from "../durable-objects/tunnel-relay.ts";
 export { EgressGate } from "../src/sandbox/run-code/egress-gate.ts";
 
-const app = new Hono<{ Bindings: Env }>();
+const app = new Hono<EdgeEnv>();
 
 // The cheapest route the Worker has: benchmarks use it as the edge's floor.
 app.get("/ping", (c) => c.text("pong"));

@@ -23,10 +23,10 @@ import {
   UpdateEnvironmentSchema,
 } from "../../src/managed-agents/environment-config.ts";
 import { parseInput } from "../../src/validation/parse-input.ts";
-import type { Env } from "../env.ts";
+import type { EdgeEnv, Env } from "../env.ts";
 import { adminOnly } from "./admin-only.ts";
 
-export const adminEnvironmentsRoutes = new Hono<{ Bindings: Env }>();
+export const adminEnvironmentsRoutes = new Hono<EdgeEnv>();
 
 const ADMIN_BODY_LIMIT = 64 * 1024;
 

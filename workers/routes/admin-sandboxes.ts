@@ -2,14 +2,14 @@ import { Hono } from "hono";
 import { registry } from "../../durable-objects/registry.ts";
 import { noSuchSandbox } from "../../durable-objects/sandbox/caller.ts";
 import { SANDBOX_ID_PATTERN } from "../../durable-objects/sandbox/options.ts";
-import type { Env } from "../env.ts";
+import type { EdgeEnv } from "../env.ts";
 import { adminOnly } from "./admin-only.ts";
 
 /**
  * Operators' view of sandboxes (`/admin/sandboxes`, admin token only): the list comes from the
  * Registry, the figures from each sandbox's own Durable Object (asking does not count as activity).
  */
-export const adminSandboxesRoutes = new Hono<{ Bindings: Env }>();
+export const adminSandboxesRoutes = new Hono<EdgeEnv>();
 
 /** Sandboxes asked at once when listing: enough to be quick, few enough not to flood the runtime. */
 const LIST_CONCURRENCY = 16;

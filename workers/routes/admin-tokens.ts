@@ -5,7 +5,7 @@ import { BackendScopeSchema } from "../../durable-objects/sandbox/backend-scope.
 import { TetherError } from "../../src/errors/tether-error.ts";
 import { readJsonBody } from "../../src/http/read-bounded-body.ts";
 import { parseInput } from "../../src/validation/parse-input.ts";
-import type { Env } from "../env.ts";
+import type { EdgeEnv } from "../env.ts";
 import { adminOnly } from "./admin-only.ts";
 
 /**
@@ -14,7 +14,7 @@ import { adminOnly } from "./admin-only.ts";
  * `backends` scopes where its sandboxes may run (durable-objects/sandbox/backend-scope.ts; the
  * edge only unless granted more).
  */
-export const adminTokensRoutes = new Hono<{ Bindings: Env }>();
+export const adminTokensRoutes = new Hono<EdgeEnv>();
 
 const CreateTokenSchema = z
   .object({ label: z.string().min(1).max(200), backends: BackendScopeSchema.optional() })

@@ -17,11 +17,11 @@ import { TokenRoleSchema } from "../../durable-objects/tunnel-relay/token-store.
 import { unwrap } from "../../src/errors/rpc-result.ts";
 import { TetherError } from "../../src/errors/tether-error.ts";
 import { readJsonBody } from "../../src/http/read-bounded-body.ts";
-import type { Env } from "../env.ts";
+import type { EdgeEnv, Env } from "../env.ts";
 import { adminOnly } from "./admin-only.ts";
 import { TUNNEL_NAME_PATTERN, tunnelNotFound, tunnelStub } from "./tunnels.ts";
 
-export const adminTunnelsRoutes = new Hono<{ Bindings: Env }>();
+export const adminTunnelsRoutes = new Hono<EdgeEnv>();
 
 const ADMIN_BODY_LIMIT = 64 * 1024;
 

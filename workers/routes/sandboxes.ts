@@ -21,7 +21,7 @@ import {
 import { parseToolCallBody, TOOL_CALL_BODY_LIMIT } from "../../src/sandbox/tool-calls/request-body.ts";
 import { negotiateToolCallsFormat } from "../../src/sandbox/tool-calls/respond.ts";
 import { parseInput } from "../../src/validation/parse-input.ts";
-import type { Env } from "../env.ts";
+import type { EdgeEnv } from "../env.ts";
 import { checkBackend, creatorCaller, sandboxCaller } from "./sandbox-auth.ts";
 
 /**
@@ -29,7 +29,7 @@ import { checkBackend, creatorCaller, sandboxCaller } from "./sandbox-auth.ts";
  * the sandbox's Durable Object (named by the sandbox id) through typed RPC; bodies and responses
  * stream through untouched.
  */
-type App = { Bindings: Env };
+type App = EdgeEnv;
 type Ctx = Context<App>;
 
 export const sandboxesRoutes = new Hono<App>();
