@@ -21,6 +21,7 @@ import {
 import { checkOrigin, isOriginAllowed, type Route, routeAgentRequest } from "./tunnel-relay/agent-routing.ts";
 import { type CallContext, CallRecords } from "./tunnel-relay/call-records.ts";
 import { allowOrigin } from "./tunnel-relay/cors.ts";
+import { type EndedSession, endSession } from "./tunnel-relay/end-session.ts";
 import {
   type ExecutorAnswer,
   ExecutorCalls,
@@ -28,7 +29,6 @@ import {
   NO_SUCH_TUNNEL,
 } from "./tunnel-relay/executor-calls.ts";
 import { failureEvent } from "./tunnel-relay/failure-event.ts";
-import { type EndedSession, endSession } from "./tunnel-relay/end-session.ts";
 import { CloseCode } from "./tunnel-relay/gateway-connection.ts";
 import { closeFor, handleGatewayMessage } from "./tunnel-relay/gateway-frames.ts";
 import { GatewayPool } from "./tunnel-relay/gateway-pool.ts";

@@ -26,11 +26,7 @@ export interface SandboxRuntime {
   tree: TarTree;
 }
 
-export function openRuntime(
-  ctx: DurableObjectState,
-  env: Env,
-  meta: SandboxMeta,
-): SandboxRuntime {
+export function openRuntime(ctx: DurableObjectState, env: Env, meta: SandboxMeta): SandboxRuntime {
   const shellState = new SqlShellStateStore(ctx.storage.sql);
   // The quota counts what the sandbox keeps beside its files too: its shell state. (Not the
   // tool-call trail: that is the operator's, bounded by its own retention, see ./trace.ts.)

@@ -80,7 +80,9 @@ export class ToolsetCalls {
       abort.signal.addEventListener("abort", () => reject(abortError(abort.signal, toolUse.id)), { once: true });
     });
     const who = options.session ? `session:${options.session}` : caller;
-    const work = inQueue(abort, (runtime, current) => this.#runNow(runtime, toolUse, options, abort.signal, current, who));
+    const work = inQueue(abort, (runtime, current) =>
+      this.#runNow(runtime, toolUse, options, abort.signal, current, who),
+    );
     // Whichever of the two loses is settled later with nobody waiting: not an unhandled rejection.
     aborted.catch(() => {});
     work.catch(() => {});

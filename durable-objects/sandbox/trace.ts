@@ -1,5 +1,5 @@
 import { equals, type PageWindow, pageOf, type RowFilter } from "../../src/audit/paging.ts";
-import { redactedJson, redactText, boundText } from "../../src/audit/redact.ts";
+import { boundText, redactedJson, redactText } from "../../src/audit/redact.ts";
 import {
   type AuditSettings,
   DEFAULT_MAX_ROWS,
@@ -134,7 +134,13 @@ export class TraceLog implements BufferedWrites {
   configure(settings: AuditSettings): void {
     this.init();
     run(this.#sql, "DELETE FROM sandbox_audit");
-    run(this.#sql, "INSERT INTO sandbox_audit VALUES (?, ?, ?)", settings.retentionDays, settings.maxRows, Number(settings.payloads));
+    run(
+      this.#sql,
+      "INSERT INTO sandbox_audit VALUES (?, ?, ?)",
+      settings.retentionDays,
+      settings.maxRows,
+      Number(settings.payloads),
+    );
     this.#settings = settings;
   }
 
@@ -236,8 +242,10 @@ export class TraceLog implements BufferedWrites {
     const filters: RowFilter<PendingEntry | SandboxTraceRow>[] = [];
     if (query.tool !== undefined) filters.push(equals("tool", query.tool, (row) => row.tool));
     if (query.session !== undefined) filters.push(equals("caller", query.session, (row) => row.caller ?? null));
-    if (query.status === "error") filters.push({ where: "error IS NOT NULL", params: [], matches: (row) => row.error !== null });
-    if (query.status === "ok") filters.push({ where: "error IS NULL", params: [], matches: (row) => row.error === null });
+    if (query.status === "error")
+      filters.push({ where: "error IS NOT NULL", params: [], matches: (row) => row.error !== null });
+    if (query.status === "ok")
+      filters.push({ where: "error IS NULL", params: [], matches: (row) => row.error === null });
     const page = pageOf<PendingEntry | SandboxTraceRow>(
       { pending: this.#pending, stored: (where, params, limit) => this.#stored(where, params, limit) },
       filters,
@@ -277,7 +285,11 @@ function toRow(entry: PendingEntry): SandboxTraceRow {
     result:
       entry.result === undefined || entry.result === null
         ? null
-        : boundText(redactText(entry.result), MAX_RESULT_BYTES, entry.bytes > MAX_RESULT_BYTES ? entry.bytes : undefined),
+        : boundText(
+            redactText(entry.result),
+            MAX_RESULT_BYTES,
+            entry.bytes > MAX_RESULT_BYTES ? entry.bytes : undefined,
+          ),
   };
 }
 

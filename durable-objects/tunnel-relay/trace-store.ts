@@ -14,8 +14,8 @@
  * never on the call's path.
  */
 import { equals, type PageWindow, pageOf, type RowFilter } from "../../src/audit/paging.ts";
-import { type AuditSettings, type Pruned, pruneTable } from "../../src/audit/retention.ts";
 import { redactedBody, redactedJson } from "../../src/audit/redact.ts";
+import { type AuditSettings, type Pruned, pruneTable } from "../../src/audit/retention.ts";
 import type { Page, TraceQuery } from "../../src/audit/trace-query.ts";
 import { all, first, run, type SqlValue } from "../../src/storage/sql.ts";
 import type { BufferedWrites, WriteBehind } from "../../src/storage/write-behind.ts";

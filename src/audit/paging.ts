@@ -45,7 +45,13 @@ export function pageOf<T extends { id: number; at: number }>(
   }
   if (rows.length < want) {
     const where = all.length > 0 ? `WHERE ${all.map((filter) => `(${filter.where})`).join(" AND ")}` : "";
-    rows.push(...source.stored(where, all.flatMap((filter) => filter.params), want - rows.length));
+    rows.push(
+      ...source.stored(
+        where,
+        all.flatMap((filter) => filter.params),
+        want - rows.length,
+      ),
+    );
   }
   const page = rows.slice(0, window.limit);
   return { rows: page, next: rows.length > window.limit ? (page.at(-1)?.id ?? null) : null };

@@ -26,7 +26,9 @@ export function ensureSchema(sql: SqlStorage, statements: readonly string[]): vo
  * nullable columns without defaults: rows written before keep NULL there.
  */
 export function addMissingColumns(sql: SqlStorage, table: string, columns: Record<string, string>): void {
-  const existing = new Set(all<{ name: string }>(sql, `SELECT name FROM pragma_table_info('${table}')`).map((c) => c.name));
+  const existing = new Set(
+    all<{ name: string }>(sql, `SELECT name FROM pragma_table_info('${table}')`).map((c) => c.name),
+  );
   for (const [name, type] of Object.entries(columns)) {
     if (!existing.has(name)) sql.exec(`ALTER TABLE ${table} ADD COLUMN ${name} ${type}`);
   }
