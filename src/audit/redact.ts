@@ -19,7 +19,7 @@ const SECRET_KEY =
 
 const BEARER = /\b(bearer)(\s+)[A-Za-z0-9\-._~+/]{8,}=*/gi;
 /** A header line in text (`Authorization: Basic …`, `Cookie: …`): everything after the colon. */
-const SECRET_HEADER = /\b((?:proxy-)?authorization|set-cookie|cookie|x-api-key|api-key)(\s*[:=]\s*)[^\r\n"]+/gi;
+const SECRET_HEADER = /\b((?:proxy-)?authorization|set-cookie|cookie|x-api-key|api-key)(\s*[:=]\s*)[^\r\n"']+/gi;
 const TETHER_TOKEN = /\btth\.[a-z]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{8,}/g;
 const BASE64_RUN = /[A-Za-z0-9+/_-]{40,}={0,2}/g;
 /** `"password": "…"` inside text that is not a parsable JSON value (SSE, truncated bodies). */
@@ -84,7 +84,7 @@ export function boundText(text: string, maxBytes: number, originalBytes?: number
   if (bytes.byteLength <= maxBytes && originalBytes === undefined) return text;
   const marker = `…[truncated, ${originalBytes ?? bytes.byteLength} bytes]`;
   if (bytes.byteLength <= maxBytes) return `${text}${marker}`;
-  let end = Math.max(0, maxBytes - marker.length);
+  let end = Math.max(0, maxBytes - new TextEncoder().encode(marker).byteLength);
   // Back off continuation bytes so no character is split.
   while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--;
   return `${new TextDecoder().decode(bytes.subarray(0, end))}${marker}`;
