@@ -100,7 +100,11 @@ export class Sandbox extends DurableObject<Env> {
     super(ctx, env);
     this.#writes = new WriteBehind(ctx.storage);
     this.#meta = new MetaStore(ctx.storage.sql, this.#writes);
-    this.#trace = new TraceLog(ctx.storage.sql, this.#writes, () => this.#pruneSoon());
+    this.#trace = new TraceLog(ctx.storage.sql, this.#writes, {
+      onBacklog: () => this.#pruneSoon(),
+      // The agent may print an environment value: the trail never keeps one.
+      secrets: () => Object.values(this.#meta.load()?.env ?? {}),
+    });
     this.#registry = new RegistryLink(env);
     this.#toolset = new ToolsetCalls((entry) => this.#trace.record(entry));
     this.#backends = new SandboxBackends(ctx, env, this.#meta);

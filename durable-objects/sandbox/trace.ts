@@ -1,5 +1,5 @@
 import { equals, type PageWindow, pageOf, type RowFilter } from "../../src/audit/paging.ts";
-import { boundText, redactedJson, redactText } from "../../src/audit/redact.ts";
+import { boundText, redactKnown, redactText, redactValue } from "../../src/audit/redact.ts";
 import {
   type AuditSettings,
   DEFAULT_MAX_ROWS,
@@ -107,6 +107,8 @@ export class TraceLog implements BufferedWrites {
   readonly #sql: SqlStorage;
   readonly #writes: WriteBehind;
   readonly #onBacklog: (() => void) | undefined;
+  /** Values redacted wherever they appear in stored payloads (the sandbox's environment values). */
+  readonly #secrets: () => readonly string[];
   /** Entries not yet written, oldest first, with the seq they will be stored under. */
   #pending: PendingEntry[] = [];
   #lastSeq: number | undefined;
@@ -114,10 +116,15 @@ export class TraceLog implements BufferedWrites {
   #sincePrune: number | null = 0;
   #ready = false;
 
-  constructor(sql: SqlStorage, writes: WriteBehind, onBacklog?: () => void) {
+  constructor(
+    sql: SqlStorage,
+    writes: WriteBehind,
+    options: { onBacklog?: () => void; secrets?: () => readonly string[] } = {},
+  ) {
     this.#sql = sql;
     this.#writes = writes;
-    this.#onBacklog = onBacklog;
+    this.#onBacklog = options.onBacklog;
+    this.#secrets = options.secrets ?? (() => []);
     writes.add(this);
   }
 
@@ -181,7 +188,8 @@ export class TraceLog implements BufferedWrites {
   }
 
   writePending(): void {
-    for (const entry of this.#pending.map(toRow)) {
+    const secrets = this.#secrets();
+    for (const entry of this.#pending.map((pending) => toRow(pending, secrets))) {
       run(
         this.#sql,
         `INSERT INTO sandbox_trace (seq, at, tool_use_id, tool, duration_ms, bytes, error, caller, input, result)
@@ -253,9 +261,10 @@ export class TraceLog implements BufferedWrites {
       "seq",
     );
     const pending = new Set<unknown>(this.#pending);
+    const secrets = pending.size > 0 ? this.#secrets() : [];
     return {
       ...page,
-      rows: page.rows.map((row) => (pending.has(row) ? toRow(row as PendingEntry) : (row as SandboxTraceRow))),
+      rows: page.rows.map((row) => (pending.has(row) ? toRow(row as PendingEntry, secrets) : (row as SandboxTraceRow))),
     };
   }
 
@@ -270,8 +279,9 @@ export class TraceLog implements BufferedWrites {
   }
 }
 
-/** A buffered entry as it is stored: payload redacted and bounded. */
-function toRow(entry: PendingEntry): SandboxTraceRow {
+/** A buffered entry as it is stored: payload redacted (known secrets too) and bounded. */
+function toRow(entry: PendingEntry, secrets: readonly string[]): SandboxTraceRow {
+  const clean = (text: string) => redactKnown(text, secrets);
   return {
     id: entry.id,
     at: entry.at,
@@ -281,12 +291,15 @@ function toRow(entry: PendingEntry): SandboxTraceRow {
     bytes: entry.bytes,
     error: entry.error,
     caller: entry.caller ?? null,
-    input: entry.input === undefined ? null : redactedJson(entry.input, MAX_INPUT_BYTES),
+    input:
+      entry.input === undefined
+        ? null
+        : boundText(clean(JSON.stringify(redactValue(entry.input)) ?? "null"), MAX_INPUT_BYTES),
     result:
       entry.result === undefined || entry.result === null
         ? null
         : boundText(
-            redactText(entry.result),
+            clean(redactText(entry.result)),
             MAX_RESULT_BYTES,
             entry.bytes > MAX_RESULT_BYTES ? entry.bytes : undefined,
           ),

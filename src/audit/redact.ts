@@ -93,3 +93,19 @@ export function boundText(text: string, maxBytes: number, originalBytes?: number
 function looksRandom(run: string): boolean {
   return /[A-Z]/.test(run) && /[a-z]/.test(run) && /[0-9]/.test(run);
 }
+
+/** Known secret values shorter than this are not looked for (they would redact ordinary words). */
+export const MIN_KNOWN_SECRET_CHARS = 6;
+
+/**
+ * Redacts every occurrence of known secret values (a sandbox's environment values: the agent may
+ * well print them) in `text`, also in their JSON-escaped form.
+ */
+export function redactKnown(text: string, known: readonly string[]): string {
+  let out = text;
+  for (const value of known) {
+    if (value.length < MIN_KNOWN_SECRET_CHARS) continue;
+    for (const form of new Set([value, JSON.stringify(value).slice(1, -1)])) out = out.replaceAll(form, REDACTED);
+  }
+  return out;
+}

@@ -28,7 +28,12 @@ describe("redaction of stored payloads", () => {
     expect(redactValue(input)).toEqual({
       path: "/workspace/a.txt",
       password: REDACTED,
-      nested: { api_key: REDACTED, "X-Api-Key": REDACTED, Authorization: REDACTED, list: [{ client_secret: REDACTED }] },
+      nested: {
+        api_key: REDACTED,
+        "X-Api-Key": REDACTED,
+        Authorization: REDACTED,
+        list: [{ client_secret: REDACTED }],
+      },
       credentials: REDACTED,
       privateKey: REDACTED,
       cookie: REDACTED,
@@ -40,7 +45,21 @@ describe("redaction of stored payloads", () => {
   });
 
   test("key names: what counts as a secret and what does not", () => {
-    for (const key of ["token", "access_token", "Secret", "PASSWORD", "passwd", "apiKey", "api-key", "auth", "x-auth-token", "private_key", "Set-Cookie", "credential", "signature"]) {
+    for (const key of [
+      "token",
+      "access_token",
+      "Secret",
+      "PASSWORD",
+      "passwd",
+      "apiKey",
+      "api-key",
+      "auth",
+      "x-auth-token",
+      "private_key",
+      "Set-Cookie",
+      "credential",
+      "signature",
+    ]) {
       expect(isSecretKey(key), key).toBe(true);
     }
     for (const key of ["path", "command", "author", "authority", "file_text", "name", "description", "passage"]) {
@@ -63,9 +82,13 @@ describe("redaction of stored payloads", () => {
 
   test("secret members inside JSON text that does not parse (an event stream, a cut body)", () => {
     const sse = 'event: message\ndata: {"result":{"password":"hunter2","ok":true,"name":"x"}}\n\n';
-    expect(redactText(sse)).toBe(`event: message\ndata: {"result":{"password":"${REDACTED}","ok":true,"name":"x"}}\n\n`);
+    expect(redactText(sse)).toBe(
+      `event: message\ndata: {"result":{"password":"${REDACTED}","ok":true,"name":"x"}}\n\n`,
+    );
     const cut = new TextEncoder().encode('{"jsonrpc":"2.0","result":{"api_key":"k-1","text":"abc');
-    expect(redactedBody(cut, 1024, 5000)).toBe(`{"jsonrpc":"2.0","result":{"api_key":"${REDACTED}","text":"abc…[truncated, 5000 bytes]`);
+    expect(redactedBody(cut, 1024, 5000)).toBe(
+      `{"jsonrpc":"2.0","result":{"api_key":"${REDACTED}","text":"abc…[truncated, 5000 bytes]`,
+    );
   });
 
   test("bounded: JSON and text are cut to the byte limit on a character boundary, and say so", () => {

@@ -6,7 +6,6 @@ import {
   agentFetch,
   createTunnel,
   eventually,
-  initializeBody,
   JSON_HEADERS,
   jsonRpc,
   POST_JSON,
@@ -75,7 +74,8 @@ describe("payloads in the tunnel's audit trail", () => {
   test("opted in: arguments and the result's start are stored redacted, and survive an eviction", async () => {
     const tunnel = await createTunnel({ audit: { payloads: true } });
     const gateway = await SimGateway.connect(tunnel);
-    const body = '{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"welcome ann"}],"api_key":"k-999"}}';
+    const body =
+      '{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"welcome ann"}],"api_key":"k-999"}}';
     const answer = await toolCall(
       tunnel,
       gateway,
@@ -184,7 +184,13 @@ describe("rows across eviction and older databases", () => {
     }));
     expect(schema.columns).toEqual(expect.arrayContaining(["args", "result", "token_id", "bytes_out"]));
     expect(schema.indexes).toEqual(
-      expect.arrayContaining(["traces_by_at", "traces_by_server", "traces_by_tool", "traces_by_session", "traces_failed"]),
+      expect.arrayContaining([
+        "traces_by_at",
+        "traces_by_server",
+        "traces_by_tool",
+        "traces_by_session",
+        "traces_failed",
+      ]),
     );
     // New calls go on from the old ids.
     const gateway = await SimGateway.connect(tunnel);

@@ -1,20 +1,9 @@
-import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, test } from "vitest";
 import { TraceStore } from "../../durable-objects/tunnel-relay/trace-store.ts";
 import { WriteBehind } from "../../src/storage/write-behind.ts";
-import {
-  admin,
-  agentFetch,
-  callTrace,
-  createTunnel,
-  eventually,
-  JSON_HEADERS,
-  jsonRpc,
-  POST_JSON,
-  warmUpEdge,
-} from "./tunnel-fixtures.ts";
-import { SimGateway, text } from "./tunnel-sim-gateway.ts";
+import { admin, callTrace, createTunnel, warmUpEdge } from "./tunnel-fixtures.ts";
 
 warmUpEdge();
 
@@ -44,7 +33,10 @@ async function tracePage(tunnel: string, query = ""): Promise<Page<TraceRow>> {
 }
 
 /** Writes rows straight into the relay's table (seeding; the relay itself adds one per call). */
-function seed(tunnel: string, rows: Array<{ at: number; server?: string; tool?: string; status?: number; session?: string }>) {
+function seed(
+  tunnel: string,
+  rows: Array<{ at: number; server?: string; tool?: string; status?: number; session?: string }>,
+) {
   return runInDurableObject(env.TUNNEL_RELAY.getByName(tunnel), (_instance, state) => {
     const writes = new WriteBehind(state.storage);
     const traces = new TraceStore(state.storage.sql, writes);
@@ -76,9 +68,13 @@ describe("the tunnel's audit trail", () => {
     const shown = (await (await admin("GET", `/admin/tunnels/${tunnel.name}`)).json()) as { settings: unknown };
     expect(shown.settings).toMatchObject({ audit: { retentionDays: 30, maxRows: 100_000, payloads: false } });
     const patched = await admin("PATCH", `/admin/tunnels/${tunnel.name}`, { audit: { payloads: true } });
-    expect(await patched.json()).toMatchObject({ settings: { audit: { retentionDays: 30, maxRows: 100_000, payloads: true } } });
+    expect(await patched.json()).toMatchObject({
+      settings: { audit: { retentionDays: 30, maxRows: 100_000, payloads: true } },
+    });
     const again = await admin("PATCH", `/admin/tunnels/${tunnel.name}`, { audit: { maxRows: 500 } });
-    expect(await again.json()).toMatchObject({ settings: { audit: { retentionDays: 30, maxRows: 500, payloads: true } } });
+    expect(await again.json()).toMatchObject({
+      settings: { audit: { retentionDays: 30, maxRows: 500, payloads: true } },
+    });
   });
 
   test("bad audit settings are refused with the field named, and nothing changes", async () => {
@@ -88,7 +84,10 @@ describe("the tunnel's audit trail", () => {
       expect(res.status).toBe(400);
       expect(await res.text()).toMatch(/audit/);
     }
-    const created = await admin("POST", "/admin/tunnels", { name: `${tunnel.name}-x`, audit: { retentionDays: 99999 } });
+    const created = await admin("POST", "/admin/tunnels", {
+      name: `${tunnel.name}-x`,
+      audit: { retentionDays: 99999 },
+    });
     expect(created.status).toBe(400);
     const shown = (await (await admin("GET", `/admin/tunnels/${tunnel.name}`)).json()) as { settings: unknown };
     expect(shown.settings).toMatchObject({ audit: { retentionDays: 30, maxRows: 1000, payloads: false } });
@@ -144,7 +143,10 @@ describe("the tunnel's audit trail", () => {
     const ids: number[] = [];
     let cursor: number | string | null = null;
     do {
-      const page: Page<TraceRow> = await tracePage(tunnel.name, `?limit=7${cursor === null ? "" : `&before=${cursor}`}`);
+      const page: Page<TraceRow> = await tracePage(
+        tunnel.name,
+        `?limit=7${cursor === null ? "" : `&before=${cursor}`}`,
+      );
       ids.push(...page.rows.map((row) => row.id));
       cursor = page.next;
     } while (cursor !== null);
