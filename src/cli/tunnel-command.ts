@@ -85,6 +85,20 @@ export class AdminApi {
     }
     return parsed;
   }
+
+  /** A GET whose body the caller reads as it streams (an export); errors as for `call`. */
+  async open(path: string): Promise<Response> {
+    const res = await fetch(`${this.#edge}${path}`, { headers: { authorization: `Bearer ${this.#token}` } });
+    if (res.ok) return res;
+    const text = await res.text();
+    let message = text;
+    try {
+      message = (JSON.parse(text) as { error?: { message?: string } }).error?.message ?? text;
+    } catch {
+      // Not JSON: the text as it came.
+    }
+    throw new AdminApiError(res.status, `GET ${path}: ${res.status} ${message}`);
+  }
 }
 
 export class AdminApiError extends Error {
