@@ -277,6 +277,7 @@ export class TunnelRelay extends DurableObject<Env> {
   ): Promise<RpcResult<ExecutorAnswer>> {
     return settle(() => {
       const tunnel = this.#tunnel.require(() => new TetherError("not_found", NO_SUCH_TUNNEL));
+      if (!this.#pruneArmed) this.#armPruning(Date.now() + PRUNE_EVERY_MS);
       return this.#executors.request(tunnel.name, executor, instance, init, tunnel.settings.sseKeepAliveMs);
     });
   }
