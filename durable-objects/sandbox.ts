@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import type { SandboxMetrics } from "../src/audit/call-metrics.ts";
 import { unauthorized } from "../src/auth/bearer.ts";
 import { hashToken, newToken } from "../src/auth/tokens.ts";
 import { type RpcResult, settle } from "../src/errors/rpc-result.ts";
@@ -30,6 +31,7 @@ import {
 } from "./sandbox/status.ts";
 import { listSandboxFiles, ToolsetCalls } from "./sandbox/toolset-calls.ts";
 import { TraceLog, traceEntryOf } from "./sandbox/trace.ts";
+import { sandboxTraceMetrics } from "./sandbox/trace-metrics.ts";
 
 export interface CreateOutcome {
   created: boolean;
@@ -274,6 +276,12 @@ export class Sandbox extends DurableObject<Env> {
   summary(): SandboxSummary | null {
     const meta = this.#meta.load();
     return meta ? sandboxSummary(meta, this.#backends.edgeRuntime(meta)) : null;
+  }
+
+  /** Call metrics over the rolling windows (src/audit/call-metrics.ts); null when there is no sandbox. */
+  metrics(now?: number): SandboxMetrics | null {
+    const meta = this.#meta.load();
+    return meta ? sandboxTraceMetrics(this.ctx.storage.sql, this.#trace, meta.id, now ?? Date.now()) : null;
   }
 
   /** For a gateway sandbox also who serves it and its workspace's size (asked of the executor, briefly). */

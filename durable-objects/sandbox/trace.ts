@@ -112,6 +112,11 @@ export class TraceLog implements BufferedWrites {
     return this.#storedBytes + pending;
   }
 
+  /** Entries not yet written, oldest first (metrics add them to what SQLite holds). */
+  buffered(): readonly TraceEntry[] {
+    return this.#pending;
+  }
+
   /** Newest first, buffered entries included. */
   recent(limit = TRACE_RETENTION): TraceEntry[] {
     const buffered = this.#pending.slice(-limit).reverse();

@@ -148,6 +148,11 @@ export class TraceStore implements BufferedWrites {
     return [...buffered, ...stored];
   }
 
+  /** Traces not yet written, oldest first (metrics add them to what SQLite holds). */
+  buffered(): readonly StoredTrace[] {
+    return this.#pending;
+  }
+
   /** Traces kept, buffered ones included. */
   count(): number {
     return (first<{ n: number }>(this.#sql, "SELECT count(*) AS n FROM traces")?.n ?? 0) + this.#pending.length;

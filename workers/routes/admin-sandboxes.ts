@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { registry } from "../../durable-objects/registry.ts";
 import { noSuchSandbox } from "../../durable-objects/sandbox/caller.ts";
 import { SANDBOX_ID_PATTERN } from "../../durable-objects/sandbox/options.ts";
+import { mapLimited } from "../../src/async/map-limited.ts";
 import type { EdgeEnv } from "../env.ts";
 import { adminOnly } from "./admin-only.ts";
 
@@ -30,16 +31,3 @@ adminSandboxesRoutes.get("/sandboxes/:id", async (c) => {
   if (!details) throw noSuchSandbox();
   return c.json(details);
 });
-
-async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
