@@ -2,20 +2,30 @@
  * The sandbox's call metrics (src/audit/call-metrics.ts) from its tool-call trace, the
  * `sandbox_trace` table (./trace.ts), plus the entries still in the write-behind buffer.
  *
- * The same shape of query as the tunnel's (durable-objects/tunnel-relay/trace-metrics.ts): an
- * indexed range on `at`, grouped by (tool, window, duration in ms) in SQLite. A failed call is one
- * whose result was an error. Only the result's size is recorded, so `bytesIn` stays 0.
+ * Read like the tunnel's (src/audit/trail-buckets.ts). A failed call is one whose result was an
+ * error. Only the result's size is recorded, so `bytesIn` stays 0.
  */
 import type { SandboxMetrics } from "../../src/audit/call-metrics.ts";
-import { type CallBucket, sandboxMetrics, windowOf, windowQuery } from "../../src/audit/metrics-rollup.ts";
-import { all, ensureSchema, first } from "../../src/storage/sql.ts";
+import { type CallBucket, sandboxMetrics, windowOf } from "../../src/audit/metrics-rollup.ts";
+import { storedBuckets, type TrailTable } from "../../src/audit/trail-buckets.ts";
+import { first } from "../../src/storage/sql.ts";
 import type { TraceLog } from "./trace.ts";
 
-const INDEX = ["CREATE INDEX IF NOT EXISTS sandbox_trace_by_at ON sandbox_trace (at)"];
+const SANDBOX_TRACE: TrailTable = {
+  table: "sandbox_trace",
+  select: "'' AS server, tool",
+  groupBy: "tool, duration_ms",
+  columns: { failed: "(error IS NOT NULL)", bytesIn: "0", bytesOut: "bytes" },
+  byAt: "sandbox_trace_by_at",
+  covering: "sandbox_trace_metrics",
+  indexes: [
+    "CREATE INDEX IF NOT EXISTS sandbox_trace_by_at ON sandbox_trace (at)",
+    `CREATE INDEX IF NOT EXISTS sandbox_trace_metrics ON sandbox_trace
+       (tool, duration_ms, at, bytes, (error IS NOT NULL))`,
+  ],
+};
 
 export function sandboxTraceMetrics(sql: SqlStorage, trace: TraceLog, sandbox: string, now: number): SandboxMetrics {
-  const { since, until, windowSql, windowParams } = windowQuery(now);
-  const stored = hasTraceTable(sql) ? storedBuckets(sql, windowSql, [...windowParams, since, until]) : [];
   const buffered: CallBucket[] = [];
   for (const entry of trace.buffered()) {
     const window = windowOf(entry.at, now);
@@ -31,19 +41,8 @@ export function sandboxTraceMetrics(sql: SqlStorage, trace: TraceLog, sandbox: s
       bytesOut: entry.bytes,
     });
   }
+  const stored = hasTraceTable(sql) ? storedBuckets(sql, SANDBOX_TRACE, now) : [];
   return sandboxMetrics(sandbox, [...stored, ...buffered]);
-}
-
-function storedBuckets(sql: SqlStorage, windowSql: string, params: number[]): CallBucket[] {
-  ensureSchema(sql, INDEX);
-  return all<CallBucket>(
-    sql,
-    `SELECT '' AS server, tool, ${windowSql} AS window, duration_ms AS durationMs, count(*) AS calls,
-       sum(error IS NOT NULL) AS errors, 0 AS bytesIn, sum(bytes) AS bytesOut
-     FROM sandbox_trace WHERE at >= ? AND at <= ?
-     GROUP BY tool, window, duration_ms`,
-    ...params,
-  );
 }
 
 /** A sandbox's table is made at creation; asking about a sandbox must not create it. */

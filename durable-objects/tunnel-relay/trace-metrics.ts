@@ -2,10 +2,9 @@
  * The tunnel's call metrics (src/audit/call-metrics.ts) from its audit trail, the `traces` table
  * (./storage.ts), plus the rows still in the write-behind buffer (./trace-store.ts).
  *
- * Cost: one indexed range scan on `at` over the longest window, grouped in SQLite by (server,
- * tool, window, duration in ms), so the object receives a histogram (a few hundred rows for 100,000
- * calls) rather than every call; src/audit/metrics-rollup.ts turns it into percentiles. The index
- * `traces_by_at` is created here, idempotently, so tables of tunnels created before it get it too.
+ * SQLite hands over a histogram (one row per server, tool and duration in ms, with sums per
+ * window), never every call: see src/audit/trail-buckets.ts for the two ways it is read and the
+ * indexes (`traces_by_at`, `traces_metrics`) created for them.
  */
 import type { TunnelMetrics } from "../../src/audit/call-metrics.ts";
 import {
@@ -14,26 +13,25 @@ import {
   isFailedCall,
   tunnelMetrics,
   windowOf,
-  windowQuery,
 } from "../../src/audit/metrics-rollup.ts";
-import { all, ensureSchema } from "../../src/storage/sql.ts";
+import { storedBuckets, type TrailTable } from "../../src/audit/trail-buckets.ts";
 import type { TraceStore } from "./trace-store.ts";
 
-const INDEX = ["CREATE INDEX IF NOT EXISTS traces_by_at ON traces (at)"];
+const TRACES: TrailTable = {
+  table: "traces",
+  select: "server, tool",
+  groupBy: "server, tool, duration_ms",
+  columns: { failed: FAILED_CALL_SQL, bytesIn: "bytes_in", bytesOut: "bytes_out" },
+  byAt: "traces_by_at",
+  covering: "traces_metrics",
+  indexes: [
+    "CREATE INDEX IF NOT EXISTS traces_by_at ON traces (at)",
+    `CREATE INDEX IF NOT EXISTS traces_metrics ON traces
+       (server, tool, duration_ms, at, status, bytes_in, bytes_out, (error IS NOT NULL))`,
+  ],
+};
 
 export function traceMetrics(sql: SqlStorage, traces: TraceStore, tunnel: string, now: number): TunnelMetrics {
-  ensureSchema(sql, INDEX);
-  const { since, until, windowSql, windowParams } = windowQuery(now);
-  const stored = all<CallBucket>(
-    sql,
-    `SELECT server, tool, ${windowSql} AS window, duration_ms AS durationMs, count(*) AS calls,
-       sum(${FAILED_CALL_SQL}) AS errors, sum(bytes_in) AS bytesIn, sum(bytes_out) AS bytesOut
-     FROM traces WHERE at >= ? AND at <= ?
-     GROUP BY server, tool, window, duration_ms`,
-    ...windowParams,
-    since,
-    until,
-  );
   const buffered: CallBucket[] = [];
   for (const trace of traces.buffered()) {
     const window = windowOf(trace.at, now);
@@ -49,5 +47,5 @@ export function traceMetrics(sql: SqlStorage, traces: TraceStore, tunnel: string
       bytesOut: trace.bytesOut,
     });
   }
-  return tunnelMetrics(tunnel, [...stored, ...buffered]);
+  return tunnelMetrics(tunnel, [...storedBuckets(sql, TRACES, now), ...buffered]);
 }

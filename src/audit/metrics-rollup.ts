@@ -41,8 +41,8 @@ export function isFailedCall(call: { status: number; error: string | null }): bo
   return call.error !== null || call.status >= 400 || call.status === 0;
 }
 
-/** The same test in SQL, over the columns `status` and `error`. */
-export const FAILED_CALL_SQL = "(error IS NOT NULL OR status >= 400 OR status = 0)";
+/** The same test in SQL, over the columns `status` and `error` (`error IS NOT NULL` is what covering indexes hold). */
+export const FAILED_CALL_SQL = "((error IS NOT NULL) OR status >= 400 OR status = 0)";
 
 /** The shortest window a call started at `at` falls in, or null when it is older than all (or in the future). */
 export function windowOf(at: number, now: number): MetricWindow | null {
@@ -50,19 +50,69 @@ export function windowOf(at: number, now: number): MetricWindow | null {
   return WINDOWS_ASCENDING.find((window) => at >= now - METRIC_WINDOWS[window]) ?? null;
 }
 
+/** SQL expressions of one call's figures in the table being read. */
+export interface CallColumns {
+  failed: string;
+  bytesIn: string;
+  bytesOut: string;
+}
+
 /**
- * The SQL pieces that put a row in its shortest window: `since`/`until` bound the indexed range
- * on `at`, `windowSql` (with `windowParams` bound first) names the window.
+ * The SQL that sums calls per group over the longest window and, with conditional sums, over each
+ * shorter one, so one pass (and one GROUP BY, which an index can deliver in order) serves every
+ * window: `since`/`until` bound `at`; `columns` (with `params` bound first, in order) are the
+ * aggregates, read back by `bucketsOf`.
  */
-export function windowQuery(now: number): { since: number; until: number; windowSql: string; windowParams: number[] } {
+export function windowedAggregates(
+  now: number,
+  call: CallColumns,
+): { since: number; until: number; columns: string; params: number[] } {
   const shorter = WINDOWS_ASCENDING.slice(0, -1);
-  const windowSql = `CASE ${shorter.map((window) => `WHEN at >= ? THEN '${window}'`).join(" ")} ELSE '${LONGEST}' END`;
-  return {
-    since: now - METRIC_WINDOWS[LONGEST],
-    until: now,
-    windowSql,
-    windowParams: shorter.map((window) => now - METRIC_WINDOWS[window]),
-  };
+  const columns = [
+    `count(*) AS calls, sum(${call.failed}) AS errors, sum(${call.bytesIn}) AS bytesIn, sum(${call.bytesOut}) AS bytesOut`,
+    ...shorter.map(
+      (_, i) =>
+        `sum(at >= ?) AS calls_${i}, sum((at >= ?) AND ${call.failed}) AS errors_${i}, ` +
+        `sum(CASE WHEN at >= ? THEN ${call.bytesIn} ELSE 0 END) AS bytesIn_${i}, ` +
+        `sum(CASE WHEN at >= ? THEN ${call.bytesOut} ELSE 0 END) AS bytesOut_${i}`,
+    ),
+  ].join(", ");
+  const params = shorter.flatMap((window) => new Array<number>(4).fill(now - METRIC_WINDOWS[window]));
+  return { since: now - METRIC_WINDOWS[LONGEST], until: now, columns, params };
+}
+
+/** A row of `windowedAggregates`' query: the group and its sums, total and per shorter window (`calls_0`, ...). */
+export interface AggregateRow {
+  server: string;
+  tool: string | null;
+  durationMs: number;
+  [sum: string]: string | number | null;
+}
+
+/** Splits an aggregate row into one bucket per window the calls started in (their shortest). */
+export function bucketsOf(row: AggregateRow): CallBucket[] {
+  const figures = ["calls", "errors", "bytesIn", "bytesOut"] as const;
+  const cumulative = WINDOWS_ASCENDING.map((_, i) =>
+    figures.map((figure) => Number((i === WINDOWS_ASCENDING.length - 1 ? row[figure] : row[`${figure}_${i}`]) ?? 0)),
+  );
+  const buckets: CallBucket[] = [];
+  WINDOWS_ASCENDING.forEach((window, i) => {
+    const [calls = 0, errors = 0, bytesIn = 0, bytesOut = 0] =
+      cumulative[i]?.map((value, f) => value - (i === 0 ? 0 : (cumulative[i - 1]?.[f] ?? 0))) ?? [];
+    if (calls > 0) {
+      buckets.push({
+        server: row.server,
+        tool: row.tool,
+        window,
+        durationMs: row.durationMs,
+        calls,
+        errors,
+        bytesIn,
+        bytesOut,
+      });
+    }
+  });
+  return buckets;
 }
 
 /** Sums buckets into every window that contains them. */

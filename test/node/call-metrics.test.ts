@@ -6,12 +6,13 @@ import { describe, expect, test } from "vitest";
 import { METRIC_WINDOWS } from "../../src/audit/call-metrics.ts";
 import { LatencyHistogram } from "../../src/audit/latency-histogram.ts";
 import {
+  bucketsOf,
   type CallBucket,
   isFailedCall,
   sandboxMetrics,
   tunnelMetrics,
+  windowedAggregates,
   windowOf,
-  windowQuery,
 } from "../../src/audit/metrics-rollup.ts";
 
 function bucket(partial: Partial<CallBucket>): CallBucket {
@@ -74,11 +75,29 @@ describe("windows", () => {
     expect(windowOf(now + 1, now)).toBeNull();
   });
 
-  test("the SQL range covers the longest window and the CASE names the shorter one with the same bounds", () => {
-    const query = windowQuery(now);
+  test("one aggregate query serves every window: the range is the longest, the shorter ones are conditional sums", () => {
+    const query = windowedAggregates(now, { failed: "F", bytesIn: "bi", bytesOut: "bo" });
     expect([query.since, query.until]).toEqual([now - METRIC_WINDOWS["1h"], now]);
-    expect(query.windowSql).toBe("CASE WHEN at >= ? THEN '5m' ELSE '1h' END");
-    expect(query.windowParams).toEqual([now - METRIC_WINDOWS["5m"]]);
+    expect(query.columns).toBe(
+      "count(*) AS calls, sum(F) AS errors, sum(bi) AS bytesIn, sum(bo) AS bytesOut, " +
+        "sum(at >= ?) AS calls_0, sum((at >= ?) AND F) AS errors_0, " +
+        "sum(CASE WHEN at >= ? THEN bi ELSE 0 END) AS bytesIn_0, sum(CASE WHEN at >= ? THEN bo ELSE 0 END) AS bytesOut_0",
+    );
+    expect(query.params).toEqual(new Array(4).fill(now - METRIC_WINDOWS["5m"]));
+  });
+
+  test("an aggregate row splits into a bucket per window its calls started in (none for an empty window)", () => {
+    const row = { server: "s", tool: "t", durationMs: 7, calls: 5, errors: 2, bytesIn: 50, bytesOut: 500 };
+    expect(bucketsOf({ ...row, calls_0: 3, errors_0: 1, bytesIn_0: 30, bytesOut_0: 300 })).toEqual([
+      { server: "s", tool: "t", window: "5m", durationMs: 7, calls: 3, errors: 1, bytesIn: 30, bytesOut: 300 },
+      { server: "s", tool: "t", window: "1h", durationMs: 7, calls: 2, errors: 1, bytesIn: 20, bytesOut: 200 },
+    ]);
+    expect(bucketsOf({ ...row, calls_0: 0, errors_0: 0, bytesIn_0: 0, bytesOut_0: 0 }).map((b) => b.window)).toEqual([
+      "1h",
+    ]);
+    expect(bucketsOf({ ...row, calls_0: 5, errors_0: 2, bytesIn_0: 50, bytesOut_0: 500 }).map((b) => b.window)).toEqual(
+      ["5m"],
+    );
   });
 
   test("a failed call: an error text, a status of 400 or more, or no answer", () => {
