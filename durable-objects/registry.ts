@@ -1,7 +1,9 @@
 import { DurableObject } from "cloudflare:workers";
+import type { Operator } from "../src/auth/operator.ts";
 import { hashToken, newToken, parseToken, timingSafeEqual } from "../src/auth/tokens.ts";
 import { all, ensureSchema, first, run } from "../src/storage/sql.ts";
 import type { Env } from "../workers/env.ts";
+import { consumeSignInLink, SIGN_IN_LINKS_SCHEMA, storeSignInLink } from "./registry/sign-in-links.ts";
 import { DEFAULT_BACKEND_SCOPE } from "./sandbox/backend-scope.ts";
 
 /**
@@ -17,6 +19,7 @@ import { DEFAULT_BACKEND_SCOPE } from "./sandbox/backend-scope.ts";
  *          api_tokens(id, hash, label, created_at, revoked_at, backends) — `backends` is the token's
  *          backend scope as JSON (sandbox/backend-scope.ts); NULL (tokens minted before scopes, or
  *          without one) means the default, the edge only. Added by ALTER TABLE on older databases.
+ *          sign_in_links: one-time console sign-in codes, hashed (registry/sign-in-links.ts).
  */
 export type RegistryKind = "tunnel" | "sandbox" | "environment";
 
@@ -42,6 +45,7 @@ const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS api_tokens (
      id TEXT PRIMARY KEY, hash TEXT NOT NULL, label TEXT NOT NULL,
      created_at INTEGER NOT NULL, revoked_at INTEGER, backends TEXT)`,
+  ...SIGN_IN_LINKS_SCHEMA,
 ];
 
 interface ApiTokenRow {
@@ -125,6 +129,16 @@ export class Registry extends DurableObject<Env> {
     const row = first<ApiTokenRow>(this.ctx.storage.sql, "SELECT * FROM api_tokens WHERE id = ?", parsed.scope);
     if (!row || row.revoked_at !== null) return null;
     return timingSafeEqual(await hashToken(token), row.hash) ? { id: row.id, backends: toInfo(row).backends } : null;
+  }
+
+  /** Keeps a one-time console sign-in code (its hash only) for `operator` until `expiresAt`. */
+  addSignInLink(hash: string, operator: Operator, expiresAt: number): void {
+    storeSignInLink(this.ctx.storage.sql, hash, operator, expiresAt);
+  }
+
+  /** Uses up a sign-in code: its operator, or null when unknown, used or expired. */
+  useSignInLink(hash: string): Operator | null {
+    return consumeSignInLink(this.ctx.storage.sql, hash);
   }
 }
 
