@@ -45,7 +45,7 @@ consoleSignInRoutes.post("/sign-in", async (c) => {
   const token = form.get("token")?.trim() ?? "";
   if (!token) return signInForm(c, next, 401, "Enter the admin token.");
   if (!timingSafeEqual(token, adminToken)) {
-    return signInForm(c, next, 401, "That is not this edge's admin token. Nothing was signed in.");
+    return signInForm(c, next, 401, "That is not the admin token of this edge. Nothing was signed in.");
   }
   return startSession(c, { kind: "admin-token" }, next);
 });
