@@ -60,10 +60,11 @@ async function fetchKeySet(certsUrl: string): Promise<KeySet> {
     });
   let response: Response;
   try {
-    response = await fetch(certsUrl, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), redirect: "error" });
+    response = await fetch(certsUrl, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), redirect: "manual" });
   } catch (error) {
     throw unavailable(error instanceof Error ? error.message : "fetch failed", error);
   }
+  // A redirect (not followed: the key set must come from the team itself) counts as a failure.
   if (!response.ok) {
     await response.body?.cancel();
     throw unavailable(`HTTP ${response.status}`);
