@@ -126,7 +126,12 @@ describe("CSRF", () => {
     ["the same host over another scheme", { origin: EDGE.replace("http:", "https:") }, /cross-origin/],
     ["a cross-site Sec-Fetch-Site and no Origin", { origin: null, site: "cross-site" }, /cross-site request refused/],
     ["a same-site (sibling) Sec-Fetch-Site and no Origin", { origin: null, site: "same-site" }, /cross-site/],
-    ["neither Origin nor Sec-Fetch-Site", { origin: null }, /neither Origin nor Sec-Fetch-Site/],
+    [
+      "Origin: null from a sandboxed frame of another site",
+      { origin: "null", site: "cross-site" },
+      /cross-site request refused/,
+    ],
+    ["neither Origin nor Sec-Fetch-Site", { origin: null }, /neither its Origin nor Sec-Fetch-Site/],
   ])("an action carrying the right token but %s is refused with 403", async (_what, how, message) => {
     const { cookie, csrf } = await signedIn();
     const headers: Record<string, string> = { "x-csrf-token": csrf };

@@ -85,7 +85,6 @@ describe("console sign-in with the admin token", () => {
   test.each([
     ["another site", "https://evil.example"],
     ["a sibling port", EDGE.replace("edge.test", "edge.test:8443")],
-    ["an opaque origin", "null"],
   ])("a sign-in posted from %s is refused with 403 and no cookie", async (_what, origin) => {
     const res = await consoleFetch("/console/sign-in", { ...form({ token: ADMIN_TOKEN }), origin });
     expect(res.status).toBe(403);
@@ -93,6 +92,20 @@ describe("console sign-in with the admin token", () => {
     expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(
       /cross-origin request refused/,
     );
+  });
+
+  test.each([
+    ["without Sec-Fetch-Site", {}, 403],
+    ["from another site (a sandboxed frame)", { "sec-fetch-site": "cross-site" }, 403],
+    ["from the console's own page (no-referrer hides its origin)", { "sec-fetch-site": "same-origin" }, 303],
+  ])("a sign-in with Origin: null %s answers %s", async (_what, headers: Record<string, string>, status) => {
+    const res = await consoleFetch("/console/sign-in", {
+      ...form({ token: ADMIN_TOKEN }),
+      headers: { "content-type": "application/x-www-form-urlencoded", ...headers },
+      origin: "null",
+    });
+    expect(res.status).toBe(status);
+    expect(res.headers.get("set-cookie") !== null).toBe(status === 303);
   });
 
   test.each([

@@ -1,8 +1,8 @@
 /**
  * CSRF protection for console actions, two independent checks (either alone stops a cross-site
  * form post; together they also cover a browser that omits one):
- *  - same origin: the request's `Origin` is the console's own, or, when a browser sent no Origin,
- *    `Sec-Fetch-Site: same-origin`. A request with neither is refused: every browser sends one of
+ *  - same origin: the request's `Origin` is the console's own, or, when a browser sent no Origin
+ *    (or "null"), `Sec-Fetch-Site: same-origin`. A request with neither is refused: every browser sends one of
  *    them on a POST, and non-browser clients use the admin API, not the console.
  *  - a token bound to the session: HMAC of the session's nonce under the "csrf" key (./keys.ts),
  *    sent as the `_csrf` form field or the `x-csrf-token` header. A new session means a new token.
@@ -20,10 +20,15 @@ export async function csrfTokenFor(secret: string, binding: string): Promise<str
   return base64urlEncode(await hmac(await consoleKey(secret, "csrf"), binding));
 }
 
-/** Throws 403 unless the request comes from a page of this origin. */
+/**
+ * Throws 403 unless the request comes from a page of this origin. The console's own pages send
+ * `Origin: null` on form posts (their `Referrer-Policy: no-referrer` makes Chromium hide the
+ * origin), so "null" counts as absent and `Sec-Fetch-Site` decides; a sandboxed frame or data: page
+ * elsewhere also sends "null", but its Sec-Fetch-Site is "cross-site".
+ */
 export function requireSameOrigin(request: Request): void {
   const origin = request.headers.get("origin");
-  if (origin !== null) {
+  if (origin !== null && origin !== "null") {
     if (origin !== new URL(request.url).origin) {
       throw new TetherError(
         "forbidden",
@@ -37,7 +42,7 @@ export function requireSameOrigin(request: Request): void {
   throw new TetherError(
     "forbidden",
     site === null
-      ? "request refused: it carries neither Origin nor Sec-Fetch-Site, so it cannot be shown to come from this console"
+      ? "request refused: it shows neither its Origin nor Sec-Fetch-Site, so it cannot be shown to come from this console"
       : `cross-site request refused (Sec-Fetch-Site: ${site.slice(0, 40)})`,
   );
 }
