@@ -121,6 +121,23 @@ describe("console sign-in with the admin token", () => {
     expect(res.headers.get("location")).toBe(expected);
   });
 
+  test("after 10 wrong tokens from one address, it is refused (even the right token) with 429; others are not", async () => {
+    const from = (ip: string, token: string) => {
+      const init = form({ token });
+      return consoleFetch("/console/sign-in", {
+        ...init,
+        headers: { "content-type": "application/x-www-form-urlencoded", "cf-connecting-ip": ip },
+      });
+    };
+    for (let i = 0; i < 10; i++) expect((await from("203.0.113.7", `wrong-${i}`)).status).toBe(401);
+    const blocked = await from("203.0.113.7", ADMIN_TOKEN);
+    expect(blocked.status).toBe(429);
+    expect(blocked.headers.get("set-cookie")).toBeNull();
+    expect(Number(blocked.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(await blocked.text()).toContain("Too many wrong tokens");
+    expect((await from("203.0.113.8", ADMIN_TOKEN)).status).toBe(303);
+  });
+
   test("a signed-in operator opening the sign-in page goes straight to the console", async () => {
     const cookie = await signIn();
     const res = await consoleFetch("/console/sign-in?next=%2Fconsole%2Fsandboxes", { cookie });

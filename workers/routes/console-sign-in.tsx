@@ -12,6 +12,12 @@ import { requireCsrfToken, requireSameOrigin } from "../../src/console/auth/csrf
 import { CONSOLE_HOME, safeNextPath } from "../../src/console/auth/next-path.ts";
 import { clearSessionCookie, sessionSetCookie, signSession } from "../../src/console/auth/session-cookie.ts";
 import { SignInPage } from "../../src/console/auth/sign-in-page.tsx";
+import {
+  clientAddress,
+  recordSignInFailure,
+  recordSignInSuccess,
+  signInBlockedFor,
+} from "../../src/console/auth/sign-in-throttle.ts";
 import { isTetherError } from "../../src/errors/tether-error.ts";
 import { readBoundedBody } from "../../src/http/read-bounded-body.ts";
 import type { ConsoleEnv } from "../env.ts";
@@ -44,9 +50,18 @@ consoleSignInRoutes.post("/sign-in", async (c) => {
     return signInForm(c, next, 401, "This edge has no admin token (TETHER_ADMIN_TOKEN) to sign in with.");
   const token = form.get("token")?.trim() ?? "";
   if (!token) return signInForm(c, next, 401, "Enter the admin token.");
+  const address = clientAddress(c.req.raw.headers);
+  const blockedMs = signInBlockedFor(address);
+  if (blockedMs > 0) {
+    const minutes = Math.ceil(blockedMs / 60_000);
+    c.header("Retry-After", String(Math.ceil(blockedMs / 1000)));
+    return signInForm(c, next, 429, `Too many wrong tokens from your address: try again in ${minutes} min.`);
+  }
   if (!timingSafeEqual(token, adminToken)) {
+    recordSignInFailure(address);
     return signInForm(c, next, 401, "That is not the admin token of this edge. Nothing was signed in.");
   }
+  recordSignInSuccess(address);
   return startSession(c, { kind: "admin-token" }, next);
 });
 
@@ -93,7 +108,7 @@ async function startSession(c: Context<ConsoleEnv>, operator: Operator, next: st
 function signInForm(
   c: Context<ConsoleEnv>,
   next: string,
-  status: 200 | 401,
+  status: 200 | 401 | 429,
   error?: string,
 ): Response | Promise<Response> {
   return c.html(
