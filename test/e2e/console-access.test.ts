@@ -72,6 +72,19 @@ describe("a valid Access JWT", () => {
     expect((await post({ origin: edge.url, "x-csrf-token": csrf })).status).toBe(404);
   });
 
+  test("signing out hands the browser to Access's own logout (the JWT would sign it straight back in)", async () => {
+    const jwt = access.jwt();
+    const res = await fetch(
+      `${edge.url}/console/sign-out`,
+      withJwt(jwt, {
+        method: "POST",
+        headers: { origin: edge.url, "x-csrf-token": await csrfTokenFor(jwt, "access") },
+      }),
+    );
+    expect(res.status).toBe(303);
+    expect(res.headers.get("location")).toBe("/cdn-cgi/access/logout");
+  });
+
   test("the admin token keeps working beside Access", async () => {
     const res = await fetch(`${edge.url}/admin/tunnels`, { headers: { authorization: `Bearer ${edge.adminToken}` } });
     expect(res.status).toBe(200);

@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, test } from "vitest";
 import { CsrfField } from "../../src/console/auth/csrf-field.tsx";
 import { CONSOLE_SECURITY_HEADERS } from "../../src/console/auth/security-headers.ts";
@@ -195,6 +196,29 @@ describe("security headers", () => {
     for (const response of seen) {
       const headers = [...response.headers].map(([k, v]) => `${k}: ${v}`).join("\n");
       expect(`${response.body}\n${headers}`, response.what).not.toContain(ADMIN_TOKEN);
+    }
+  });
+});
+
+describe("Cloudflare Access whose key server cannot be reached", () => {
+  test("a request with an Access JWT gets 502 saying where the keys could not be loaded from", async () => {
+    // Port 9 (discard) on loopback: nothing listens there.
+    const unreachable = { ...env, ACCESS_TEAM_DOMAIN: "http://127.0.0.1:9", ACCESS_AUD: "aud" };
+    const header = btoa(JSON.stringify({ alg: "RS256", kid: "k1" })).replace(/=+$/, "");
+    const claims = btoa(JSON.stringify({ aud: "aud", iss: "http://127.0.0.1:9", exp: 4_000_000_000 })).replace(
+      /=+$/,
+      "",
+    );
+    const jwt = `${header}.${claims}.c2ln`;
+    for (const path of ["/console", "/admin/tunnels"]) {
+      const res = await app.fetch(
+        new Request(`${EDGE}${path}`, { headers: { "cf-access-jwt-assertion": jwt } }),
+        unreachable,
+      );
+      expect(res.status, path).toBe(502);
+      expect(errorMessage(await res.text())).toMatch(
+        /^could not load the Access signing keys from http:\/\/127\.0\.0\.1:9\/cdn-cgi\/access\/certs/,
+      );
     }
   });
 });

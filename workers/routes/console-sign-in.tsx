@@ -25,6 +25,8 @@ import type { ConsoleEnv } from "../env.ts";
 export const consoleSignInRoutes = new Hono<ConsoleEnv>();
 
 const FORM_LIMIT = 8 * 1024;
+/** Cloudflare Access's logout, served by Access on the application's own host. */
+const ACCESS_LOGOUT = "/cdn-cgi/access/logout";
 
 consoleSignInRoutes.get("/sign-in", async (c) => {
   const next = safeNextPath(c.req.query("next"));
@@ -90,10 +92,9 @@ consoleSignInRoutes.post("/sign-out", async (c) => {
     requireSameOrigin(c.req.raw);
     await requireCsrfToken(c, auth.identity.csrfSecret, auth.identity.csrfBinding);
   }
-  return new Response(null, {
-    status: 303,
-    headers: { Location: "/console/sign-in", "Set-Cookie": clearSessionCookie() },
-  });
+  // Behind Access the JWT would sign the browser straight back in: Access's own logout ends that.
+  const location = auth?.ok && auth.identity.via === "access" ? ACCESS_LOGOUT : "/console/sign-in";
+  return new Response(null, { status: 303, headers: { Location: location, "Set-Cookie": clearSessionCookie() } });
 });
 
 async function startSession(c: Context<ConsoleEnv>, operator: Operator, next: string): Promise<Response> {
