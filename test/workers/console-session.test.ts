@@ -252,6 +252,14 @@ describe("one-time sign-in links", () => {
     expect((await consoleFetch("/console", { cookie })).status).toBe(200);
   });
 
+  test("a HEAD (a link checker) does not use the link up", async () => {
+    const link = await mintLink();
+    const head = await consoleFetch(link.path, { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(head.headers.get("set-cookie")).toBeNull();
+    expect((await consoleFetch(link.path)).status).toBe(303);
+  });
+
   test("a link works once", async () => {
     const link = await mintLink();
     expect((await consoleFetch(link.path)).status).toBe(303);

@@ -68,6 +68,8 @@ consoleSignInRoutes.post("/sign-in", async (c) => {
 });
 
 consoleSignInRoutes.get("/sign-in/link/:code", async (c) => {
+  // A HEAD (link checkers, previews) must not use the link up.
+  if (c.req.method === "HEAD") return c.body(null, 200);
   const adminToken = c.env.TETHER_ADMIN_TOKEN;
   const code = c.req.param("code");
   const operator =
