@@ -27,6 +27,10 @@ const COMMANDS: Record<string, Command> = {
     summary: "export the audit trail (calls and operator actions) as JSON lines (admin token)",
     run: async (argv) => (await import("./audit-command.ts")).auditCommand(argv),
   },
+  inspect: {
+    summary: "tunnels, sandboxes, tokens and call metrics as tables (admin token)",
+    run: async (argv) => (await import("./inspect-command.ts")).inspectCommand(argv),
+  },
   environment: {
     summary: "add, inspect, update and remove Managed Agents environments (admin token)",
     run: async (argv) => (await import("./environment-command.ts")).environmentCommand(argv),
