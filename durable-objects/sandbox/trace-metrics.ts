@@ -16,6 +16,7 @@ const SANDBOX_TRACE: TrailTable = {
   select: "'' AS server, tool",
   groupBy: "tool, duration_ms",
   columns: { failed: "(error IS NOT NULL)", bytesIn: "0", bytesOut: "bytes" },
+  include: "1",
   byAt: "sandbox_trace_by_at",
   covering: "sandbox_trace_metrics",
   indexes: [

@@ -5,6 +5,10 @@
  * SQLite hands over a histogram (one row per server, tool and duration in ms, with sums per
  * window), never every call: see src/audit/trail-buckets.ts for the two ways it is read and the
  * indexes (`traces_by_at`, `traces_metrics`) created for them.
+ *
+ * Agents' GET requests are left out: they open server-to-client event streams that stay open for
+ * minutes, so their "duration" is a connection's lifetime, not a call's latency, and would swamp
+ * every percentile of the tunnel and its servers.
  */
 import type { TunnelMetrics } from "../../src/audit/call-metrics.ts";
 import {
@@ -22,12 +26,13 @@ const TRACES: TrailTable = {
   select: "server, tool",
   groupBy: "server, tool, duration_ms",
   columns: { failed: FAILED_CALL_SQL, bytesIn: "bytes_in", bytesOut: "bytes_out" },
+  include: "http_method <> 'GET'",
   byAt: "traces_by_at",
   covering: "traces_metrics",
   indexes: [
     "CREATE INDEX IF NOT EXISTS traces_by_at ON traces (at)",
     `CREATE INDEX IF NOT EXISTS traces_metrics ON traces
-       (server, tool, duration_ms, at, status, bytes_in, bytes_out, (error IS NOT NULL))`,
+       (server, tool, duration_ms, at, http_method, status, bytes_in, bytes_out, (error IS NOT NULL))`,
   ],
 };
 
@@ -35,7 +40,7 @@ export function traceMetrics(sql: SqlStorage, traces: TraceStore, tunnel: string
   const buffered: CallBucket[] = [];
   for (const trace of traces.buffered()) {
     const window = windowOf(trace.at, now);
-    if (window === null) continue;
+    if (window === null || trace.httpMethod === "GET") continue;
     buffered.push({
       server: trace.server,
       tool: trace.tool,

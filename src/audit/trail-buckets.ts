@@ -31,6 +31,8 @@ export interface TrailTable {
   /** The GROUP BY, in the covering index's leading order: `server, tool, duration_ms`. */
   groupBy: string;
   columns: CallColumns;
+  /** Rows left out, as an SQL condition over columns the covering index holds ("1" for none). */
+  include: string;
   /** Index on (at). */
   byAt: string;
   /** Index on (groupBy..., at, every column `columns` reads). */
@@ -54,7 +56,7 @@ export function storedBuckets(sql: SqlStorage, trail: TrailTable, now: number): 
   const rows = all<AggregateRow>(
     sql,
     `SELECT ${trail.select}, duration_ms AS durationMs, ${columns}
-     FROM ${trail.table} INDEXED BY ${index} WHERE at >= ? AND at <= ?
+     FROM ${trail.table} INDEXED BY ${index} WHERE at >= ? AND at <= ? AND ${trail.include}
      GROUP BY ${trail.groupBy}`,
     ...params,
     since,

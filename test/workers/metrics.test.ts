@@ -33,6 +33,7 @@ const MINUTE = 60_000;
 
 interface Row {
   at: number;
+  httpMethod?: string;
   server?: string;
   tool?: string | null;
   status?: number;
@@ -48,9 +49,10 @@ async function insertTraces(tunnel: string, rows: Row[]): Promise<void> {
     for (const row of rows) {
       state.storage.sql.exec(
         `INSERT INTO traces (at, server, http_method, rpc_method, tool, status, duration_ms, bytes_in, bytes_out, error)
-         VALUES (?, ?, 'POST', 'tools/call', ?, ?, ?, ?, ?, ?)`,
+         VALUES (?, ?, ?, 'tools/call', ?, ?, ?, ?, ?, ?)`,
         row.at,
         row.server ?? "files",
+        row.httpMethod ?? "POST",
         row.tool === undefined ? "read" : row.tool,
         row.status ?? 200,
         row.durationMs ?? 10,
@@ -74,7 +76,7 @@ async function metricsJson(query = ""): Promise<{
 }
 
 describe("TunnelRelay.metrics", () => {
-  test("counts the calls of each window from the stored trail: older and future rows are left out", async () => {
+  test("counts the calls of each window from the stored trail: older, future and GET-stream rows are left out", async () => {
     const tunnel = await createTunnel();
     const now = Date.now();
     await insertTraces(tunnel.name, [
@@ -84,6 +86,8 @@ describe("TunnelRelay.metrics", () => {
       { at: now - 30 * MINUTE, durationMs: 900, status: 0 },
       { at: now - 61 * MINUTE, durationMs: 7_000 },
       { at: now + MINUTE, durationMs: 7_000 },
+      // An agent's event stream: open for minutes, not a call's latency.
+      { at: now - MINUTE, httpMethod: "GET", tool: null, durationMs: 240_000 },
     ]);
     const metrics = await env.TUNNEL_RELAY.getByName(tunnel.name).metrics(now);
     if (!metrics.ok) throw new Error(metrics.error.message);
@@ -104,6 +108,7 @@ describe("TunnelRelay.metrics", () => {
       at: now - ((i * 7_919) % (70 * MINUTE)),
       server: ["files", "db"][i % 2],
       tool: ["read", "write", null][i % 3],
+      httpMethod: i % 31 === 0 ? "GET" : "POST",
       status: i % 41 === 0 ? 500 : i % 97 === 0 ? 0 : 200,
       durationMs: i % 13 === 0 ? 400 + (i % 900) : i % 37,
       error: i % 53 === 0 ? "boom" : null,
@@ -116,7 +121,7 @@ describe("TunnelRelay.metrics", () => {
       rows.flatMap((row) => {
         const window = windowOf(row.at, now);
         const failed = isFailedCall({ status: row.status ?? 200, error: row.error ?? null });
-        return window === null
+        return window === null || row.httpMethod === "GET"
           ? []
           : [
               {
@@ -146,6 +151,7 @@ describe("TunnelRelay.metrics", () => {
       const traces = new TraceStore(sql, new WriteBehind(state.storage));
       traces.add({ ...callTrace("tools/call", now - 10_000), tool: "read", server: "files", durationMs: 40 });
       traces.add({ ...callTrace("tools/call", now - 2 * 60 * MINUTE), tool: "read", server: "files" });
+      traces.add({ ...callTrace("tools/call", now - 5_000), httpMethod: "GET", durationMs: 90_000 });
       const metrics = traceMetrics(sql, traces, tunnel.name, now);
       const stored = sql.exec("SELECT count(*) AS n FROM traces").one().n;
       const indexes = sql
