@@ -1,10 +1,10 @@
 /**
  * Turns the audit trail's grouped rows into call metrics (./call-metrics.ts): per tunnel, server
  * and tool, or per sandbox and tool, over each rolling window. Pure: the Durable Objects run the
- * SQL (an indexed range on `at`, grouped by key, window and duration) and add the rows still in
- * their write-behind buffers; this module does the arithmetic, so it is tested in Node.
+ * SQL this module writes (./trail-buckets.ts: grouped by key and duration, summed per window) and
+ * add the rows still in their write-behind buffers; this module does the arithmetic, so it is
+ * tested in Node.
  */
-
 import {
   METRIC_WINDOWS,
   type MetricWindow,

@@ -133,6 +133,9 @@ export function tunnelView(detail: TunnelDetail, metrics: TunnelMetrics | undefi
     `Tunnel ${detail.name} (created ${formatAge(detail.createdAt, now)}; allowed origins: ${
       detail.settings.allowedOrigins.join(", ") || "none"
     }; SSE keep-alive ${formatMs(detail.settings.sseKeepAliveMs)})`,
+    `Audit trail: kept ${detail.settings.audit.retentionDays} days, at most ${detail.settings.audit.maxRows.toLocaleString(
+      "en-US",
+    )} rows; payloads ${detail.settings.audit.payloads ? "stored (redacted)" : "not stored"}`,
     section(
       "Gateways",
       renderTable(

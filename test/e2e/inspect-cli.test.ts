@@ -133,6 +133,7 @@ describe("tether inspect (tables)", () => {
     const { code, output } = await tether(["tunnel", "ops"]);
     expect(code, output).toBe(0);
     expect(output).toMatch(/^Tunnel ops \(created /);
+    expect(output).toContain("Audit trail: kept 30 days, at most 100,000 rows; payloads not stored");
     expect(table(output, "Gateways")).toHaveLength(2);
     const servers = table(output, "Servers");
     expect(servers[1]).toMatch(/^everything\s+http\s+/);

@@ -44,35 +44,40 @@ adminMetricsRoutes.get("/metrics", async (c) => {
   const now = Date.now();
   const filtered = query.tunnel !== undefined || query.sandbox !== undefined;
   const [tunnels, sandboxes] = await Promise.all([
-    filtered ? namedTunnel(c.env, query.tunnel) : allTunnels(c.env, now),
-    filtered ? namedSandbox(c.env, query.sandbox) : allSandboxes(c.env, now),
+    filtered ? namedTunnel(c.env, query.tunnel, now) : allTunnels(c.env, now),
+    filtered ? namedSandbox(c.env, query.sandbox, now) : allSandboxes(c.env, now),
   ]);
   if (wantsPrometheus(query.format, c.req.header("accept"))) {
     return c.body(prometheusText(tunnels, sandboxes), 200, { "content-type": PROMETHEUS_CONTENT_TYPE });
   }
   return c.json({ at: now, windows: METRIC_WINDOWS, tunnels, sandboxes });
-
-  async function namedTunnel(env: Env, name: string | undefined): Promise<TunnelMetrics[]> {
-    if (name === undefined) return [];
-    if (!TUNNEL_NAME_PATTERN.test(name)) throw tunnelNotFound();
-    return [unwrap(await tunnelStub(env, name).metrics(now))];
-  }
-
-  async function namedSandbox(env: Env, id: string | undefined): Promise<SandboxMetrics[]> {
-    if (id === undefined) return [];
-    const metrics = SANDBOX_ID_PATTERN.test(id) ? await env.SANDBOX.get(env.SANDBOX.idFromName(id)).metrics(now) : null;
-    if (!metrics) throw noSuchSandbox();
-    return [metrics];
-  }
 });
+
+async function namedTunnel(env: Env, name: string | undefined, now: number): Promise<TunnelMetrics[]> {
+  if (name === undefined) return [];
+  if (!TUNNEL_NAME_PATTERN.test(name)) throw tunnelNotFound();
+  return [unwrap(await tunnelStub(env, name).metrics(now))];
+}
+
+async function namedSandbox(env: Env, id: string | undefined, now: number): Promise<SandboxMetrics[]> {
+  if (id === undefined) return [];
+  const metrics = SANDBOX_ID_PATTERN.test(id) ? await env.SANDBOX.get(env.SANDBOX.idFromName(id)).metrics(now) : null;
+  if (!metrics) throw noSuchSandbox();
+  return [metrics];
+}
 
 async function allTunnels(env: Env, now: number): Promise<TunnelMetrics[]> {
   const entries = await registry(env).list("tunnel");
   const metrics = await mapLimited(entries, CONCURRENCY, (entry) =>
     tunnelStub(env, entry.name)
       .metrics(now)
-      // A name the Registry still lists but whose relay no longer holds a tunnel is skipped.
-      .then((result) => (result.ok ? result.value : null)),
+      // A name the Registry still lists but whose relay no longer holds a tunnel is skipped, and so
+      // is one that cannot answer now: one broken object must not cost the scrape of all the others.
+      .then((result) => (result.ok ? result.value : null))
+      .catch((error: unknown) => {
+        console.error(`metrics of tunnel ${entry.name}`, error);
+        return null;
+      }),
   );
   return metrics.filter((m) => m !== null);
 }
@@ -80,7 +85,12 @@ async function allTunnels(env: Env, now: number): Promise<TunnelMetrics[]> {
 async function allSandboxes(env: Env, now: number): Promise<SandboxMetrics[]> {
   const entries = await registry(env).list("sandbox");
   const metrics = await mapLimited(entries, CONCURRENCY, (entry) =>
-    env.SANDBOX.get(env.SANDBOX.idFromName(entry.name)).metrics(now),
+    env.SANDBOX.get(env.SANDBOX.idFromName(entry.name))
+      .metrics(now)
+      .catch((error: unknown) => {
+        console.error(`metrics of sandbox ${entry.name}`, error);
+        return null;
+      }),
   );
   return metrics.filter((m) => m !== null);
 }
