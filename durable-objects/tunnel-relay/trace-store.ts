@@ -202,11 +202,6 @@ export class TraceStore implements BufferedWrites {
     return this.page({ status: "error", limit }).rows;
   }
 
-  /** Traces not yet written, oldest first (metrics add them to what SQLite holds). */
-  buffered(): readonly CallTrace[] {
-    return this.#pending;
-  }
-
   /** One page, newest first, filtered (buffered rows included). */
   page(query: Omit<TraceQuery, "limit"> & PageWindow): Page<StoredTrace> {
     const filters: RowFilter<PendingTrace>[] = [];
@@ -222,6 +217,11 @@ export class TraceStore implements BufferedWrites {
       query,
     );
     return { ...page, rows: page.rows.map((row) => ("args" in row ? row : toStored(row))) };
+  }
+
+  /** Traces not yet written, oldest first (metrics add them to what SQLite holds). */
+  buffered(): readonly CallTrace[] {
+    return this.#pending;
   }
 
   /** Traces kept, buffered ones included (counts the whole table: for tests and small tunnels). */
