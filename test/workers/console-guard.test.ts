@@ -114,6 +114,22 @@ describe("CSRF", () => {
     }
   });
 
+  test("every action route the app has refuses a signed-in request without the token, or from another origin", async () => {
+    const { cookie, csrf } = await signedIn();
+    const actions = consoleRoutes().filter((route) => ACTIONS.includes(route.method));
+    for (const route of [...actions, { method: "POST", path: "/console/no-such-action" }]) {
+      const missing = await consoleFetch(route.path, { method: route.method, cookie });
+      expect(missing.status, `${route.method} ${route.path}`).toBe(403);
+      const foreign = await consoleFetch(route.path, {
+        method: route.method,
+        headers: { "x-csrf-token": csrf },
+        origin: "https://evil.example",
+        cookie,
+      });
+      expect(foreign.status, `${route.method} ${route.path} cross-origin`).toBe(403);
+    }
+  });
+
   test("another session's token is refused with 403", async () => {
     const mine = await signedIn();
     const theirs = await signedIn();
