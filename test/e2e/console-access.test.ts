@@ -85,6 +85,32 @@ describe("a valid Access JWT", () => {
     expect(res.headers.get("location")).toBe("/cdn-cgi/access/logout");
   });
 
+  test("an admin action through Access is audited under the person's email, one with the token as admin-token", async () => {
+    const jwt = access.jwt({ claims: { email: "alice@example.com" } });
+    const viaAccess = await fetch(
+      `${edge.url}/admin/tokens`,
+      withJwt(jwt, { method: "POST", headers: { "content-type": "application/json" }, body: '{"label":"by-alice"}' }),
+    );
+    expect(viaAccess.status).toBe(201);
+    const viaToken = await fetch(`${edge.url}/admin/tokens`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${edge.adminToken}`, "content-type": "application/json" },
+      body: '{"label":"by-token"}',
+    });
+    expect(viaToken.status).toBe(201);
+    const ids = [(await viaAccess.json()) as { id: string }, (await viaToken.json()) as { id: string }].map(
+      (t) => t.id,
+    );
+    const audit = await fetch(`${edge.url}/admin/audit?kind=operator_action&format=jsonl`, withJwt(access.jwt()));
+    expect(audit.status).toBe(200);
+    const records = (await audit.text())
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { who: string; target?: string });
+    expect(records.find((r) => r.target === ids[0])?.who).toBe("alice@example.com");
+    expect(records.find((r) => r.target === ids[1])?.who).toBe("admin-token");
+  });
+
   test("the admin token keeps working beside Access", async () => {
     const res = await fetch(`${edge.url}/admin/tunnels`, { headers: { authorization: `Bearer ${edge.adminToken}` } });
     expect(res.status).toBe(200);
