@@ -18,6 +18,7 @@ export const ACCESS_JWT_HEADER = "cf-access-jwt-assertion";
 /** Clock skew tolerated on `exp` and `nbf`. */
 export const ACCESS_LEEWAY_SECONDS = 30;
 const MAX_JWT_LENGTH = 16 * 1024;
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
 export interface AccessConfig {
   /** `https://<team domain>` (or the full local URL): the issuer Access JWTs must name. */
@@ -26,12 +27,26 @@ export interface AccessConfig {
   audience: string;
 }
 
-/** The Access settings of this edge, or null when Access is not configured (both variables are needed). */
+/**
+ * The Access settings of this edge, or null when Access is not configured (both variables are
+ * needed). A team domain that cannot be used fails every request that would rely on it (500 with
+ * the reason) rather than quietly turning the check off.
+ */
 export function accessConfig(env: { ACCESS_TEAM_DOMAIN?: string; ACCESS_AUD?: string }): AccessConfig | null {
   const domain = env.ACCESS_TEAM_DOMAIN?.trim();
   const audience = env.ACCESS_AUD?.trim();
   if (!domain || !audience) return null;
   const issuer = /^https?:\/\//i.test(domain) ? domain.replace(/\/+$/, "") : `https://${domain.replace(/\/+$/, "")}`;
+  let url: URL;
+  try {
+    url = new URL(issuer);
+  } catch {
+    throw new TetherError("internal", `ACCESS_TEAM_DOMAIN is not a host name or URL: ${domain.slice(0, 200)}`);
+  }
+  // Keys fetched over plain HTTP could be swapped on the way: only a loopback stand-in may use it.
+  if (url.protocol === "http:" && !LOOPBACK_HOSTS.has(url.hostname)) {
+    throw new TetherError("internal", "ACCESS_TEAM_DOMAIN may use http:// only for a loopback address (local testing)");
+  }
   return { issuer, certsUrl: `${issuer}/cdn-cgi/access/certs`, audience };
 }
 

@@ -86,6 +86,12 @@ describe("Access configuration and base64url", () => {
     expect(accessConfig({ ACCESS_TEAM_DOMAIN: "http://127.0.0.1:9999/", ACCESS_AUD: "a" })?.certsUrl).toBe(
       "http://127.0.0.1:9999/cdn-cgi/access/certs",
     );
+    expect(() => accessConfig({ ACCESS_TEAM_DOMAIN: "http://team.example.com", ACCESS_AUD: "a" })).toThrow(
+      /http:\/\/ only for a loopback address/,
+    );
+    expect(() => accessConfig({ ACCESS_TEAM_DOMAIN: "bad host/x y", ACCESS_AUD: "a" })).toThrow(
+      /not a host name or URL/,
+    );
     expect(accessConfig({ ACCESS_TEAM_DOMAIN: "team.cloudflareaccess.com" })).toBeNull();
     expect(accessConfig({ ACCESS_AUD: "a" })).toBeNull();
   });
