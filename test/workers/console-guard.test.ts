@@ -130,6 +130,18 @@ describe("CSRF", () => {
     }
   });
 
+  test("the guard reads at most 64 KiB of a form looking for the token (413 past it, nothing done)", async () => {
+    const { cookie, csrf } = await signedIn();
+    const res = await consoleFetch("/console/no-such-page", {
+      ...form({ _csrf: csrf, filler: "x".repeat(70 * 1024) }),
+      cookie,
+    });
+    expect(res.status).toBe(413);
+    // The page behind the guard reads the same form again (Hono's body cache): here, the 404 route.
+    const ok = await consoleFetch("/console/no-such-page", { ...form({ _csrf: csrf, filler: "x" }), cookie });
+    expect(ok.status).toBe(404);
+  });
+
   test("another session's token is refused with 403", async () => {
     const mine = await signedIn();
     const theirs = await signedIn();
