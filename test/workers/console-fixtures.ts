@@ -2,9 +2,14 @@
  * Fixtures for the console's page tests inside workerd: requests into the console as a signed-in
  * operator, form posts carrying the CSRF field, and reading the HTML back.
  */
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { Hono } from "hono";
+import type { SessionRecord } from "../../durable-objects/tunnel-relay/session-store.ts";
+import { SessionStore } from "../../durable-objects/tunnel-relay/session-store.ts";
+import { type CallTrace, TraceStore } from "../../durable-objects/tunnel-relay/trace-store.ts";
 import { CSRF_FIELD } from "../../src/console/components/csrf-field.tsx";
+import { WriteBehind } from "../../src/storage/write-behind.ts";
 import type { ConsoleEnv } from "../../workers/env.ts";
 import { consoleRoutes } from "../../workers/routes/console.ts";
 import { EDGE } from "./tunnel-fixtures.ts";
@@ -59,4 +64,45 @@ export function tableRows(html: string, id: string): string[] {
   if (start === -1) throw new Error(`no table #${id}`);
   const body = html.slice(html.indexOf("<tbody>", start) + 7, html.indexOf("</tbody>", start));
   return body.split("</tr>").filter((row) => row.includes("<tr"));
+}
+
+/** Writes call traces straight into a tunnel's store (ids follow the stored ones), as relayed calls would. */
+export async function seedTraces(tunnel: string, traces: CallTrace[]): Promise<void> {
+  await runInDurableObject(env.TUNNEL_RELAY.getByName(tunnel), (_instance, state) => {
+    const writes = new WriteBehind(state.storage);
+    const store = new TraceStore(state.storage.sql, writes);
+    for (const trace of traces) store.add(trace);
+    writes.flush();
+  });
+}
+
+/** Writes MCP session rows straight into a tunnel's storage. */
+export async function seedSessions(tunnel: string, sessions: SessionRecord[]): Promise<void> {
+  await runInDurableObject(env.TUNNEL_RELAY.getByName(tunnel), (_instance, state) => {
+    const writes = new WriteBehind(state.storage);
+    const store = new SessionStore(state.storage.sql, writes);
+    for (const session of sessions) store.record(session);
+  });
+}
+
+export function session(server: string, id: string, lastUsedAt = Date.now()): SessionRecord {
+  return {
+    server,
+    id,
+    tokenId: "ag_test",
+    gatewayId: "gw-test",
+    clientName: "test-client",
+    clientVersion: "1.2.3",
+    protocolVersion: "2025-06-18",
+    createdAt: lastUsedAt,
+    lastUsedAt,
+  };
+}
+
+/** What must never reach a console page: token secrets in any form. */
+export function expectNoSecrets(html: string, secrets: string[]): void {
+  for (const secret of secrets)
+    if (html.includes(secret)) throw new Error(`a secret reached the page: ${secret.slice(0, 12)}…`);
+  if (/tth\.(gw|ag|sb|api)\.[A-Za-z0-9_-]{1,64}\.[A-Za-z0-9_-]{32,}/.test(html))
+    throw new Error("something shaped like a token reached the page");
 }
