@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, test } from "vitest";
 import { registry } from "../../durable-objects/registry.ts";
 import { TUNNELS_PER_PAGE } from "../../workers/routes/console/tunnels-list.tsx";
-import { consoleFetch, expectNoSecrets, page, post, tableRows, textOf } from "./console-fixtures.ts";
+import { consoleFetch, expectNoSecrets, page, post, tableRows, textOf } from "./console-page-fixtures.ts";
 import { createTunnel, tunnelDetail, uniqueName, warmUpEdge, within } from "./tunnel-fixtures.ts";
 import { SimGateway } from "./tunnel-sim-gateway.ts";
 
