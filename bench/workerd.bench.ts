@@ -7,13 +7,26 @@ import { startVitest } from "vitest/node";
 import { printTable, type Row, writeResults } from "./lib/report.ts";
 import "./workerd/record.ts";
 
-export default async function workerdBench(): Promise<void> {
+/** The console's pages have their own suite (console.bench.ts). */
+const OWN_SUITES = ["console.measure.ts"];
+
+export default function workerdBench(): Promise<void> {
+  return runMeasures("workerd", "Inside workerd", { exclude: OWN_SUITES });
+}
+
+/** Runs the measurement files named in `files` (all but `exclude` when not given) and reports them. */
+export async function runMeasures(
+  name: string,
+  title: string,
+  select: { files?: string[]; exclude?: string[] },
+): Promise<void> {
   const root = fileURLToPath(new URL("./workerd/", import.meta.url));
-  const vitest = await startVitest("test", [], {
+  const vitest = await startVitest("test", select.files ?? [], {
     root,
     config: `${root}vitest.config.ts`,
     watch: false,
     reporters: ["dot"],
+    ...(select.exclude ? { exclude: select.exclude } : {}),
   });
   try {
     const rows: Row[] = [];
@@ -24,8 +37,8 @@ export default async function workerdBench(): Promise<void> {
         rows.push(...(task.meta.benchRows ?? []));
       }
     }
-    printTable("Inside workerd", rows);
-    console.log(`\nresults: ${writeResults("workerd", { rows })}`);
+    printTable(title, rows);
+    console.log(`\nresults: ${writeResults(name, { rows })}`);
     if (failed.length) throw new Error(`workerd measurements failed: ${failed.join("; ")}`);
   } finally {
     await vitest.close();
