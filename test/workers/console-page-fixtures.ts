@@ -5,9 +5,12 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { Hono } from "hono";
+import { registry } from "../../durable-objects/registry.ts";
 import type { SessionRecord } from "../../durable-objects/tunnel-relay/session-store.ts";
 import { SessionStore } from "../../durable-objects/tunnel-relay/session-store.ts";
 import { type CallTrace, TraceStore } from "../../durable-objects/tunnel-relay/trace-store.ts";
+import type { OperatorActionRow } from "../../src/audit/operator-action.ts";
+import type { Page } from "../../src/audit/trace-query.ts";
 import { CSRF_FIELD } from "../../src/console/components/csrf-field.tsx";
 import { WriteBehind } from "../../src/storage/write-behind.ts";
 import type { ConsoleEnv } from "../../workers/env.ts";
@@ -105,4 +108,13 @@ export function expectNoSecrets(html: string, secrets: string[]): void {
     if (html.includes(secret)) throw new Error(`a secret reached the page: ${secret.slice(0, 12)}…`);
   if (/tth\.(gw|ag|sb|api)\.[A-Za-z0-9_-]{1,64}\.[A-Za-z0-9_-]{32,}/.test(html))
     throw new Error("something shaped like a token reached the page");
+}
+
+/** The newest operator actions recorded for a tunnel or sandbox (or all), newest first. */
+export async function operatorActions(
+  filter: { tunnel?: string; sandbox?: string } = {},
+): Promise<OperatorActionRow[]> {
+  // The stub's type of a row holding `unknown` details is not usable; the value is.
+  const page = (await registry(env).operatorActions({ ...filter, limit: 50 })) as unknown as Page<OperatorActionRow>;
+  return page.rows;
 }

@@ -31,8 +31,8 @@ describe("console: sandboxes", () => {
     expect(textOf(html)).toContain("Working directory /tmp");
     const calls = tableRows(html, "sandbox-trace").map(textOf);
     expect(calls).toHaveLength(2);
-    expect(calls[0]).toMatch(/str_replace_based_edit_tool tu_\w+ error/);
-    expect(calls[1]).toMatch(/bash tu_\w+ ok/);
+    expect(calls[0]).toMatch(/str_replace_based_edit_tool tu_\w+ sandbox-token:sbt_\w+ error/);
+    expect(calls[1]).toMatch(/bash tu_\w+ sandbox-token:sbt_\w+ ok/);
     expectNoSecrets(html, [sandbox.token]);
   });
 

@@ -58,7 +58,7 @@ describe("console: tunnels list", () => {
       gatewayToken,
     );
     const detail = await tunnelDetail<{ settings: { allowedOrigins: string[]; sseKeepAliveMs: number } }>(name);
-    expect(detail.settings).toEqual({ allowedOrigins: ["https://app.example.com"], sseKeepAliveMs: 15_000 });
+    expect(detail.settings).toMatchObject({ allowedOrigins: ["https://app.example.com"], sseKeepAliveMs: 15_000 });
     expectNoSecrets(await page(`/console/tunnels/${name}`), [gatewayToken!, agentToken!]);
     expectNoSecrets(await page("/console/tunnels"), [gatewayToken!, agentToken!]);
     gateway.close();
@@ -150,12 +150,12 @@ describe("console: a tunnel's page", () => {
     });
     expect(saved.status).toBe(303);
     const settings = { allowedOrigins: ["https://a.example.com", "https://b.example.com:8443"], sseKeepAliveMs: 2500 };
-    expect((await tunnelDetail<{ settings: unknown }>(tunnel.name)).settings).toEqual(settings);
+    expect((await tunnelDetail<{ settings: unknown }>(tunnel.name)).settings).toMatchObject(settings);
     const html = await page(`/console/tunnels/${tunnel.name}`);
     expect(html).toContain("https://a.example.com\nhttps://b.example.com:8443</textarea>");
     expect(html).toContain('value="2500"');
     expect((await post(`/console/tunnels/${tunnel.name}/settings`, { sseKeepAliveMs: "999999" })).status).toBe(400);
-    expect((await tunnelDetail<{ settings: unknown }>(tunnel.name)).settings).toEqual(settings);
+    expect((await tunnelDetail<{ settings: unknown }>(tunnel.name)).settings).toMatchObject(settings);
   });
 
   test("deleting needs the name typed again; then the tunnel and its gateways are gone", async () => {

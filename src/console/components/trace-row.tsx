@@ -1,7 +1,8 @@
 /**
  * One relayed call as a row of the live trace. The server renders these for the page and for the
  * JSON the client script polls (`html` of each row), so a row looks the same however it arrived,
- * and every string in it (tool names, errors, session ids) is escaped by the JSX renderer.
+ * and every string in it (tool names, errors, session ids, arguments and results, which the audit
+ * trail keeps redacted and only for tunnels that opted in) is escaped by the JSX renderer.
  */
 import type { StoredTrace } from "../../../durable-objects/tunnel-relay/trace-store.ts";
 import { formatBytes, formatMs } from "../format.ts";
@@ -18,6 +19,7 @@ export const TRACE_COLUMNS: Column[] = [
   { label: "Bytes in / out", num: true },
   { label: "Session" },
   { label: "Error" },
+  { label: "Arguments / result" },
 ];
 
 export function traceFailed(trace: StoredTrace): boolean {
@@ -44,6 +46,19 @@ export function TraceRow(props: { trace: StoredTrace; fresh?: boolean }) {
       <td class="num">{`${formatBytes(trace.bytesIn)} / ${formatBytes(trace.bytesOut)}`}</td>
       <td class="mono wrap">{trace.sessionId ?? ""}</td>
       <td class="wrap">{trace.error ?? ""}</td>
+      <td class="wrap">
+        {trace.args !== null || trace.result !== null ? (
+          <details>
+            <summary>Arguments and result</summary>
+            <p>Arguments</p>
+            <pre>{trace.args ?? "none"}</pre>
+            <p>Result (truncated)</p>
+            <pre>{trace.result ?? "none"}</pre>
+          </details>
+        ) : (
+          ""
+        )}
+      </td>
     </tr>
   );
 }

@@ -7,6 +7,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { registry } from "../../../durable-objects/registry.ts";
 import { BackendScopeSchema, DEFAULT_BACKEND_SCOPE } from "../../../durable-objects/sandbox/backend-scope.ts";
+import { recordOperatorAction } from "../../../src/audit/operator-action.ts";
 import { CsrfField } from "../../../src/console/components/csrf-field.tsx";
 import { Table } from "../../../src/console/components/table.tsx";
 import { Notice, SecretOnce, Time } from "../../../src/console/components/widgets.tsx";
@@ -14,7 +15,6 @@ import { TetherError } from "../../../src/errors/tether-error.ts";
 import { parseInput } from "../../../src/validation/parse-input.ts";
 import type { ConsoleEnv } from "../../env.ts";
 import { formBody } from "./form-body.ts";
-import { recordAction } from "./operator-action.ts";
 import { noticeText, redirectWithNotice, renderPage } from "./render.tsx";
 
 export const apiTokensRoutes = new Hono<ConsoleEnv>();
@@ -113,7 +113,11 @@ apiTokensRoutes.post("/tokens", async (c) => {
   const scope = (form.backends ?? "").split(/[\s,]+/).filter((entry) => entry !== "");
   const backends = parseInput(BackendScopeSchema, scope.length > 0 ? scope : [...DEFAULT_BACKEND_SCOPE], "backends");
   const created = await registry(c.env).createApiToken(form.label, backends);
-  await recordAction(c, { action: "api_token.created", target: created.id, detail: { backends: backends.join(" ") } });
+  await recordOperatorAction(c.env, c.get("operator"), {
+    action: "api_token.created",
+    target: created.id,
+    detail: { label: created.label, backends: created.backends },
+  });
   return renderPage(
     c,
     { title: "API token created", section: "tokens" },
@@ -138,6 +142,6 @@ apiTokensRoutes.post("/tokens/:id/revoke", async (c) => {
   const id = c.req.param("id");
   await formBody(c, NoFieldsSchema, "revoke request");
   if (!(await registry(c.env).revokeApiToken(id))) throw new TetherError("not_found", "no live API token with that id");
-  await recordAction(c, { action: "api_token.revoked", target: id });
+  await recordOperatorAction(c.env, c.get("operator"), { action: "api_token.revoked", target: id });
   return redirectWithNotice(c, "/console/tokens", "api-token-revoked");
 });

@@ -7,6 +7,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { backendLabel } from "../../../durable-objects/sandbox/backend-scope.ts";
 import type { SandboxDetails } from "../../../durable-objects/sandbox/status.ts";
+import { recordOperatorAction } from "../../../src/audit/operator-action.ts";
 import { CsrfField } from "../../../src/console/components/csrf-field.tsx";
 import { Table } from "../../../src/console/components/table.tsx";
 import { Notice, Time } from "../../../src/console/components/widgets.tsx";
@@ -18,15 +19,15 @@ import { TetherError } from "../../../src/errors/tether-error.ts";
 import type { ConsoleEnv } from "../../env.ts";
 import { dirSummary, type FileEntry, listDirectory, normalDir, parentDir } from "./file-tree.tsx";
 import { formBody } from "./form-body.ts";
-import { recordAction } from "./operator-action.ts";
 import { noticeText, redirectWithNotice, renderPage } from "./render.tsx";
 import { ADMIN_CALLER, sandboxDetails, sandboxStub } from "./sandbox-data.ts";
-import { SandboxTrace } from "./sandbox-trace.tsx";
+import { SANDBOX_TRACE_ROWS, SandboxTrace } from "./sandbox-trace.tsx";
 import { sizeText } from "./sandboxes-list.tsx";
 
 export const sandboxPageRoutes = new Hono<ConsoleEnv>();
 
 const DirSchema = z.string().startsWith("/").max(4096);
+const BeforeSchema = z.coerce.number().int().min(1).optional();
 const DeleteFormSchema = z.object({ confirm: z.string().max(100) });
 export const DEFAULT_DIR = "/workspace";
 
@@ -35,7 +36,20 @@ sandboxPageRoutes.get("/sandboxes/:id", async (c) => {
   const dirParam = DirSchema.safeParse(c.req.query("dir") ?? DEFAULT_DIR);
   if (!dirParam.success) throw new TetherError("bad_request", "dir must be an absolute path");
   const dir = normalDir(dirParam.data);
-  const details = await sandboxDetails(c.env, id);
+  const before = BeforeSchema.safeParse(c.req.query("before"));
+  if (!before.success) throw new TetherError("bad_request", "before must be a call id");
+  const sandbox = sandboxStub(c.env, id);
+  const [details, trace] = await Promise.all([
+    sandboxDetails(c.env, id),
+    sandbox.traces({ limit: SANDBOX_TRACE_ROWS, before: before.data }),
+  ]);
+  const pageOf = (cursor: string | null) => {
+    const params = new URLSearchParams();
+    if (dir !== DEFAULT_DIR) params.set("dir", dir);
+    if (cursor !== null) params.set("before", cursor);
+    const search = params.toString();
+    return `/console/sandboxes/${id}${search ? `?${search}` : ""}#sandbox-trace-heading`;
+  };
   const csrf = c.get("csrfToken");
   return renderPage(
     c,
@@ -71,7 +85,7 @@ sandboxPageRoutes.get("/sandboxes/:id", async (c) => {
         </p>
         {await FileBrowser({ id, dir, c })}
       </section>
-      <SandboxTrace details={details} />
+      <SandboxTrace page={unwrap(trace)} isFirst={before.data === undefined} href={pageOf} />
       <section aria-labelledby="delete-heading">
         <h2 id="delete-heading">Delete the sandbox</h2>
         <form method="post" action={`/console/sandboxes/${id}/delete`} class="panel">
@@ -99,7 +113,7 @@ sandboxPageRoutes.post("/sandboxes/:id/delete", async (c) => {
     throw new TetherError("bad_request", `to delete the sandbox, type its id "${id}" in the confirmation field`);
   }
   unwrap(await sandboxStub(c.env, id).destroy(ADMIN_CALLER));
-  await recordAction(c, { action: "sandbox.deleted", target: id });
+  await recordOperatorAction(c.env, c.get("operator"), { action: "sandbox.deleted", sandbox: id });
   return redirectWithNotice(c, "/console/sandboxes", "sandbox-deleted");
 });
 

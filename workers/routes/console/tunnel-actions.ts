@@ -6,11 +6,11 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { registry } from "../../../durable-objects/registry.ts";
+import { recordOperatorAction } from "../../../src/audit/operator-action.ts";
 import { unwrap } from "../../../src/errors/rpc-result.ts";
 import { TetherError } from "../../../src/errors/tether-error.ts";
 import type { ConsoleEnv } from "../../env.ts";
 import { formBody } from "./form-body.ts";
-import { recordAction } from "./operator-action.ts";
 import { redirectWithNotice } from "./render.tsx";
 import { endSession, relayOf } from "./tunnel-data.ts";
 import { SettingsFormSchema, settingsFromForm } from "./tunnel-settings-form.tsx";
@@ -25,10 +25,10 @@ tunnelActionRoutes.post("/tunnels/:name/settings", async (c) => {
   const patch = settingsFromForm(await formBody(c, SettingsFormSchema, "settings"));
   patch.allowedOrigins ??= [];
   const settings = unwrap(await relayOf(c.env, name).updateSettings(patch));
-  await recordAction(c, {
+  await recordOperatorAction(c.env, c.get("operator"), {
     action: "tunnel.settings_changed",
-    target: name,
-    detail: { allowedOrigins: settings.allowedOrigins.join(" "), sseKeepAliveMs: String(settings.sseKeepAliveMs) },
+    tunnel: name,
+    detail: { changed: patch, settings },
   });
   return redirectWithNotice(c, `/console/tunnels/${name}`, "settings-saved");
 });
@@ -36,8 +36,13 @@ tunnelActionRoutes.post("/tunnels/:name/settings", async (c) => {
 tunnelActionRoutes.post("/tunnels/:name/sessions/end", async (c) => {
   const name = c.req.param("name");
   const { server, id } = await formBody(c, EndSessionFormSchema, "session");
-  await endSession(c.env, name, server, id);
-  await recordAction(c, { action: "tunnel.session_ended", target: name, detail: { server, session: id } });
+  const ended = await endSession(c.env, name, server, id);
+  await recordOperatorAction(c.env, c.get("operator"), {
+    action: "tunnel.session_ended",
+    tunnel: name,
+    target: `${server}/${id}`,
+    detail: { upstream: ended.upstream },
+  });
   return redirectWithNotice(c, `/console/tunnels/${name}`, "session-ended");
 });
 
@@ -49,6 +54,6 @@ tunnelActionRoutes.post("/tunnels/:name/delete", async (c) => {
   }
   unwrap(await relayOf(c.env, name).destroy());
   await registry(c.env).remove("tunnel", name);
-  await recordAction(c, { action: "tunnel.deleted", target: name });
+  await recordOperatorAction(c.env, c.get("operator"), { action: "tunnel.deleted", tunnel: name });
   return redirectWithNotice(c, "/console/tunnels", "tunnel-deleted");
 });

@@ -4,11 +4,11 @@
  */
 import { registry } from "../../../durable-objects/registry.ts";
 import type { SessionView, TunnelDetail, TunnelSummary } from "../../../durable-objects/tunnel-relay/admin-view.ts";
+import type { EndedSession } from "../../../durable-objects/tunnel-relay/end-session.ts";
 import type { StoredTrace } from "../../../durable-objects/tunnel-relay/trace-store.ts";
 import type { TunnelMetrics } from "../../../src/audit/call-metrics.ts";
 import type { Page, SessionQuery, TraceQuery } from "../../../src/audit/trace-query.ts";
 import { unwrap } from "../../../src/errors/rpc-result.ts";
-import { TetherError } from "../../../src/errors/tether-error.ts";
 import type { Env } from "../../env.ts";
 import { TUNNEL_NAME_PATTERN, tunnelNotFound, tunnelStub } from "../tunnels.ts";
 
@@ -57,34 +57,15 @@ export async function tunnelMetrics(_env: Env, _name: string): Promise<TunnelMet
 
 /** One page of the call trace, newest first, filtered. */
 export async function tunnelTraces(env: Env, name: string, query: TraceQuery): Promise<Page<StoredTrace>> {
-  const detail = unwrap(await relayOf(env, name).detail({ traces: 500, sessions: 0 }));
-  const matching = detail.traces.filter(
-    (trace) =>
-      (query.server === undefined || trace.server === query.server) &&
-      (query.tool === undefined || trace.tool === query.tool) &&
-      (query.session === undefined || trace.sessionId === query.session) &&
-      (query.status === undefined || (query.status === "error") === isFailure(trace)) &&
-      (query.before === undefined || trace.id < query.before) &&
-      (query.after === undefined || trace.id > query.after),
-  );
-  const rows = matching.slice(0, query.limit);
-  return { rows, next: matching.length > query.limit ? (rows.at(-1)?.id ?? null) : null };
+  return unwrap(await relayOf(env, name).traces(query));
 }
 
 /** One page of MCP sessions, most recently used first. */
 export async function tunnelSessions(env: Env, name: string, query: SessionQuery): Promise<Page<SessionView>> {
-  const detail = unwrap(await relayOf(env, name).detail({ traces: 0, sessions: 1000 }));
-  const matching = detail.sessions.filter((session) => query.server === undefined || session.server === query.server);
-  const start = query.before === undefined ? 0 : Number(query.before);
-  const rows = matching.slice(start, start + query.limit);
-  return { rows, next: matching.length > start + query.limit ? String(start + query.limit) : null };
+  return unwrap(await relayOf(env, name).sessions(query));
 }
 
-export function isFailure(trace: StoredTrace): boolean {
-  return trace.error !== null || trace.status >= 400 || trace.status === 0;
-}
-
-/** Ends an MCP session: later calls with its id get 404, as after the agent's own DELETE. */
-export async function endSession(_env: Env, _name: string, _server: string, _id: string): Promise<void> {
-  throw new TetherError("internal", "ending a session is not available yet");
+/** Ends an MCP session: later calls with its id get 404; its upstream is told when reachable. */
+export async function endSession(env: Env, name: string, server: string, id: string): Promise<EndedSession> {
+  return unwrap(await relayOf(env, name).endSession(server, id));
 }

@@ -7,13 +7,13 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { TokenInfo } from "../../../durable-objects/tunnel-relay/token-store.ts";
 import { TokenRoleSchema } from "../../../durable-objects/tunnel-relay/token-store.ts";
+import { recordOperatorAction } from "../../../src/audit/operator-action.ts";
 import { CsrfField } from "../../../src/console/components/csrf-field.tsx";
 import { Table } from "../../../src/console/components/table.tsx";
 import { SecretOnce, Time } from "../../../src/console/components/widgets.tsx";
 import { unwrap } from "../../../src/errors/rpc-result.ts";
 import type { ConsoleEnv } from "../../env.ts";
 import { formBody } from "./form-body.ts";
-import { recordAction } from "./operator-action.ts";
 import { redirectWithNotice, renderPage } from "./render.tsx";
 import { relayOf } from "./tunnel-data.ts";
 
@@ -26,7 +26,12 @@ tunnelTokensRoutes.post("/tunnels/:name/tokens", async (c) => {
   const name = c.req.param("name");
   const { role } = await formBody(c, IssueFormSchema, "token request");
   const issued = unwrap(await relayOf(c.env, name).issueToken(role));
-  await recordAction(c, { action: "tunnel.token_created", target: name, detail: { token: issued.id, role } });
+  await recordOperatorAction(c.env, c.get("operator"), {
+    action: "tunnel.token_created",
+    tunnel: name,
+    target: issued.id,
+    detail: { role },
+  });
   return renderPage(
     c,
     { title: `New ${role} token for ${name}`, section: "tunnels" },
@@ -50,10 +55,11 @@ tunnelTokensRoutes.post("/tunnels/:name/tokens/:id/revoke", async (c) => {
   const { name, id } = c.req.param();
   await formBody(c, NoFieldsSchema, "revoke request");
   const revoked = unwrap(await relayOf(c.env, name).revokeToken(id));
-  await recordAction(c, {
+  await recordOperatorAction(c.env, c.get("operator"), {
     action: "tunnel.token_revoked",
-    target: name,
-    detail: { token: id, closedGateways: String(revoked.closedGateways) },
+    tunnel: name,
+    target: revoked.id,
+    detail: { role: revoked.role, closedGateways: revoked.closedGateways },
   });
   return redirectWithNotice(c, `/console/tunnels/${name}`, "token-revoked");
 });

@@ -6,6 +6,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { registry } from "../../../durable-objects/registry.ts";
 import { TunnelSettingsSchema } from "../../../durable-objects/tunnel-relay/settings.ts";
+import { recordOperatorAction } from "../../../src/audit/operator-action.ts";
 import { CsrfField } from "../../../src/console/components/csrf-field.tsx";
 import { Table } from "../../../src/console/components/table.tsx";
 import { Notice, Pager, SecretOnce } from "../../../src/console/components/widgets.tsx";
@@ -14,7 +15,6 @@ import { unwrap } from "../../../src/errors/rpc-result.ts";
 import type { ConsoleEnv } from "../../env.ts";
 import { TUNNEL_NAME_PATTERN, tunnelStub } from "../tunnels.ts";
 import { formBody } from "./form-body.ts";
-import { recordAction } from "./operator-action.ts";
 import { noticeText, renderPage } from "./render.tsx";
 import { listTunnels } from "./tunnel-data.ts";
 import { SettingsFields, SettingsFormSchema, settingsFromForm } from "./tunnel-settings-form.tsx";
@@ -105,7 +105,11 @@ tunnelsListRoutes.post("/tunnels", async (c) => {
   const settings = TunnelSettingsSchema.parse(settingsFromForm(form));
   const created = unwrap(await tunnelStub(c.env, form.name).create(form.name, settings));
   await registry(c.env).add("tunnel", form.name);
-  await recordAction(c, { action: "tunnel.created", target: form.name });
+  await recordOperatorAction(c.env, c.get("operator"), {
+    action: "tunnel.created",
+    tunnel: form.name,
+    detail: { settings: created.settings, tokens: [created.gatewayToken.id, created.agentToken.id] },
+  });
   const origin = new URL(c.req.url).origin;
   return renderPage(
     c,
