@@ -9,7 +9,6 @@ import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { Hono } from "hono";
 import { expect, test } from "vitest";
-import { SessionStore } from "../../durable-objects/tunnel-relay/session-store.ts";
 import { TraceStore } from "../../durable-objects/tunnel-relay/trace-store.ts";
 import { WriteBehind } from "../../src/storage/write-behind.ts";
 import type { ConsoleEnv } from "../../workers/env.ts";
@@ -44,46 +43,40 @@ test("console pages with 10,000 sessions and 100,000 trace rows", { timeout: 600
   });
   expect(created.status).toBe(201);
   const seedStarted = performance.now();
-  await runInDurableObject(env.TUNNEL_RELAY.getByName(TUNNEL), (_instance, state) => {
-    const writes = new WriteBehind(state.storage);
-    const sessions = new SessionStore(state.storage.sql, writes);
-    const traces = new TraceStore(state.storage.sql, writes);
+  // Seeded in SQL with a counter (the rows a busy tunnel would hold); a TraceStore instance made
+  // here first, so the table and its indexes exist exactly as the relay creates them.
+  const counts = await runInDurableObject(env.TUNNEL_RELAY.getByName(TUNNEL), (_instance, state) => {
+    const sql = state.storage.sql;
+    new TraceStore(sql, new WriteBehind(state.storage)).count();
     const now = Date.now();
     state.storage.transactionSync(() => {
-      for (let i = 0; i < SESSIONS; i++) {
-        sessions.record({
-          server: `server-${i % 8}`,
-          id: `session-${i}`,
-          tokenId: "ag_bench",
-          gatewayId: "gw-bench",
-          clientName: "bench-client",
-          clientVersion: "1.0.0",
-          protocolVersion: "2025-06-18",
-          createdAt: now - i * 1000,
-          lastUsedAt: now - i * 1000,
-        });
-      }
+      sql.exec(
+        `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ? - 1)
+         INSERT INTO sessions SELECT 'server-' || (i % 8), 'session-' || i, 'ag_bench', 'gw-bench', 'bench-client',
+           '1.0.0', '2025-06-18', ? - i * 1000, ? - i * 1000 FROM n`,
+        SESSIONS,
+        now,
+        now,
+      );
+      sql.exec(
+        `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ? - 1)
+         INSERT INTO traces (at, server, http_method, rpc_method, tool, session_id, gateway_id, token_id, status,
+           duration_ms, bytes_in, bytes_out, error)
+         SELECT ? - (? - i) * 10, 'server-' || (i % 8), 'POST', 'tools/call',
+           CASE WHEN i % 1000 = 0 THEN 'rare-tool' ELSE 'tool-' || (i % 20) END, 'session-' || (i % ?), 'gw-bench',
+           'ag_bench', CASE WHEN i % 50 = 0 THEN 502 ELSE 200 END, 1 + i % 40, 200, 800,
+           CASE WHEN i % 50 = 0 THEN 'upstream failed' END
+         FROM n`,
+        TRACES,
+        now,
+        TRACES,
+        SESSIONS,
+      );
     });
-    for (let i = 0; i < TRACES; i++) {
-      traces.add({
-        at: now - (TRACES - i) * 10,
-        server: `server-${i % 8}`,
-        httpMethod: "POST",
-        rpcMethod: "tools/call",
-        tool: i % 1000 === 0 ? "rare-tool" : `tool-${i % 20}`,
-        sessionId: `session-${i % SESSIONS}`,
-        gatewayId: "gw-bench",
-        tokenId: "ag_bench",
-        status: i % 50 === 0 ? 502 : 200,
-        durationMs: 1 + (i % 40),
-        bytesIn: 200,
-        bytesOut: 800,
-        error: i % 50 === 0 ? "upstream failed" : null,
-      });
-      if (i % 5_000 === 4_999) writes.flush();
-    }
-    writes.flush();
+    const count = (table: string) => sql.exec(`SELECT count(*) AS n FROM ${table}`).one().n as number;
+    return { sessions: count("sessions"), traces: count("traces") };
   });
+  expect(counts).toEqual({ sessions: SESSIONS, traces: TRACES });
   const seedMs = Math.round(performance.now() - seedStarted);
 
   const trace = await get(`/console/tunnels/${TUNNEL}/trace`);

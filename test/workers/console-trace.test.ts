@@ -163,3 +163,27 @@ describe("console: a tunnel's sessions", () => {
     expect(overview).toContain('aria-label="End session sess-00"');
   });
 });
+
+describe("console: the sessions page's filter", () => {
+  test("filters by server and keeps the filter when paging", async () => {
+    const tunnel = await createTunnel();
+    const now = Date.now();
+    await seedSessions(tunnel.name, [
+      ...Array.from({ length: 55 }, (_, i) => session("docs", `d-${i}`, now - i)),
+      ...Array.from({ length: 5 }, (_, i) => session("files", `f-${i}`, now - i)),
+    ]);
+    const files = await page(`/console/tunnels/${tunnel.name}/sessions?server=files`);
+    expect(tableRows(files, "sessions").map((row) => /f-\d/.exec(textOf(row))?.[0])).toEqual([
+      "f-0",
+      "f-1",
+      "f-2",
+      "f-3",
+      "f-4",
+    ]);
+    const docs = await page(`/console/tunnels/${tunnel.name}/sessions?server=docs`);
+    const older = /<a href="([^"]+)" rel="next">/.exec(docs)?.[1]?.replaceAll("&amp;", "&");
+    expect(older).toMatch(/\?server=docs&before=/);
+    expect(tableRows(await page(older!), "sessions")).toHaveLength(5);
+    expect((await consoleFetch(`/console/tunnels/no-such-tunnel/sessions`)).status).toBe(404);
+  });
+});

@@ -167,17 +167,28 @@ tunnelPageRoutes.get("/tunnels/:name", async (c) => {
 
 tunnelPageRoutes.get("/tunnels/:name/sessions", async (c) => {
   const name = c.req.param("name");
-  const query = parseInput(SessionQuerySchema, { ...c.req.query(), limit: SESSIONS_PER_PAGE }, "session query");
-  const [detail, page] = await Promise.all([tunnelDetail(c.env, name), tunnelSessions(c.env, name, query)]);
+  const given = Object.fromEntries(Object.entries(c.req.query()).filter(([, value]) => value !== ""));
+  const query = parseInput(SessionQuerySchema, { ...given, limit: SESSIONS_PER_PAGE }, "session query");
+  const base = `/console/tunnels/${name}/sessions`;
+  const page = await tunnelSessions(c.env, name, query);
   return renderPage(
     c,
     { title: `Sessions of ${name}`, section: "tunnels" },
     <>
       <p class="breadcrumb">
-        <a href="/console/tunnels">Tunnels</a> / <a href={`/console/tunnels/${detail.name}`}>{detail.name}</a>
+        <a href="/console/tunnels">Tunnels</a> / <a href={`/console/tunnels/${name}`}>{name}</a>
       </p>
       <h1>Sessions of {name}</h1>
       <Notice text={noticeText(c)} />
+      <form method="get" action={base} class="panel" aria-label="Filter the sessions">
+        <div class="form-row">
+          <div class="field">
+            <label for="sessions-server">Server</label>
+            <input id="sessions-server" name="server" value={query.server ?? ""} />
+          </div>
+          <button type="submit">Filter</button>
+        </div>
+      </form>
       <SessionsTable
         tunnel={name}
         sessions={page.rows}
@@ -188,11 +199,13 @@ tunnelPageRoutes.get("/tunnels/:name/sessions", async (c) => {
         label="Sessions"
         next={page.next}
         isFirst={query.before === undefined}
-        href={(cursor) =>
-          cursor === null
-            ? `/console/tunnels/${name}/sessions`
-            : `/console/tunnels/${name}/sessions?before=${encodeURIComponent(cursor)}`
-        }
+        href={(cursor) => {
+          const params = new URLSearchParams();
+          if (query.server !== undefined) params.set("server", query.server);
+          if (cursor !== null) params.set("before", cursor);
+          const search = params.toString();
+          return search ? `${base}?${search}` : base;
+        }}
       />
     </>,
   );
