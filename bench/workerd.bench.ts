@@ -7,26 +7,20 @@ import { startVitest } from "vitest/node";
 import { printTable, type Row, writeResults } from "./lib/report.ts";
 import "./workerd/record.ts";
 
-/** The console's pages have their own suite (console.bench.ts). */
-const OWN_SUITES = ["console.measure.ts"];
-
+/** The audit trail's and the console's measurements are their own suites (audit.bench.ts, console.bench.ts). */
 export default function workerdBench(): Promise<void> {
-  return runMeasures("workerd", "Inside workerd", { exclude: OWN_SUITES });
+  return runWorkerdMeasures("workerd", [], ["audit.measure.ts", "console.measure.ts"]);
 }
 
-/** Runs the measurement files named in `files` (all but `exclude` when not given) and reports them. */
-export async function runMeasures(
-  name: string,
-  title: string,
-  select: { files?: string[]; exclude?: string[] },
-): Promise<void> {
+/** Runs the measurement files matching `filters` (all when empty) but `exclude`, and reports them as `suite`. */
+export async function runWorkerdMeasures(suite: string, filters: string[], exclude: string[] = []): Promise<void> {
   const root = fileURLToPath(new URL("./workerd/", import.meta.url));
-  const vitest = await startVitest("test", select.files ?? [], {
+  const vitest = await startVitest("test", filters, {
     root,
     config: `${root}vitest.config.ts`,
     watch: false,
     reporters: ["dot"],
-    ...(select.exclude ? { exclude: select.exclude } : {}),
+    exclude,
   });
   try {
     const rows: Row[] = [];
@@ -37,8 +31,8 @@ export async function runMeasures(
         rows.push(...(task.meta.benchRows ?? []));
       }
     }
-    printTable(title, rows);
-    console.log(`\nresults: ${writeResults(name, { rows })}`);
+    printTable("Inside workerd", rows);
+    console.log(`\nresults: ${writeResults(suite, { rows })}`);
     if (failed.length) throw new Error(`workerd measurements failed: ${failed.join("; ")}`);
   } finally {
     await vitest.close();

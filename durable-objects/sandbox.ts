@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import type { SandboxMetrics } from "../src/audit/call-metrics.ts";
 import { PRUNE_EVERY_MS } from "../src/audit/retention.ts";
 import type { Page, TraceQuery } from "../src/audit/trace-query.ts";
 import { unauthorized } from "../src/auth/bearer.ts";
@@ -35,6 +36,8 @@ import { DEFAULT_SANDBOX_AUDIT, type SandboxTraceRow, TraceLog, traceEntryOf } f
 
 /** When the trail grows fast (a tenth of its rows written since the last pruning), prune this soon. */
 const PRUNE_SOON_MS = 1_000;
+
+import { sandboxTraceMetrics } from "./sandbox/trace-metrics.ts";
 
 export interface CreateOutcome {
   created: boolean;
@@ -305,6 +308,12 @@ export class Sandbox extends DurableObject<Env> {
   summary(): SandboxSummary | null {
     const meta = this.#meta.load();
     return meta ? sandboxSummary(meta, this.#backends.edgeRuntime(meta)) : null;
+  }
+
+  /** Call metrics over the rolling windows (src/audit/call-metrics.ts); null when there is no sandbox. */
+  metrics(now?: number): SandboxMetrics | null {
+    const meta = this.#meta.load();
+    return meta ? sandboxTraceMetrics(this.ctx.storage.sql, this.#trace, meta.id, now ?? Date.now()) : null;
   }
 
   /** For a gateway sandbox also who serves it and its workspace's size (asked of the executor, briefly). */

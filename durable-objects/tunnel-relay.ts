@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import type { TunnelMetrics } from "../src/audit/call-metrics.ts";
 import { PRUNE_EVERY_MS } from "../src/audit/retention.ts";
 import type { Page, SessionQuery, TraceQuery } from "../src/audit/trace-query.ts";
 import { bearerToken, unauthorized } from "../src/auth/bearer.ts";
@@ -39,6 +40,7 @@ import { SessionStore } from "./tunnel-relay/session-store.ts";
 import type { TunnelSettings, TunnelSettingsPatch } from "./tunnel-relay/settings.ts";
 import { SESSION_IDLE_MS } from "./tunnel-relay/storage.ts";
 import { type IssuedToken, type TokenInfo, type TokenRole, TokenStore } from "./tunnel-relay/token-store.ts";
+import { traceMetrics } from "./tunnel-relay/trace-metrics.ts";
 import { PAYLOAD_CAPTURE_BYTES, type StoredTrace, TraceStore } from "./tunnel-relay/trace-store.ts";
 import { TunnelStore } from "./tunnel-relay/tunnel-store.ts";
 
@@ -122,6 +124,13 @@ export class TunnelRelay extends DurableObject<Env> {
 
   detail(options: DetailOptions): Promise<RpcResult<TunnelDetail>> {
     return settle(() => tunnelDetail(this.#sources(), options));
+  }
+
+  /** Call metrics over the rolling windows (src/audit/call-metrics.ts); `now` lets tests and benches pin the clock. */
+  metrics(now?: number): Promise<RpcResult<TunnelMetrics>> {
+    return settle(() =>
+      traceMetrics(this.ctx.storage.sql, this.#traces, this.#requireTunnel().name, now ?? Date.now()),
+    );
   }
 
   updateSettings(patch: TunnelSettingsPatch): Promise<RpcResult<TunnelSettings>> {

@@ -239,6 +239,11 @@ export class TraceLog implements BufferedWrites {
     return this.#pending.length > 0 || first(this.#sql, "SELECT 1 FROM sandbox_trace LIMIT 1") !== undefined;
   }
 
+  /** Entries not yet written, oldest first (metrics add them to what SQLite holds). */
+  buffered(): readonly TraceEntry[] {
+    return this.#pending;
+  }
+
   /** Newest first, buffered entries included. */
   recent(limit = TRACE_RETENTION): SandboxTraceRow[] {
     return this.page({ limit }).rows;

@@ -219,6 +219,11 @@ export class TraceStore implements BufferedWrites {
     return { ...page, rows: page.rows.map((row) => ("args" in row ? row : toStored(row))) };
   }
 
+  /** Traces not yet written, oldest first (metrics add them to what SQLite holds). */
+  buffered(): readonly CallTrace[] {
+    return this.#pending;
+  }
+
   /** Traces kept, buffered ones included (counts the whole table: for tests and small tunnels). */
   count(): number {
     return (first<{ n: number }>(this.#sql, "SELECT count(*) AS n FROM traces")?.n ?? 0) + this.#pending.length;

@@ -5,7 +5,7 @@
  */
 import type { Child } from "hono/jsx";
 import { ASSET_URLS } from "./assets/registry.ts";
-import { CsrfField } from "./components/csrf-field.tsx";
+import { CsrfField } from "./auth/csrf-field.tsx";
 
 export type Section = "tunnels" | "sandboxes" | "tokens";
 
@@ -19,9 +19,9 @@ export interface LayoutProps {
   title: string;
   /** The section the page belongs to (marked as current in the navigation). */
   section?: Section | undefined;
-  /** Who is signed in (operatorLabel), and the CSRF token of their session for the sign-out form. */
-  operator: string;
-  csrfToken: string;
+  /** Who is signed in (operatorLabel), and the CSRF token of their session for the sign-out form; absent before sign-in. */
+  operator?: string | undefined;
+  csrfToken?: string | undefined;
   children?: Child;
 }
 
@@ -44,28 +44,32 @@ export function Layout(props: LayoutProps) {
           <a class="brand" href="/console">
             Tether
           </a>
-          <nav class="site-nav" aria-label="Console sections">
-            <ul>
-              {SECTIONS.map((section) => (
-                <li>
-                  <a href={section.href} aria-current={section.id === props.section ? "page" : undefined}>
-                    {section.label}
-                  </a>
-                </li>
-              ))}
-            </ul>
-          </nav>
-          <div class="operator">
-            <span>
-              Signed in as <strong data-testid="operator">{props.operator}</strong>
-            </span>
-            <form method="post" action="/console/sign-out">
-              <CsrfField token={props.csrfToken} />
-              <button type="submit" class="secondary">
-                Sign out
-              </button>
-            </form>
-          </div>
+          {props.operator !== undefined && props.csrfToken !== undefined && (
+            <nav class="site-nav" aria-label="Console sections">
+              <ul>
+                {SECTIONS.map((section) => (
+                  <li>
+                    <a href={section.href} aria-current={section.id === props.section ? "page" : undefined}>
+                      {section.label}
+                    </a>
+                  </li>
+                ))}
+              </ul>
+            </nav>
+          )}
+          {props.operator !== undefined && props.csrfToken !== undefined && (
+            <div class="operator">
+              <span>
+                Signed in as <strong data-testid="operator">{props.operator}</strong>
+              </span>
+              <form method="post" action="/console/sign-out">
+                <CsrfField token={props.csrfToken} />
+                <button type="submit" class="secondary">
+                  Sign out
+                </button>
+              </form>
+            </div>
+          )}
         </header>
         <main id="main" tabindex={-1}>
           {props.children}

@@ -11,22 +11,28 @@ import { SessionStore } from "../../durable-objects/tunnel-relay/session-store.t
 import { type CallTrace, TraceStore } from "../../durable-objects/tunnel-relay/trace-store.ts";
 import type { OperatorActionRow } from "../../src/audit/operator-action.ts";
 import type { Page } from "../../src/audit/trace-query.ts";
-import { CSRF_FIELD } from "../../src/console/components/csrf-field.tsx";
+import { CSRF_FIELD } from "../../src/console/auth/csrf.ts";
 import { WriteBehind } from "../../src/storage/write-behind.ts";
 import type { ConsoleEnv } from "../../workers/env.ts";
-import { consoleRoutes } from "../../workers/routes/console.ts";
+import { consoleAssetRoutes } from "../../workers/routes/console/assets.ts";
+import { consolePagesRoutes } from "../../workers/routes/console-pages.tsx";
 import { EDGE } from "./tunnel-fixtures.ts";
 
 export const CSRF = "test-csrf-token";
 
-/** The console as a signed-in admin-token operator sees it. */
+/**
+ * The console's pages as a signed-in admin-token operator sees them: the pages mounted behind a
+ * stand-in for the sign-in guard that sets what the real one sets (workers/routes/console-guard.ts,
+ * tested on its own in console-guard.test.ts).
+ */
 const app = new Hono<ConsoleEnv>();
 app.use("*", async (c, next) => {
   c.set("operator", { kind: "admin-token" });
   c.set("csrfToken", CSRF);
   await next();
 });
-app.route("/console", consoleRoutes);
+app.route("/console", consoleAssetRoutes);
+app.route("/console", consolePagesRoutes);
 
 export function consoleFetch(path: string, init: RequestInit = {}): Promise<Response> {
   return Promise.resolve(app.fetch(new Request(`${EDGE}${path}`, { redirect: "manual", ...init }), env));

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { registry } from "../../durable-objects/registry.ts";
 import { noSuchSandbox } from "../../durable-objects/sandbox/caller.ts";
 import { SANDBOX_ID_PATTERN } from "../../durable-objects/sandbox/options.ts";
+import { mapLimited } from "../../src/async/map-limited.ts";
 import { TraceHttpQuerySchema } from "../../src/audit/time-param.ts";
 import { unwrap } from "../../src/errors/rpc-result.ts";
 import { parseInput } from "../../src/validation/parse-input.ts";
@@ -42,16 +43,3 @@ adminSandboxesRoutes.get("/sandboxes/:id/traces", async (c) => {
   const query = parseInput(TraceHttpQuerySchema, c.req.query(), "trace query");
   return c.json(unwrap(await c.env.SANDBOX.get(c.env.SANDBOX.idFromName(id)).traces(query)));
 });
-
-async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}

@@ -17,9 +17,6 @@ import { tunnelsListRoutes } from "./console/tunnels-list.tsx";
 
 export const consolePagesRoutes = new Hono<ConsoleEnv>();
 
-// Tunnels are what operators look at first.
-consolePagesRoutes.get("/", (c) => c.redirect("/console/tunnels", 302));
-
 for (const routes of [
   tunnelsListRoutes,
   tunnelTraceRoutes,

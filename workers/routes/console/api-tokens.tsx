@@ -8,7 +8,7 @@ import { z } from "zod";
 import { registry } from "../../../durable-objects/registry.ts";
 import { BackendScopeSchema, DEFAULT_BACKEND_SCOPE } from "../../../durable-objects/sandbox/backend-scope.ts";
 import { recordOperatorAction } from "../../../src/audit/operator-action.ts";
-import { CsrfField } from "../../../src/console/components/csrf-field.tsx";
+import { CsrfField } from "../../../src/console/auth/csrf-field.tsx";
 import { Table } from "../../../src/console/components/table.tsx";
 import { Notice, SecretOnce, Time } from "../../../src/console/components/widgets.tsx";
 import { TetherError } from "../../../src/errors/tether-error.ts";

@@ -8,7 +8,7 @@ import { z } from "zod";
 import { backendLabel } from "../../../durable-objects/sandbox/backend-scope.ts";
 import type { SandboxDetails } from "../../../durable-objects/sandbox/status.ts";
 import { recordOperatorAction } from "../../../src/audit/operator-action.ts";
-import { CsrfField } from "../../../src/console/components/csrf-field.tsx";
+import { CsrfField } from "../../../src/console/auth/csrf-field.tsx";
 import { Table } from "../../../src/console/components/table.tsx";
 import { Notice, Time } from "../../../src/console/components/widgets.tsx";
 import { StatsList } from "../../../src/console/components/window-stats.tsx";

@@ -1,6 +1,6 @@
 /** A tunnel's MCP sessions as a table, each with a form to end it (the tunnel page, the sessions page). */
 import type { SessionView } from "../../../durable-objects/tunnel-relay/admin-view.ts";
-import { CsrfField } from "../../../src/console/components/csrf-field.tsx";
+import { CsrfField } from "../../../src/console/auth/csrf-field.tsx";
 import { Table } from "../../../src/console/components/table.tsx";
 import { Time } from "../../../src/console/components/widgets.tsx";
 

@@ -51,8 +51,9 @@ export async function tunnelDetail(env: Env, name: string): Promise<TunnelDetail
 }
 
 /** The tunnel's call metrics, or null while they cannot be had. */
-export async function tunnelMetrics(_env: Env, _name: string): Promise<TunnelMetrics | null> {
-  return null;
+export async function tunnelMetrics(env: Env, name: string): Promise<TunnelMetrics | null> {
+  const result = await relayOf(env, name).metrics();
+  return result.ok ? result.value : null;
 }
 
 /** One page of the call trace, newest first, filtered. */

@@ -4,7 +4,7 @@
  */
 import { Hono } from "hono";
 import { SessionQuerySchema } from "../../../src/audit/trace-query.ts";
-import { CsrfField } from "../../../src/console/components/csrf-field.tsx";
+import { CsrfField } from "../../../src/console/auth/csrf-field.tsx";
 import { Table } from "../../../src/console/components/table.tsx";
 import { Notice, Pager, Time } from "../../../src/console/components/widgets.tsx";
 import { callRate, errorRate, latency, StatsList } from "../../../src/console/components/window-stats.tsx";

@@ -8,7 +8,7 @@ import { z } from "zod";
 import type { TokenInfo } from "../../../durable-objects/tunnel-relay/token-store.ts";
 import { TokenRoleSchema } from "../../../durable-objects/tunnel-relay/token-store.ts";
 import { recordOperatorAction } from "../../../src/audit/operator-action.ts";
-import { CsrfField } from "../../../src/console/components/csrf-field.tsx";
+import { CsrfField } from "../../../src/console/auth/csrf-field.tsx";
 import { Table } from "../../../src/console/components/table.tsx";
 import { SecretOnce, Time } from "../../../src/console/components/widgets.tsx";
 import { unwrap } from "../../../src/errors/rpc-result.ts";

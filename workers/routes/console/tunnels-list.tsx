@@ -7,7 +7,7 @@ import { z } from "zod";
 import { registry } from "../../../durable-objects/registry.ts";
 import { TunnelSettingsSchema } from "../../../durable-objects/tunnel-relay/settings.ts";
 import { recordOperatorAction } from "../../../src/audit/operator-action.ts";
-import { CsrfField } from "../../../src/console/components/csrf-field.tsx";
+import { CsrfField } from "../../../src/console/auth/csrf-field.tsx";
 import { Table } from "../../../src/console/components/table.tsx";
 import { Notice, Pager, SecretOnce } from "../../../src/console/components/widgets.tsx";
 import { METRIC_COLUMNS, MetricCells } from "../../../src/console/components/window-stats.tsx";
@@ -15,7 +15,7 @@ import { unwrap } from "../../../src/errors/rpc-result.ts";
 import type { ConsoleEnv } from "../../env.ts";
 import { TUNNEL_NAME_PATTERN, tunnelStub } from "../tunnels.ts";
 import { formBody } from "./form-body.ts";
-import { noticeText, renderPage } from "./render.tsx";
+import { type ConsoleContext, noticeText, renderPage } from "./render.tsx";
 import { listTunnels } from "./tunnel-data.ts";
 import { SettingsFields, SettingsFormSchema, settingsFromForm } from "./tunnel-settings-form.tsx";
 
@@ -29,7 +29,11 @@ const CreateTunnelFormSchema = SettingsFormSchema.extend({
   name: z.string().regex(TUNNEL_NAME_PATTERN, "tunnel names are [a-z0-9-], at most 63, not starting with -"),
 });
 
-tunnelsListRoutes.get("/tunnels", async (c) => {
+// The console's home is the tunnels list: what operators look at first.
+tunnelsListRoutes.get("/", (c) => listPage(c));
+tunnelsListRoutes.get("/tunnels", (c) => listPage(c));
+
+async function listPage(c: ConsoleContext) {
   const query = ListQuerySchema.safeParse(c.req.query());
   const after = query.success ? (query.data.after ?? null) : null;
   const page = await listTunnels(c.env, after, TUNNELS_PER_PAGE);
@@ -98,7 +102,7 @@ tunnelsListRoutes.get("/tunnels", async (c) => {
       </section>
     </>,
   );
-});
+}
 
 tunnelsListRoutes.post("/tunnels", async (c) => {
   const form = await formBody(c, CreateTunnelFormSchema, "tunnel");
