@@ -119,6 +119,13 @@ describe("console: a tunnel's call trace", () => {
     }, "the call in the trace");
     expect(rows[0]?.tool).toBe("lookup");
     expect(textOf(rows[0]!.html)).toContain("echo tools/call lookup 200");
+    // The call counts in the tunnel's metrics, on its page and in the list.
+    await eventually(
+      async () => /<dt>Error rate \(5 min\)<\/dt><dd>0%<\/dd>/.test(await page(`/console/tunnels/${tunnel.name}`)),
+      "the call in the metrics",
+    );
+    const listed = tableRows(await page("/console/tunnels"), "tunnels").find((r) => r.includes(`/${tunnel.name}"`));
+    expect(textOf(listed ?? "")).toMatch(/ 0% \d+ ms \/ \d+ ms/);
     gateway.close();
   });
 
