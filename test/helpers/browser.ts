@@ -89,6 +89,9 @@ export async function launchBrowser(): Promise<RunningBrowser> {
     for (const child of descendantsOf(pid)) seen.add(child);
   }, 500);
   watch.unref();
+  // If the test process ends without close() (a crash, an unhandled error), Chromium still goes.
+  const onExit = () => killAll([pid, ...seen]);
+  process.once("exit", onExit);
   let closed: Promise<void> | undefined;
   return {
     browser,
@@ -96,6 +99,7 @@ export async function launchBrowser(): Promise<RunningBrowser> {
     close() {
       closed ??= (async () => {
         clearInterval(watch);
+        process.off("exit", onExit);
         for (const child of descendantsOf(pid)) seen.add(child);
         await bounded(browser.close(), 5_000);
         await stopServer(server, pid, seen);
@@ -109,8 +113,13 @@ export async function launchBrowser(): Promise<RunningBrowser> {
 async function stopServer(server: BrowserServer, pid: number, seen: Set<number>): Promise<void> {
   await bounded(server.close(), 5_000);
   if (isRunning(pid)) await bounded(server.kill(), 5_000);
-  for (const each of [pid, ...seen]) {
-    if (!isRunning(each)) continue;
+  killAll([pid, ...seen]);
+}
+
+/** SIGKILLs each of these PIDs (Chromium's, seen alive) that still runs Chromium (not a reused PID). */
+function killAll(pids: number[]): void {
+  for (const each of pids) {
+    if (!isRunning(each) || !commandLine(each).includes("chromium")) continue;
     try {
       process.kill(each, "SIGKILL");
     } catch {
@@ -129,6 +138,14 @@ export function isRunning(pid: number): boolean {
     return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
   } catch {
     return false;
+  }
+}
+
+function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8");
+  } catch {
+    return "";
   }
 }
 
