@@ -1,7 +1,11 @@
 import { DurableObject } from "cloudflare:workers";
+import type { OperatorActionInput, OperatorActionRow } from "../src/audit/operator-action.ts";
+import { PRUNE_EVERY_MS } from "../src/audit/retention.ts";
+import type { Page } from "../src/audit/trace-query.ts";
 import { hashToken, newToken, parseToken, timingSafeEqual } from "../src/auth/tokens.ts";
 import { all, ensureSchema, first, run } from "../src/storage/sql.ts";
 import type { Env } from "../workers/env.ts";
+import { type OperatorActionQuery, OperatorActionStore } from "./registry/operator-actions.ts";
 import { DEFAULT_BACKEND_SCOPE } from "./sandbox/backend-scope.ts";
 
 /**
@@ -17,6 +21,8 @@ import { DEFAULT_BACKEND_SCOPE } from "./sandbox/backend-scope.ts";
  *          api_tokens(id, hash, label, created_at, revoked_at, backends) — `backends` is the token's
  *          backend scope as JSON (sandbox/backend-scope.ts); NULL (tokens minted before scopes, or
  *          without one) means the default, the edge only. Added by ALTER TABLE on older databases.
+ *          operator_actions: the operator actions of the audit trail (registry/operator-actions.ts),
+ *          pruned by this object's alarm.
  */
 export type RegistryKind = "tunnel" | "sandbox" | "environment";
 
@@ -54,9 +60,14 @@ interface ApiTokenRow {
 }
 
 export class Registry extends DurableObject<Env> {
+  readonly #actions: OperatorActionStore;
+  /** Whether this instance made sure the alarm will prune what it records. */
+  #pruneArmed = false;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ensureSchema(ctx.storage.sql, SCHEMA);
+    this.#actions = new OperatorActionStore(ctx.storage.sql);
     const table = first<{ sql: string }>(ctx.storage.sql, "SELECT sql FROM sqlite_master WHERE name = 'api_tokens'");
     if (table && !/\bbackends\b/.test(table.sql))
       ctx.storage.sql.exec("ALTER TABLE api_tokens ADD COLUMN backends TEXT");
@@ -81,6 +92,28 @@ export class Registry extends DurableObject<Env> {
       "SELECT name, created_at FROM entries WHERE kind = ? ORDER BY name",
       kind,
     ).map((row) => ({ name: row.name, createdAt: row.created_at }));
+  }
+
+  /** Records an operator action (src/audit/operator-action.ts validated and redacted it). */
+  async recordOperatorAction(operator: string, input: OperatorActionInput): Promise<OperatorActionRow> {
+    const row = this.#actions.record(operator, input, Date.now());
+    if (!this.#pruneArmed) {
+      this.#pruneArmed = true;
+      if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + PRUNE_EVERY_MS);
+    }
+    return row;
+  }
+
+  /** One page of operator actions, newest first. */
+  operatorActions(query: OperatorActionQuery): Page<OperatorActionRow> {
+    return this.#actions.page(query);
+  }
+
+  /** Prunes the operator actions past their retention; re-arms while there are any. */
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    this.#actions.prune(now);
+    if (this.#actions.any()) await this.ctx.storage.setAlarm(now + PRUNE_EVERY_MS);
   }
 
   /** Mints an API token; the secret is returned here once and never again. */

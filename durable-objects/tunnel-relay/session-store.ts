@@ -23,7 +23,7 @@ export interface SessionRecord {
   lastUsedAt: number;
 }
 
-interface SessionRow {
+export interface SessionRow {
   server: string;
   id: string;
   token_id: string;
@@ -164,7 +164,7 @@ export class SessionStore implements BufferedWrites {
   }
 }
 
-function toRecord(row: SessionRow): SessionRecord {
+export function toRecord(row: SessionRow): SessionRecord {
   return {
     server: row.server,
     id: row.id,

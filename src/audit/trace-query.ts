@@ -17,6 +17,10 @@ export const TraceQuerySchema = z.object({
   session: z.string().min(1).max(200).optional(),
   before: z.coerce.number().int().min(1).optional(),
   after: z.coerce.number().int().min(0).optional(),
+  /** Only rows at or after this time (epoch ms). */
+  since: z.coerce.number().int().min(0).optional(),
+  /** Only rows before this time (epoch ms). */
+  until: z.coerce.number().int().min(0).optional(),
   limit: z.coerce.number().int().min(1).max(TRACE_PAGE_MAX).default(50),
 });
 export type TraceQuery = z.infer<typeof TraceQuerySchema>;

@@ -8,6 +8,7 @@ import {
   SANDBOX_ID_PATTERN,
 } from "../../durable-objects/sandbox/options.ts";
 import type { Sandbox } from "../../durable-objects/sandbox.ts";
+import { recordOperatorAction } from "../../src/audit/operator-action.ts";
 import { unwrap } from "../../src/errors/rpc-result.ts";
 import { TetherError } from "../../src/errors/tether-error.ts";
 import { readJsonBody } from "../../src/http/read-bounded-body.ts";
@@ -60,8 +61,12 @@ sandboxesRoutes.get("/:id", async (c) => {
 });
 
 sandboxesRoutes.delete("/:id", async (c) => {
-  const { caller, sandbox } = await target(c);
+  const { id, caller, sandbox } = await target(c);
   unwrap(await sandbox.destroy(caller));
+  // The admin token deleting a sandbox is an operator action (an orchestrator's own deletions are not).
+  if (caller.kind === "admin") {
+    await recordOperatorAction(c.env, { kind: "admin-token" }, { action: "sandbox.deleted", sandbox: id });
+  }
   return c.body(null, 204);
 });
 
