@@ -2,10 +2,12 @@ import { DurableObject } from "cloudflare:workers";
 import type { OperatorActionInput, OperatorActionRow } from "../src/audit/operator-action.ts";
 import { PRUNE_EVERY_MS } from "../src/audit/retention.ts";
 import type { Page } from "../src/audit/trace-query.ts";
+import type { Operator } from "../src/auth/operator.ts";
 import { hashToken, newToken, parseToken, timingSafeEqual } from "../src/auth/tokens.ts";
 import { all, ensureSchema, first, run } from "../src/storage/sql.ts";
 import type { Env } from "../workers/env.ts";
 import { type OperatorActionQuery, OperatorActionStore } from "./registry/operator-actions.ts";
+import { consumeSignInLink, SIGN_IN_LINKS_SCHEMA, storeSignInLink } from "./registry/sign-in-links.ts";
 import { DEFAULT_BACKEND_SCOPE } from "./sandbox/backend-scope.ts";
 
 /**
@@ -23,6 +25,7 @@ import { DEFAULT_BACKEND_SCOPE } from "./sandbox/backend-scope.ts";
  *          without one) means the default, the edge only. Added by ALTER TABLE on older databases.
  *          operator_actions: the operator actions of the audit trail (registry/operator-actions.ts),
  *          pruned by this object's alarm.
+ *          sign_in_links: one-time console sign-in codes, hashed (registry/sign-in-links.ts).
  */
 export type RegistryKind = "tunnel" | "sandbox" | "environment";
 
@@ -48,6 +51,7 @@ const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS api_tokens (
      id TEXT PRIMARY KEY, hash TEXT NOT NULL, label TEXT NOT NULL,
      created_at INTEGER NOT NULL, revoked_at INTEGER, backends TEXT)`,
+  ...SIGN_IN_LINKS_SCHEMA,
 ];
 
 interface ApiTokenRow {
@@ -158,6 +162,16 @@ export class Registry extends DurableObject<Env> {
     const row = first<ApiTokenRow>(this.ctx.storage.sql, "SELECT * FROM api_tokens WHERE id = ?", parsed.scope);
     if (!row || row.revoked_at !== null) return null;
     return timingSafeEqual(await hashToken(token), row.hash) ? { id: row.id, backends: toInfo(row).backends } : null;
+  }
+
+  /** Keeps a one-time console sign-in code (its hash only) for `operator` until `expiresAt`. */
+  addSignInLink(hash: string, operator: Operator, expiresAt: number): void {
+    storeSignInLink(this.ctx.storage.sql, hash, operator, expiresAt);
+  }
+
+  /** Uses up a sign-in code: its operator, or null when unknown, used or expired. */
+  useSignInLink(hash: string): Operator | null {
+    return consumeSignInLink(this.ctx.storage.sql, hash);
   }
 }
 

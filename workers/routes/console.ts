@@ -1,11 +1,21 @@
 /**
  * The operator console at /console: server-rendered pages served by the edge Worker itself (no
- * separate deployment, nothing loaded from elsewhere).
+ * separate deployment, nothing loaded from elsewhere). Every response carries the security
+ * headers; signing in and out is open, everything else needs an operator (console-guard.ts).
  */
 import { Hono } from "hono";
+import { consoleSecurityHeaders } from "../../src/console/auth/security-headers.ts";
+import { errorResponse } from "../../src/errors/error-response.ts";
 import type { ConsoleEnv } from "../env.ts";
+import { requireConsoleOperator } from "./console-guard.ts";
 import { consolePagesRoutes } from "./console-pages.tsx";
+import { consoleSignInRoutes } from "./console-sign-in.tsx";
 
 export const consoleRoutes = new Hono<ConsoleEnv>();
 
+consoleRoutes.use("*", consoleSecurityHeaders);
+consoleRoutes.route("/", consoleSignInRoutes);
+consoleRoutes.use("*", requireConsoleOperator);
 consoleRoutes.route("/", consolePagesRoutes);
+// Errors are answered here (not by the app) so the security headers middleware still sees them.
+consoleRoutes.onError((error) => errorResponse(error));
