@@ -7,20 +7,13 @@ import { startVitest } from "vitest/node";
 import { printTable, type Row, writeResults } from "./lib/report.ts";
 import "./workerd/record.ts";
 
-/** The audit trail's measurements are their own suite (bench/audit.bench.ts). */
-export default function workerdBench(): Promise<void> {
-  return runWorkerdMeasures("workerd", [], ["audit.measure.ts"]);
-}
-
-/** Runs the measurement files matching `filters` (all when empty) but `exclude`, and reports them as `suite`. */
-export async function runWorkerdMeasures(suite: string, filters: string[], exclude: string[] = []): Promise<void> {
+export default async function workerdBench(): Promise<void> {
   const root = fileURLToPath(new URL("./workerd/", import.meta.url));
-  const vitest = await startVitest("test", filters, {
+  const vitest = await startVitest("test", [], {
     root,
     config: `${root}vitest.config.ts`,
     watch: false,
     reporters: ["dot"],
-    exclude,
   });
   try {
     const rows: Row[] = [];
@@ -32,7 +25,7 @@ export async function runWorkerdMeasures(suite: string, filters: string[], exclu
       }
     }
     printTable("Inside workerd", rows);
-    console.log(`\nresults: ${writeResults(suite, { rows })}`);
+    console.log(`\nresults: ${writeResults("workerd", { rows })}`);
     if (failed.length) throw new Error(`workerd measurements failed: ${failed.join("; ")}`);
   } finally {
     await vitest.close();

@@ -208,7 +208,6 @@ export class SessionRunner extends DurableObject<Env> implements SessionRunnerRp
       api,
       sandbox: sessionSandbox(this.env, row.session_id),
       extraRoots: this.#store.extraRoots(row),
-      session: row.session_id,
       signal,
       onRefused: (error) => void this.#failed(error),
     });

@@ -3,8 +3,7 @@
  * tokens for a demo tunnel, starts a gateway that serves the MCP reference server
  * (`@modelcontextprotocol/server-everything`) over stdio and an executor in a temporary folder,
  * creates a demo sandbox at the edge and one on the gateway's executor, and prints what an agent
- * should call, and the operator console's address with a one-time sign-in link (one click signs
- * the local operator in). Ctrl-C stops everything it started and removes the folder.
+ * should call. Ctrl-C stops everything it started and removes the folder.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -76,8 +75,6 @@ async function main(): Promise<void> {
   const sandbox = (await admin.call("POST", "/v1/sandboxes", { id: "demo" })) as { id: string; token: string };
   const onGateway = await createGatewaySandbox(admin);
 
-  const signIn = (await admin.call("POST", "/admin/console/sign-in-links")) as { url: string; expiresAt: string };
-
   const mcpUrl = `${EDGE}/t/${TUNNEL}/${SERVER}/mcp`;
   const toolCall = JSON.stringify({
     type: "tool_use",
@@ -105,11 +102,7 @@ of the demo gateway, in ${workspaces}).
   token        ${onGateway.token}
   try:         ${curl(onGateway)}
 
-Operator console: ${EDGE}/console
-  sign in      ${signIn.url}
-               (one click signs you in; the link works once, until ${signIn.expiresAt}; afterwards sign in with
-               TETHER_ADMIN_TOKEN from .dev.vars)
-  admin API    curl -s -H 'authorization: Bearer <TETHER_ADMIN_TOKEN from .dev.vars>' ${EDGE}/admin/tunnels/${TUNNEL}
+Operators: curl -s -H 'authorization: Bearer <TETHER_ADMIN_TOKEN from .dev.vars>' ${EDGE}/admin/tunnels/${TUNNEL}
 `);
 }
 

@@ -17,13 +17,15 @@ export class SandboxBackends {
   readonly #ctx: DurableObjectState;
   readonly #env: Env;
   readonly #meta: MetaStore;
+  readonly #traceBytes: () => number;
   #runtime: SandboxRuntime | undefined;
   #executor: ExecutorBackend | undefined;
 
-  constructor(ctx: DurableObjectState, env: Env, meta: MetaStore) {
+  constructor(ctx: DurableObjectState, env: Env, meta: MetaStore, traceBytes: () => number) {
     this.#ctx = ctx;
     this.#env = env;
     this.#meta = meta;
+    this.#traceBytes = traceBytes;
   }
 
   /** The executor a gateway sandbox lives on; null for an edge sandbox. */
@@ -38,7 +40,7 @@ export class SandboxBackends {
 
   /** The edge runtime (an edge sandbox's; opening it for a gateway sandbox would create tables for nothing). */
   runtime(meta: SandboxMeta): SandboxRuntime {
-    this.#runtime ??= openRuntime(this.#ctx, this.#env, meta);
+    this.#runtime ??= openRuntime(this.#ctx, this.#env, meta, this.#traceBytes);
     return this.#runtime;
   }
 

@@ -23,7 +23,7 @@ export interface SessionRecord {
   lastUsedAt: number;
 }
 
-export interface SessionRow {
+interface SessionRow {
   server: string;
   id: string;
   token_id: string;
@@ -164,7 +164,7 @@ export class SessionStore implements BufferedWrites {
   }
 }
 
-export function toRecord(row: SessionRow): SessionRecord {
+function toRecord(row: SessionRow): SessionRecord {
   return {
     server: row.server,
     id: row.id,

@@ -56,11 +56,7 @@ export class TunnelStore {
 
   updateSettings(patch: TunnelSettingsPatch): TunnelSettings {
     const row = this.require(() => new TetherError("not_found", "no such tunnel"));
-    const settings = TunnelSettingsSchema.parse({
-      ...row.settings,
-      ...patch,
-      audit: { ...row.settings.audit, ...patch.audit },
-    });
+    const settings = TunnelSettingsSchema.parse({ ...row.settings, ...patch });
     run(this.#sql, "UPDATE tunnel SET settings = ?", JSON.stringify(settings));
     this.#row = { ...row, settings };
     return settings;

@@ -25,9 +25,7 @@ export const isReadOnlyTool = isReadOnlyToolsetTool;
 export async function toolsetCall(
   sandbox: DurableObjectStub<Sandbox>,
   call: ToolsetCall,
-  options: { extraRoots: string[]; session?: string },
+  options: { extraRoots: string[] },
 ): Promise<ToolsetCallOutcome> {
-  return unwrap(
-    await sandbox.toolsetCall({ kind: "admin" }, call, { extraRoots: options.extraRoots, session: options.session }),
-  );
+  return unwrap(await sandbox.toolsetCall({ kind: "admin" }, call, { extraRoots: options.extraRoots }));
 }
