@@ -1,4 +1,5 @@
 import { isTetherError, TetherError } from "../../src/errors/tether-error.ts";
+import { discardBody } from "../../src/http/discard-body.ts";
 import { isFsError } from "../../src/sandbox/fs/fs-errors.ts";
 import { quotaExceeded } from "../../src/sandbox/fs/quota.ts";
 import type { SqliteFs } from "../../src/sandbox/fs/sqlite-fs.ts";
@@ -18,6 +19,9 @@ import { writeTextFile } from "../../src/sandbox/tools/files.ts";
  */
 const STAGING_CHUNK_BYTES = 256 * 1024;
 
+/** A refused upload up to this size is read to its end, so the client can read the 507. */
+const REFUSED_BODY_DRAIN_BYTES = 16 * 1024 * 1024;
+
 export interface PutResult {
   path: string;
   bytes: number;
@@ -26,7 +30,8 @@ export interface PutResult {
 
 /**
  * Streams `body` into the file (parents created like `mkdir -p`). A declared length past the quota
- * is refused before a byte is read; a body that grows past it while streaming is refused then. In
+ * is refused before a byte is stored (the body is read and dropped, up to 16 MiB, so the client
+ * can read the answer); a body that grows past it while streaming is refused then. In
  * both cases the previous content (or absence) of the file stays exactly as it was.
  */
 export async function putFile(
@@ -42,7 +47,7 @@ export async function putFile(
     const used = fs.storedBytes();
     const headroom = fs.quotaBytes - used + (existing?.isFile ? existing.size : 0);
     if (length !== null && length > headroom) {
-      await body.cancel().catch(() => {});
+      await discardBody(body, REFUSED_BODY_DRAIN_BYTES);
       throw quotaExceeded("write", target, fs.quotaBytes, used + length);
     }
     await fs.mkdir(parentOf(target), { recursive: true });
