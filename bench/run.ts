@@ -1,5 +1,5 @@
 /**
- * `npm run bench [tunnel|sandbox|sandbox-cpu|sandbox-large-file|workerd|managed-agents|executor]`: runs the benchmark suites (all by
+ * `npm run bench [tunnel|sandbox|sandbox-cpu|sandbox-large-file|workerd|managed-agents|executor|audit|console]`: runs the benchmark suites (all by
  * default), each printing its
  * tables and writing JSON under bench/results/. Every load is bounded in count and time.
  */
@@ -13,6 +13,8 @@ const suites: Record<string, () => Promise<{ default: () => Promise<void> }>> = 
   "sandbox-large-file": () => import("./sandbox-large-file.bench.ts"),
   "managed-agents": () => import("./managed-agents.bench.ts"),
   executor: () => import("./executor.bench.ts"),
+  audit: () => import("./audit.bench.ts"),
+  console: () => import("./console.bench.ts"),
 };
 
 const wanted = process.argv.slice(2);

@@ -7,13 +7,20 @@ import { startVitest } from "vitest/node";
 import { printTable, type Row, writeResults } from "./lib/report.ts";
 import "./workerd/record.ts";
 
-export default async function workerdBench(): Promise<void> {
+/** The audit trail's and the console's measurements are their own suites (audit.bench.ts, console.bench.ts). */
+export default function workerdBench(): Promise<void> {
+  return runWorkerdMeasures("workerd", [], ["audit.measure.ts", "console.measure.ts"]);
+}
+
+/** Runs the measurement files matching `filters` (all when empty) but `exclude`, and reports them as `suite`. */
+export async function runWorkerdMeasures(suite: string, filters: string[], exclude: string[] = []): Promise<void> {
   const root = fileURLToPath(new URL("./workerd/", import.meta.url));
-  const vitest = await startVitest("test", [], {
+  const vitest = await startVitest("test", filters, {
     root,
     config: `${root}vitest.config.ts`,
     watch: false,
     reporters: ["dot"],
+    exclude,
   });
   try {
     const rows: Row[] = [];
@@ -25,7 +32,7 @@ export default async function workerdBench(): Promise<void> {
       }
     }
     printTable("Inside workerd", rows);
-    console.log(`\nresults: ${writeResults("workerd", { rows })}`);
+    console.log(`\nresults: ${writeResults(suite, { rows })}`);
     if (failed.length) throw new Error(`workerd measurements failed: ${failed.join("; ")}`);
   } finally {
     await vitest.close();

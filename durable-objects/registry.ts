@@ -1,7 +1,13 @@
 import { DurableObject } from "cloudflare:workers";
+import type { OperatorActionInput, OperatorActionRow } from "../src/audit/operator-action.ts";
+import { PRUNE_EVERY_MS } from "../src/audit/retention.ts";
+import type { Page } from "../src/audit/trace-query.ts";
+import type { Operator } from "../src/auth/operator.ts";
 import { hashToken, newToken, parseToken, timingSafeEqual } from "../src/auth/tokens.ts";
 import { all, ensureSchema, first, run } from "../src/storage/sql.ts";
 import type { Env } from "../workers/env.ts";
+import { type OperatorActionQuery, OperatorActionStore } from "./registry/operator-actions.ts";
+import { consumeSignInLink, SIGN_IN_LINKS_SCHEMA, storeSignInLink } from "./registry/sign-in-links.ts";
 import { DEFAULT_BACKEND_SCOPE } from "./sandbox/backend-scope.ts";
 
 /**
@@ -17,6 +23,9 @@ import { DEFAULT_BACKEND_SCOPE } from "./sandbox/backend-scope.ts";
  *          api_tokens(id, hash, label, created_at, revoked_at, backends) — `backends` is the token's
  *          backend scope as JSON (sandbox/backend-scope.ts); NULL (tokens minted before scopes, or
  *          without one) means the default, the edge only. Added by ALTER TABLE on older databases.
+ *          operator_actions: the operator actions of the audit trail (registry/operator-actions.ts),
+ *          pruned by this object's alarm.
+ *          sign_in_links: one-time console sign-in codes, hashed (registry/sign-in-links.ts).
  */
 export type RegistryKind = "tunnel" | "sandbox" | "environment";
 
@@ -42,6 +51,7 @@ const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS api_tokens (
      id TEXT PRIMARY KEY, hash TEXT NOT NULL, label TEXT NOT NULL,
      created_at INTEGER NOT NULL, revoked_at INTEGER, backends TEXT)`,
+  ...SIGN_IN_LINKS_SCHEMA,
 ];
 
 interface ApiTokenRow {
@@ -54,9 +64,14 @@ interface ApiTokenRow {
 }
 
 export class Registry extends DurableObject<Env> {
+  readonly #actions: OperatorActionStore;
+  /** Whether this instance made sure the alarm will prune what it records. */
+  #pruneArmed = false;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ensureSchema(ctx.storage.sql, SCHEMA);
+    this.#actions = new OperatorActionStore(ctx.storage.sql);
     const table = first<{ sql: string }>(ctx.storage.sql, "SELECT sql FROM sqlite_master WHERE name = 'api_tokens'");
     if (table && !/\bbackends\b/.test(table.sql))
       ctx.storage.sql.exec("ALTER TABLE api_tokens ADD COLUMN backends TEXT");
@@ -81,6 +96,28 @@ export class Registry extends DurableObject<Env> {
       "SELECT name, created_at FROM entries WHERE kind = ? ORDER BY name",
       kind,
     ).map((row) => ({ name: row.name, createdAt: row.created_at }));
+  }
+
+  /** Records an operator action (src/audit/operator-action.ts validated and redacted it). */
+  async recordOperatorAction(operator: string, input: OperatorActionInput): Promise<OperatorActionRow> {
+    const row = this.#actions.record(operator, input, Date.now());
+    if (!this.#pruneArmed) {
+      this.#pruneArmed = true;
+      if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + PRUNE_EVERY_MS);
+    }
+    return row;
+  }
+
+  /** One page of operator actions, newest first. */
+  operatorActions(query: OperatorActionQuery): Page<OperatorActionRow> {
+    return this.#actions.page(query);
+  }
+
+  /** Prunes the operator actions past their retention; re-arms while there are any. */
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    this.#actions.prune(now);
+    if (this.#actions.any()) await this.ctx.storage.setAlarm(now + PRUNE_EVERY_MS);
   }
 
   /** Mints an API token; the secret is returned here once and never again. */
@@ -125,6 +162,16 @@ export class Registry extends DurableObject<Env> {
     const row = first<ApiTokenRow>(this.ctx.storage.sql, "SELECT * FROM api_tokens WHERE id = ?", parsed.scope);
     if (!row || row.revoked_at !== null) return null;
     return timingSafeEqual(await hashToken(token), row.hash) ? { id: row.id, backends: toInfo(row).backends } : null;
+  }
+
+  /** Keeps a one-time console sign-in code (its hash only) for `operator` until `expiresAt`. */
+  addSignInLink(hash: string, operator: Operator, expiresAt: number): void {
+    storeSignInLink(this.ctx.storage.sql, hash, operator, expiresAt);
+  }
+
+  /** Uses up a sign-in code: its operator, or null when unknown, used or expired. */
+  useSignInLink(hash: string): Operator | null {
+    return consumeSignInLink(this.ctx.storage.sql, hash);
   }
 }
 

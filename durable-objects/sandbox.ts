@@ -1,4 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
+import type { SandboxMetrics } from "../src/audit/call-metrics.ts";
+import { PRUNE_EVERY_MS } from "../src/audit/retention.ts";
+import type { Page, TraceQuery } from "../src/audit/trace-query.ts";
 import { unauthorized } from "../src/auth/bearer.ts";
 import { hashToken, newToken } from "../src/auth/tokens.ts";
 import { type RpcResult, settle } from "../src/errors/rpc-result.ts";
@@ -13,7 +16,7 @@ import { mcpTools } from "../src/sandbox/tools/registry.ts";
 import { WriteBehind } from "../src/storage/write-behind.ts";
 import type { Env } from "../workers/env.ts";
 import { SandboxBackends } from "./sandbox/backends.ts";
-import { type Caller, noSuchSandbox, permits } from "./sandbox/caller.ts";
+import { type Caller, callerLabel, noSuchSandbox, permits } from "./sandbox/caller.ts";
 import { EventChannel } from "./sandbox/event-channel.ts";
 import { SandboxJobs } from "./sandbox/jobs.ts";
 import { handleMcpRequest } from "./sandbox/mcp-face.ts";
@@ -29,7 +32,12 @@ import {
   sandboxSummary,
 } from "./sandbox/status.ts";
 import { listSandboxFiles, ToolsetCalls } from "./sandbox/toolset-calls.ts";
-import { TraceLog, traceEntryOf } from "./sandbox/trace.ts";
+import { DEFAULT_SANDBOX_AUDIT, type SandboxTraceRow, TraceLog, traceEntryOf } from "./sandbox/trace.ts";
+
+/** When the trail grows fast (a tenth of its rows written since the last pruning), prune this soon. */
+const PRUNE_SOON_MS = 1_000;
+
+import { sandboxTraceMetrics } from "./sandbox/trace-metrics.ts";
 
 export interface CreateOutcome {
   created: boolean;
@@ -51,10 +59,10 @@ export interface CreateOutcome {
  *
  * Storage (this object's SQLite database, plus its alarm):
  *   sandbox_meta, sandbox_tokens   the sandbox's record and its live token hashes (sandbox/meta-store.ts)
- *   sandbox_trace                  the last finished tool calls, for operators (sandbox/trace.ts)
+ *   sandbox_trace, sandbox_audit   the audit trail of tool calls and its retention (sandbox/trace.ts)
  *   fs_nodes, fs_chunks, fs_meta, fs_pending   the filesystem (src/sandbox/fs/schema.ts)
  *   shell_state                    cwd, exported variables, functions (src/sandbox/bash/shell-state.ts)
- *   alarm                          when to check for expiry
+ *   alarm                          when to check for expiry and prune the audit trail
  * Only what cannot outlive the object is in memory: the runtime built over that storage, the
  * tool calls running or waiting (`#jobs`: sandbox/jobs.ts), which an eviction ends anyway, and
  * bookkeeping written behind (`#writes`: the trace and last activity reach SQLite at most a second
@@ -95,10 +103,14 @@ export class Sandbox extends DurableObject<Env> {
     super(ctx, env);
     this.#writes = new WriteBehind(ctx.storage);
     this.#meta = new MetaStore(ctx.storage.sql, this.#writes);
-    this.#trace = new TraceLog(ctx.storage.sql, this.#writes);
+    this.#trace = new TraceLog(ctx.storage.sql, this.#writes, {
+      onBacklog: () => this.#pruneSoon(),
+      // The agent may print an environment value: the trail never keeps one.
+      secrets: () => Object.values(this.#meta.load()?.env ?? {}),
+    });
     this.#registry = new RegistryLink(env);
     this.#toolset = new ToolsetCalls((entry) => this.#trace.record(entry));
-    this.#backends = new SandboxBackends(ctx, env, this.#meta, () => this.#trace.storedBytes());
+    this.#backends = new SandboxBackends(ctx, env, this.#meta);
   }
 
   // ---- lifecycle ----
@@ -147,8 +159,9 @@ export class Sandbox extends DurableObject<Env> {
   }
 
   /**
-   * Expiry: destroys a sandbox idle for its TTL; otherwise re-arms for when it would be. Activity
-   * never moves the alarm itself (that would be a write per call): the alarm re-arms lazily here.
+   * Expiry: destroys a sandbox idle for its TTL; otherwise prunes the audit trail and re-arms for
+   * when it would expire (or the next pruning, while it has a trail). Activity never moves the
+   * alarm itself (that would be a write per call): the alarm re-arms lazily here.
    */
   override async alarm(): Promise<void> {
     const meta = this.#meta.reload();
@@ -157,10 +170,22 @@ export class Sandbox extends DurableObject<Env> {
     if (this.#jobs.pending > 0) this.#meta.touch(now); // a call still running is activity
     const expiresAt = meta.lastActivity + meta.ttlSeconds * 1000;
     if (expiresAt > now) {
-      await this.ctx.storage.setAlarm(expiresAt);
+      this.#writes.flush();
+      this.#trace.prune(now);
+      await this.ctx.storage.setAlarm(this.#trace.any() ? Math.min(expiresAt, now + PRUNE_EVERY_MS) : expiresAt);
       return;
     }
     await this.#wipe();
+  }
+
+  // ---- the audit trail (operators, the console; src/audit/trace-query.ts) ----
+
+  /** One page of the tool-call trail, newest first, filtered (`session` matches the caller). */
+  traces(query: TraceQuery): Promise<RpcResult<Page<SandboxTraceRow>>> {
+    return settle(() => {
+      if (!this.#meta.load()) throw noSuchSandbox();
+      return this.#trace.page(query);
+    });
   }
 
   // ---- files (staging: sandbox/staging.ts) ----
@@ -196,14 +221,17 @@ export class Sandbox extends DurableObject<Env> {
 
   /** Runs the blocks in order (after any calls already queued) and answers in the asked format. */
   toolCalls(caller: Caller, blocks: ToolUseBlock[], format: ToolCallsFormat): Promise<RpcResult<Response>> {
-    return settle(() => toolCallsResponse(this.#run(this.#admit(caller), blocks), format, this.streamOptions));
+    return settle(() =>
+      toolCallsResponse(this.#run(this.#admit(caller), blocks, callerLabel(caller)), format, this.streamOptions),
+    );
   }
 
   /** The MCP face: the same tools, through the same queue (see sandbox/mcp-face.ts). */
   mcp(caller: Caller, request: Request): Promise<RpcResult<Response>> {
     return settle(() => {
       const meta = this.#admit(caller);
-      return handleMcpRequest(request, { tools: mcpTools, run: (blocks) => this.#run(meta, blocks) });
+      const who = callerLabel(caller);
+      return handleMcpRequest(request, { tools: mcpTools, run: (blocks) => this.#run(meta, blocks, who) });
     });
   }
 
@@ -215,12 +243,15 @@ export class Sandbox extends DurableObject<Env> {
   toolsetCall(
     caller: Caller,
     toolUse: { id: string; name: string; input: unknown },
-    options?: { extraRoots?: string[] },
+    options?: { extraRoots?: string[]; session?: string | undefined },
   ): Promise<RpcResult<ToolsetCallOutcome>> {
     return settle(() => {
       const meta = this.#admit(caller);
-      return this.#toolset.call(toolUse, options, (abort, job) =>
-        this.#jobs.run(abort, (current) => job(this.#backends.toolsetTarget(meta), current)),
+      return this.#toolset.call(
+        toolUse,
+        options,
+        (abort, job) => this.#jobs.run(abort, (current) => job(this.#backends.toolsetTarget(meta), current)),
+        callerLabel(caller),
       );
     });
   }
@@ -248,7 +279,8 @@ export class Sandbox extends DurableObject<Env> {
    * Starts a run in its turn of the queue and hands back its events as they come. The run goes on
    * when the consumer is slow; when the consumer goes away, blocks not yet started are skipped.
    */
-  #run(meta: SandboxMeta, blocks: ToolUseBlock[]): EventChannel<ToolCallEvent> {
+  #run(meta: SandboxMeta, blocks: ToolUseBlock[], caller: string): EventChannel<ToolCallEvent> {
+    const inputs = new Map(blocks.map((block) => [block.id, block.input] as const));
     const channel = new EventChannel<ToolCallEvent>();
     const abort = new AbortController();
     channel.onCancel = () => abort.abort();
@@ -260,7 +292,9 @@ export class Sandbox extends DurableObject<Env> {
           if (event.event === "started" && (cut === "*" || event.tool_use_id === cut)) {
             this.ctx.abort("exceeded CPU time limit (simulated by a test)");
           }
-          if (event.event === "result" && current()) this.#trace.record(traceEntryOf(event));
+          if (event.event === "result" && current()) {
+            this.#trace.record(traceEntryOf(event, inputs.get(event.tool_use_id), caller));
+          }
           channel.push(event);
         }
       })
@@ -274,6 +308,12 @@ export class Sandbox extends DurableObject<Env> {
   summary(): SandboxSummary | null {
     const meta = this.#meta.load();
     return meta ? sandboxSummary(meta, this.#backends.edgeRuntime(meta)) : null;
+  }
+
+  /** Call metrics over the rolling windows (src/audit/call-metrics.ts); null when there is no sandbox. */
+  metrics(now?: number): SandboxMetrics | null {
+    const meta = this.#meta.load();
+    return meta ? sandboxTraceMetrics(this.ctx.storage.sql, this.#trace, meta.id, now ?? Date.now()) : null;
   }
 
   /** For a gateway sandbox also who serves it and its workspace's size (asked of the executor, briefly). */
@@ -307,7 +347,7 @@ export class Sandbox extends DurableObject<Env> {
     }
     if (caller.kind === "sandbox") throw unauthorized("a sandbox token cannot create sandboxes");
     const meta = this.#meta.create(settings, caller.kind === "api" ? caller.tokenId : null, now);
-    this.#trace.init();
+    this.#trace.configure(settings.audit ?? DEFAULT_SANDBOX_AUDIT);
     const executor = this.#backends.executor(meta);
     // First contact: the tunnel must exist and a gateway serve the executor; it pins the instance.
     if (executor) await this.#orUndo(() => executor.contact(), "");
@@ -316,6 +356,16 @@ export class Sandbox extends DurableObject<Env> {
     await this.ctx.storage.setAlarm(now + meta.ttlSeconds * 1000);
     this.#registry.add(meta.id);
     return { created: true, token, tokenId: sandboxTokenId(tokenHash), ttlSeconds: meta.ttlSeconds };
+  }
+
+  /** The trail grows fast: prune within PRUNE_SOON_MS unless the alarm fires sooner anyway. */
+  #pruneSoon(): void {
+    const at = Date.now() + PRUNE_SOON_MS;
+    const arm = async () => {
+      const current = await this.ctx.storage.getAlarm();
+      if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+    };
+    arm().catch((error) => console.error("scheduling pruning", error));
   }
 
   /** Runs a step of creation; when it fails, nothing of the sandbox is left behind (nor on its executor). */
@@ -352,6 +402,7 @@ export class Sandbox extends DurableObject<Env> {
     if (meta) await this.#backends.deleteWorkspace(meta);
     this.#backends.forget();
     this.#writes.discard();
+    this.#trace.forget();
     this.#meta.forget();
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();

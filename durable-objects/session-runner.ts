@@ -208,6 +208,7 @@ export class SessionRunner extends DurableObject<Env> implements SessionRunnerRp
       api,
       sandbox: sessionSandbox(this.env, row.session_id),
       extraRoots: this.#store.extraRoots(row),
+      session: row.session_id,
       signal,
       onRefused: (error) => void this.#failed(error),
     });

@@ -1,4 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
+import type { TunnelMetrics } from "../src/audit/call-metrics.ts";
+import { PRUNE_EVERY_MS } from "../src/audit/retention.ts";
+import type { Page, SessionQuery, TraceQuery } from "../src/audit/trace-query.ts";
 import { bearerToken, unauthorized } from "../src/auth/bearer.ts";
 import { hashToken } from "../src/auth/tokens.ts";
 import { asTetherError, errorResponse, jsonRpcErrorResponse } from "../src/errors/error-response.ts";
@@ -9,14 +12,17 @@ import { WriteBehind } from "../src/storage/write-behind.ts";
 import type { Env } from "../workers/env.ts";
 import {
   type DetailOptions,
+  type SessionView,
   type TunnelDetail,
   type TunnelSummary,
   tunnelDetail,
   tunnelSummary,
+  withGatewayState,
 } from "./tunnel-relay/admin-view.ts";
 import { checkOrigin, isOriginAllowed, type Route, routeAgentRequest } from "./tunnel-relay/agent-routing.ts";
 import { type CallContext, CallRecords } from "./tunnel-relay/call-records.ts";
 import { allowOrigin } from "./tunnel-relay/cors.ts";
+import { type EndedSession, endSession } from "./tunnel-relay/end-session.ts";
 import {
   type ExecutorAnswer,
   ExecutorCalls,
@@ -29,17 +35,20 @@ import { closeFor, handleGatewayMessage } from "./tunnel-relay/gateway-frames.ts
 import { GatewayPool } from "./tunnel-relay/gateway-pool.ts";
 import { RelayCall } from "./tunnel-relay/relay-call.ts";
 import { openFor, type RelayRequest } from "./tunnel-relay/relay-request.ts";
+import { sessionPage } from "./tunnel-relay/session-page.ts";
 import { SessionStore } from "./tunnel-relay/session-store.ts";
 import type { TunnelSettings, TunnelSettingsPatch } from "./tunnel-relay/settings.ts";
 import { SESSION_IDLE_MS } from "./tunnel-relay/storage.ts";
 import { type IssuedToken, type TokenInfo, type TokenRole, TokenStore } from "./tunnel-relay/token-store.ts";
-import { TraceStore } from "./tunnel-relay/trace-store.ts";
+import { traceMetrics } from "./tunnel-relay/trace-metrics.ts";
+import { PAYLOAD_CAPTURE_BYTES, type StoredTrace, TraceStore } from "./tunnel-relay/trace-store.ts";
 import { TunnelStore } from "./tunnel-relay/tunnel-store.ts";
 
 /** A gateway must say Hello this soon after connecting, or its socket is closed. */
 const HELLO_TIMEOUT_MS = 10_000;
-/** Idle sessions are pruned by an alarm at most this often. */
-const PRUNE_EVERY_MS = 60 * 60 * 1000;
+/** Once this many traces were written since the last pruning, the alarm prunes soon (not only hourly). */
+const PRUNE_BACKLOG_SHARE = 0.1;
+const PRUNE_SOON_MS = 1_000;
 
 export interface CreatedTunnel {
   name: string;
@@ -76,18 +85,21 @@ export class TunnelRelay extends DurableObject<Env> {
   readonly #pool: GatewayPool;
   readonly #executors: ExecutorCalls;
   readonly #writes: WriteBehind;
+  /** Whether this instance made sure an alarm will prune what it writes. */
+  #pruneArmed = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const sql = ctx.storage.sql;
     this.#writes = new WriteBehind(ctx.storage);
     this.#tunnel = new TunnelStore(sql);
-    this.#tokens = new TokenStore(sql);
+    this.#tokens = new TokenStore(sql, this.#writes);
     this.#sessions = new SessionStore(sql, this.#writes);
-    this.#traces = new TraceStore(sql, this.#writes);
-    this.#records = new CallRecords(this.#sessions, this.#traces, () => {
-      this.#scheduleAlarm(Date.now() + PRUNE_EVERY_MS).catch((error) => console.error("scheduling pruning", error));
+    this.#traces = new TraceStore(sql, this.#writes, {
+      backlogRows: () => (this.#tunnel.get()?.settings.audit.maxRows ?? 0) * PRUNE_BACKLOG_SHARE,
+      onBacklog: () => this.#armPruning(Date.now() + PRUNE_SOON_MS),
     });
+    this.#records = new CallRecords(this.#sessions, this.#traces, () => this.#armPruning(Date.now() + PRUNE_EVERY_MS));
     this.#pool = new GatewayPool(ctx);
     this.#executors = new ExecutorCalls(this.#pool, this.#traces, sql);
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
@@ -112,6 +124,13 @@ export class TunnelRelay extends DurableObject<Env> {
 
   detail(options: DetailOptions): Promise<RpcResult<TunnelDetail>> {
     return settle(() => tunnelDetail(this.#sources(), options));
+  }
+
+  /** Call metrics over the rolling windows (src/audit/call-metrics.ts); `now` lets tests and benches pin the clock. */
+  metrics(now?: number): Promise<RpcResult<TunnelMetrics>> {
+    return settle(() =>
+      traceMetrics(this.ctx.storage.sql, this.#traces, this.#requireTunnel().name, now ?? Date.now()),
+    );
   }
 
   updateSettings(patch: TunnelSettingsPatch): Promise<RpcResult<TunnelSettings>> {
@@ -157,6 +176,35 @@ export class TunnelRelay extends DurableObject<Env> {
     });
   }
 
+  // ---- the audit trail (operators, the console; src/audit/trace-query.ts) ----
+
+  /** One page of the call trail, newest first, filtered; buffered rows included. */
+  traces(query: TraceQuery): Promise<RpcResult<Page<StoredTrace>>> {
+    return settle(() => {
+      this.#requireTunnel();
+      return this.#traces.page(query);
+    });
+  }
+
+  /** One page of MCP sessions, most recently used first. */
+  sessions(query: SessionQuery): Promise<RpcResult<Page<SessionView>>> {
+    return settle(() => {
+      this.#requireTunnel();
+      // Buffered last-use times first, so the page's order is the stored one.
+      this.#writes.flush();
+      const page = sessionPage(this.ctx.storage.sql, query);
+      return { ...page, rows: withGatewayState(this.#pool, page.rows) };
+    });
+  }
+
+  /** Forgets a session at the edge and asks its upstream to end it when its gateway is connected. */
+  endSession(server: string, id: string): Promise<RpcResult<EndedSession>> {
+    return settle(() => {
+      const tunnel = this.#requireTunnel();
+      return endSession(this.#pool, this.#sessions, server, id, tunnel.settings.sseKeepAliveMs);
+    });
+  }
+
   // ---- agents (workers/routes/tunnels.ts) ----
 
   /**
@@ -190,7 +238,8 @@ export class TunnelRelay extends DurableObject<Env> {
         ? this.#tokens.verify(request.tokenHash, "agent")
         : this.#tokens.verifyWithoutTunnel(request.tokenHash);
       if (!tunnel || !token) throw invalidToken("agent");
-      context = { request, tokenId: token.id, gatewayId: null };
+      context = { request, tokenId: token.id, gatewayId: null, payloads: tunnel.settings.audit.payloads };
+      if (!this.#pruneArmed) this.#armPruning(Date.now() + PRUNE_EVERY_MS);
       checkOrigin(request.origin, request.edgeOrigin, tunnel.settings.allowedOrigins);
       route = routeAgentRequest(this.#pool, this.#sessions, request, token.id);
       keepAliveMs = tunnel.settings.sseKeepAliveMs;
@@ -205,6 +254,7 @@ export class TunnelRelay extends DurableObject<Env> {
         open: openFor(request),
         body: request.body,
         keepAliveMs,
+        captureBytes: call.payloads ? PAYLOAD_CAPTURE_BYTES : 0,
         failureEvent: (error) => failureEvent(request.mcp, error),
         onHead: (head) => this.#records.onHead(call, head),
         onDone: (outcome) => this.#records.onDone(call, outcome),
@@ -236,6 +286,7 @@ export class TunnelRelay extends DurableObject<Env> {
   ): Promise<RpcResult<ExecutorAnswer>> {
     return settle(() => {
       const tunnel = this.#tunnel.require(() => new TetherError("not_found", NO_SUCH_TUNNEL));
+      if (!this.#pruneArmed) this.#armPruning(Date.now() + PRUNE_EVERY_MS);
       return this.#executors.request(tunnel.name, executor, instance, init, tunnel.settings.sseKeepAliveMs);
     });
   }
@@ -320,10 +371,11 @@ export class TunnelRelay extends DurableObject<Env> {
 
   /**
    * Writes buffered traces and session use, closes sockets that never said Hello, prunes idle
-   * sessions; re-arms while there is work left.
+   * sessions and the audit trail past its retention; re-arms while there is work left.
    */
   override async alarm(): Promise<void> {
-    if (!this.#tunnel.get()) return;
+    const tunnel = this.#tunnel.get();
+    if (!tunnel) return;
     this.#writes.flush();
     const now = Date.now();
     let nextHelloDeadline = Number.POSITIVE_INFINITY;
@@ -337,10 +389,9 @@ export class TunnelRelay extends DurableObject<Env> {
       }
     }
     this.#sessions.pruneIdle(now - SESSION_IDLE_MS);
-    const next = Math.min(
-      nextHelloDeadline,
-      this.#sessions.count() > 0 ? now + PRUNE_EVERY_MS : Number.POSITIVE_INFINITY,
-    );
+    this.#traces.prune(tunnel.settings.audit, now);
+    const more = this.#sessions.count() > 0 || this.#traces.any();
+    const next = Math.min(nextHelloDeadline, more ? now + PRUNE_EVERY_MS : Number.POSITIVE_INFINITY);
     if (Number.isFinite(next)) await this.ctx.storage.setAlarm(next);
   }
 
@@ -358,6 +409,12 @@ export class TunnelRelay extends DurableObject<Env> {
       traces: this.#traces,
       executors: this.#executors,
     };
+  }
+
+  /** Makes sure the alarm prunes no later than `at` (in the background: never on a call's path). */
+  #armPruning(at: number): void {
+    this.#pruneArmed = true;
+    this.#scheduleAlarm(at).catch((error) => console.error("scheduling pruning", error));
   }
 
   /** Makes sure an alarm fires no later than `at`. */

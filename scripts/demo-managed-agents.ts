@@ -10,7 +10,7 @@
  * It prints each tool use and the result Tether posted back, then the operators' view, and keeps
  * running (Ctrl-C stops everything) so the admin endpoints can be explored.
  */
-import { AdminApi, AdminApiError } from "../src/cli/tunnel-command.ts";
+import { AdminApi, AdminApiError } from "../src/cli/admin-connection.ts";
 import {
   type AnthropicApiStandIn,
   type StoredEvent,

@@ -3,13 +3,14 @@
  * tokens for a demo tunnel, starts a gateway that serves the MCP reference server
  * (`@modelcontextprotocol/server-everything`) over stdio and an executor in a temporary folder,
  * creates a demo sandbox at the edge and one on the gateway's executor, and prints what an agent
- * should call. Ctrl-C stops everything it started and removes the folder.
+ * should call, and the operator console's address with a one-time sign-in link (one click signs
+ * the local operator in). Ctrl-C stops everything it started and removes the folder.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { AdminApi, AdminApiError } from "../src/cli/tunnel-command.ts";
+import { AdminApi, AdminApiError } from "../src/cli/admin-connection.ts";
 import { demoGatewayLaunch } from "./demo-gateway.ts";
 import { adminToken, EDGE, onStopped, ROOT, startChild, startLocalEdge, stopAll, stopOnSignals } from "./local-edge.ts";
 
@@ -75,6 +76,8 @@ async function main(): Promise<void> {
   const sandbox = (await admin.call("POST", "/v1/sandboxes", { id: "demo" })) as { id: string; token: string };
   const onGateway = await createGatewaySandbox(admin);
 
+  const signIn = (await admin.call("POST", "/admin/console/sign-in-links")) as { url: string; expiresAt: string };
+
   const mcpUrl = `${EDGE}/t/${TUNNEL}/${SERVER}/mcp`;
   const toolCall = JSON.stringify({
     type: "tool_use",
@@ -102,7 +105,11 @@ of the demo gateway, in ${workspaces}).
   token        ${onGateway.token}
   try:         ${curl(onGateway)}
 
-Operators: curl -s -H 'authorization: Bearer <TETHER_ADMIN_TOKEN from .dev.vars>' ${EDGE}/admin/tunnels/${TUNNEL}
+Operator console: ${EDGE}/console
+  sign in      ${signIn.url}
+               (one click signs you in; the link works once, until ${signIn.expiresAt}; afterwards sign in with
+               TETHER_ADMIN_TOKEN from .dev.vars)
+  admin API    curl -s -H 'authorization: Bearer <TETHER_ADMIN_TOKEN from .dev.vars>' ${EDGE}/admin/tunnels/${TUNNEL}
 `);
 }
 

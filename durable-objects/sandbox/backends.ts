@@ -17,15 +17,13 @@ export class SandboxBackends {
   readonly #ctx: DurableObjectState;
   readonly #env: Env;
   readonly #meta: MetaStore;
-  readonly #traceBytes: () => number;
   #runtime: SandboxRuntime | undefined;
   #executor: ExecutorBackend | undefined;
 
-  constructor(ctx: DurableObjectState, env: Env, meta: MetaStore, traceBytes: () => number) {
+  constructor(ctx: DurableObjectState, env: Env, meta: MetaStore) {
     this.#ctx = ctx;
     this.#env = env;
     this.#meta = meta;
-    this.#traceBytes = traceBytes;
   }
 
   /** The executor a gateway sandbox lives on; null for an edge sandbox. */
@@ -40,7 +38,7 @@ export class SandboxBackends {
 
   /** The edge runtime (an edge sandbox's; opening it for a gateway sandbox would create tables for nothing). */
   runtime(meta: SandboxMeta): SandboxRuntime {
-    this.#runtime ??= openRuntime(this.#ctx, this.#env, meta, this.#traceBytes);
+    this.#runtime ??= openRuntime(this.#ctx, this.#env, meta);
     return this.#runtime;
   }
 

@@ -1,4 +1,5 @@
 import { TetherError } from "../../src/errors/tether-error.ts";
+import { sandboxTokenId } from "./meta-store.ts";
 
 /**
  * Who is calling a sandbox, as the edge resolved it from the bearer token. The edge checks what it
@@ -11,6 +12,18 @@ export type Caller =
   | { kind: "api"; tokenId: string }
   /** A sandbox token (`tth.sb.<id>.<secret>`) whose scope matched; only its hash travels. */
   | { kind: "sandbox"; tokenHash: string };
+
+/** Who called, as the sandbox's audit trail records it (never a secret: a sandbox token by its public id). */
+export function callerLabel(caller: Caller): string {
+  switch (caller.kind) {
+    case "admin":
+      return "admin";
+    case "api":
+      return `api:${caller.tokenId}`;
+    case "sandbox":
+      return `sandbox-token:${sandboxTokenId(caller.tokenHash)}`;
+  }
+}
 
 /**
  * The one answer for a sandbox that does not exist and for one the caller may not use (another

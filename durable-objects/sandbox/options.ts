@@ -1,5 +1,7 @@
 import { z } from "zod";
+import { type AuditSettings, MAX_MAX_ROWS, MAX_RETENTION_DAYS } from "../../src/audit/retention.ts";
 import { randomBase64url } from "../../src/auth/tokens.ts";
+import { DEFAULT_SANDBOX_AUDIT } from "./trace.ts";
 
 /**
  * What a caller may ask for when creating a sandbox (`POST /v1/sandboxes`), validated at the edge.
@@ -58,6 +60,18 @@ const CreateSandboxObjectSchema = z
       .strict()
       .optional(),
     backend: SandboxBackendSchema.optional(),
+    /**
+     * The audit trail of its tool calls: kept `retention_days` and at most `max_rows` rows;
+     * `payloads` (default true) stores each call's input and the start of its result, redacted.
+     */
+    audit: z
+      .object({
+        retention_days: z.number().int().min(1).max(MAX_RETENTION_DAYS).optional(),
+        max_rows: z.number().int().min(10).max(MAX_MAX_ROWS).optional(),
+        payloads: z.boolean().optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -84,6 +98,8 @@ export interface SandboxSettings {
   files: Record<string, string>;
   networkAllow: string[];
   backend: SandboxBackend;
+  /** Retention and payloads of the tool-call trail (durable-objects/sandbox/trace.ts). */
+  audit?: AuditSettings;
 }
 
 export function resolveSettings(request: CreateSandboxRequest, generateId: () => string): SandboxSettings {
@@ -95,6 +111,11 @@ export function resolveSettings(request: CreateSandboxRequest, generateId: () =>
     files: request.files ?? {},
     networkAllow: request.network?.allow ?? [],
     backend: request.backend ?? { type: "edge" },
+    audit: {
+      retentionDays: request.audit?.retention_days ?? DEFAULT_SANDBOX_AUDIT.retentionDays,
+      maxRows: request.audit?.max_rows ?? DEFAULT_SANDBOX_AUDIT.maxRows,
+      payloads: request.audit?.payloads ?? DEFAULT_SANDBOX_AUDIT.payloads,
+    },
   };
 }
 

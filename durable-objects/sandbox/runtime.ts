@@ -26,15 +26,11 @@ export interface SandboxRuntime {
   tree: TarTree;
 }
 
-export function openRuntime(
-  ctx: DurableObjectState,
-  env: Env,
-  meta: SandboxMeta,
-  traceBytes: () => number,
-): SandboxRuntime {
+export function openRuntime(ctx: DurableObjectState, env: Env, meta: SandboxMeta): SandboxRuntime {
   const shellState = new SqlShellStateStore(ctx.storage.sql);
-  // The quota counts what the sandbox keeps beside its files too: shell state and tool-call trace.
-  const externalBytes = () => shellState.storedBytes() + traceBytes();
+  // The quota counts what the sandbox keeps beside its files too: its shell state. (Not the
+  // tool-call trail: that is the operator's, bounded by its own retention, see ./trace.ts.)
+  const externalBytes = () => shellState.storedBytes();
   const fs = new SqliteFs(ctx.storage, { quotaBytes: meta.quotaBytes, externalBytes });
   const bash = new BashSession(fs, shellState, { env: meta.env });
   // The files binding run_code's isolate calls back into: the same filesystem the shell sees.

@@ -19,7 +19,10 @@ import { writeTextFile } from "../../src/sandbox/tools/files.ts";
  */
 const STAGING_CHUNK_BYTES = 256 * 1024;
 
-/** A refused upload up to this size is read to its end, so the client can read the 507. */
+/**
+ * A refused upload declared up to this size is read to its end, so the client can read the 507; a
+ * larger one is cut off at once rather than waited for.
+ */
 const REFUSED_BODY_DRAIN_BYTES = 16 * 1024 * 1024;
 
 export interface PutResult {
@@ -30,8 +33,8 @@ export interface PutResult {
 
 /**
  * Streams `body` into the file (parents created like `mkdir -p`). A declared length past the quota
- * is refused before a byte is stored (the body is read and dropped, up to 16 MiB, so the client
- * can read the answer); a body that grows past it while streaming is refused then. In
+ * is refused before a byte is stored (a body declared up to 16 MiB is read and dropped, so the
+ * client can read the answer; a larger one is cut off); a body that grows past it while streaming is refused then. In
  * both cases the previous content (or absence) of the file stays exactly as it was.
  */
 export async function putFile(
@@ -47,7 +50,7 @@ export async function putFile(
     const used = fs.storedBytes();
     const headroom = fs.quotaBytes - used + (existing?.isFile ? existing.size : 0);
     if (length !== null && length > headroom) {
-      await discardBody(body, REFUSED_BODY_DRAIN_BYTES);
+      if (length <= REFUSED_BODY_DRAIN_BYTES) await discardBody(body, REFUSED_BODY_DRAIN_BYTES);
       throw quotaExceeded("write", target, fs.quotaBytes, used + length);
     }
     await fs.mkdir(parentOf(target), { recursive: true });

@@ -2,7 +2,7 @@ import type { ExecutorSandboxInfo } from "../../src/protocol/executor-api.ts";
 import type { SandboxMeta } from "./meta-store.ts";
 import type { SandboxBackend } from "./options.ts";
 import type { SandboxRuntime } from "./runtime.ts";
-import type { TraceEntry } from "./trace.ts";
+import type { SandboxTraceRow } from "./trace.ts";
 
 /**
  * What a sandbox reports about itself, in the HTTP API's snake_case. The shell state is shown by
@@ -53,6 +53,11 @@ export interface SandboxDetails extends SandboxSummary {
     duration_ms: number;
     bytes: number;
     error: string | null;
+    /** Who called (`admin`, `api:<token id>`, `sandbox-token:<id>`, `session:<id>`). */
+    caller: string | null;
+    /** The call's input (JSON) and the start of its result, redacted; null when payloads are off. */
+    input: string | null;
+    result: string | null;
   }>;
 }
 
@@ -77,7 +82,7 @@ export function sandboxSummary(meta: SandboxMeta, runtime: SandboxRuntime | null
 export function sandboxDetails(
   meta: SandboxMeta,
   runtime: SandboxRuntime | null,
-  trace: TraceEntry[],
+  trace: SandboxTraceRow[],
   busy: number,
 ): SandboxDetails {
   const shell = runtime?.bash.describe();
@@ -92,6 +97,9 @@ export function sandboxDetails(
       duration_ms: entry.durationMs,
       bytes: entry.bytes,
       error: entry.error,
+      caller: entry.caller,
+      input: entry.input,
+      result: entry.result,
     })),
   };
 }

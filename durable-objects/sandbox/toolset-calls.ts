@@ -61,7 +61,13 @@ export class ToolsetCalls {
    * with an error, whether it was waiting or running; a running bash command stops at its next
    * statement, and the queue moves on when it has.
    */
-  async call(rawToolUse: unknown, rawOptions: unknown, inQueue: InQueue): Promise<ToolsetCallOutcome> {
+  async call(
+    rawToolUse: unknown,
+    rawOptions: unknown,
+    inQueue: InQueue,
+    /** Who called, for the trail (a Managed Agents session given in the options wins). */
+    caller: string | null = null,
+  ): Promise<ToolsetCallOutcome> {
     const toolUse = parse(ToolsetToolUseSchema, rawToolUse ?? null, "tool use");
     const options = parse(ToolsetCallOptionsSchema, rawOptions ?? {}, "options");
     if (!isToolsetTool(toolUse.name)) return { owned: false };
@@ -73,7 +79,10 @@ export class ToolsetCalls {
     const aborted = new Promise<never>((_, reject) => {
       abort.signal.addEventListener("abort", () => reject(abortError(abort.signal, toolUse.id)), { once: true });
     });
-    const work = inQueue(abort, (runtime, current) => this.#runNow(runtime, toolUse, options, abort.signal, current));
+    const who = options.session ? `session:${options.session}` : caller;
+    const work = inQueue(abort, (runtime, current) =>
+      this.#runNow(runtime, toolUse, options, abort.signal, current, who),
+    );
     // Whichever of the two loses is settled later with nobody waiting: not an unhandled rejection.
     aborted.catch(() => {});
     work.catch(() => {});
@@ -99,12 +108,14 @@ export class ToolsetCalls {
     options: ToolsetCallOptions,
     signal: AbortSignal,
     current: () => boolean,
+    caller: string | null,
   ): Promise<ToolsetCallOutcome> {
     const started = performance.now();
-    const trace = (bytes: number, error: string | null) => {
+    const trace = (bytes: number, error: string | null, result: string | null = null) => {
       if (!current()) return;
       const durationMs = performance.now() - started;
-      this.#record({ at: Date.now(), toolUseId: toolUse.id, tool: toolUse.name, durationMs, bytes, error });
+      const { id: toolUseId, name: tool, input } = toolUse;
+      this.#record({ at: Date.now(), toolUseId, tool, durationMs, bytes, error, caller, input, result });
     };
     if (signal.aborted) {
       trace(0, `${toolUse.name}: aborted before it ran`);
@@ -115,7 +126,7 @@ export class ToolsetCalls {
       if (outcome.owned) {
         const text = outcome.result.content.map((block) => block.text).join("");
         const error = signal.aborted ? `${toolUse.name}: aborted` : outcome.result.is_error ? text : null;
-        trace(byteLength(text), error);
+        trace(byteLength(text), error, text);
       }
       return outcome;
     } catch (error) {

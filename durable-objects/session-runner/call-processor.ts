@@ -34,6 +34,8 @@ export interface CallProcessorOptions {
   api: WorkApi;
   sandbox: DurableObjectStub<Sandbox>;
   extraRoots: string[];
+  /** The Managed Agents session (the caller the sandbox's audit trail records). */
+  session?: string;
   signal: AbortSignal;
   /** The API refused the credentials while posting. */
   onRefused(error: ApiError): void;
@@ -108,7 +110,7 @@ export class CallProcessor {
         toolsetCall(
           this.#options.sandbox,
           { id: call.tool_use_id, name: call.name, input: JSON.parse(call.input ?? "{}") as Record<string, unknown> },
-          { extraRoots: this.#options.extraRoots },
+          { extraRoots: this.#options.extraRoots, session: this.#options.session },
         ),
         signal,
         TOOL_TIMEOUT_MS,

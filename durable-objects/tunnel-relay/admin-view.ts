@@ -87,6 +87,13 @@ export function gatewayViews(pool: GatewayPool): GatewayView[] {
   });
 }
 
+/** Sessions with whether the gateway each sticks to is connected (if not, it answers 404). */
+export function withGatewayState(pool: GatewayPool, sessions: SessionRecord[]): SessionView[] {
+  const gateways = gatewayViews(pool);
+  const connected = new Set(gateways.filter((gateway) => !gateway.draining).map((gateway) => gateway.id));
+  return sessions.map((session) => ({ ...session, gatewayConnected: connected.has(session.gatewayId) }));
+}
+
 export function tunnelSummary(sources: ViewSources): TunnelSummary {
   const gateways = gatewayViews(sources.pool);
   return {
@@ -101,7 +108,6 @@ export function tunnelSummary(sources: ViewSources): TunnelSummary {
 
 export function tunnelDetail(sources: ViewSources, options: DetailOptions): TunnelDetail {
   const gateways = gatewayViews(sources.pool);
-  const connected = new Set(gateways.filter((gateway) => !gateway.draining).map((gateway) => gateway.id));
   return {
     name: sources.tunnel.name,
     createdAt: sources.tunnel.createdAt,
@@ -109,9 +115,7 @@ export function tunnelDetail(sources: ViewSources, options: DetailOptions): Tunn
     gateways,
     pendingGateways: sources.pool.all().filter((connection) => !connection.hello).length,
     tokens: sources.tokens.list(),
-    sessions: sources.sessions
-      .list(options.sessions)
-      .map((session) => ({ ...session, gatewayConnected: connected.has(session.gatewayId) })),
+    sessions: withGatewayState(sources.pool, sources.sessions.list(options.sessions)),
     traces: sources.traces.recent(options.traces),
     errors: sources.traces.recentErrors(Math.min(options.traces, 50)),
     pendingWorkspaceDeletions: sources.executors.pendingDeletions(),

@@ -9,12 +9,14 @@ import type { Head } from "../../src/protocol/messages.ts";
 import type { CallOutcome } from "./relay-call.ts";
 import type { RelayRequest } from "./relay-request.ts";
 import type { SessionStore } from "./session-store.ts";
-import type { TraceStore } from "./trace-store.ts";
+import { PAYLOAD_CAPTURE_BYTES, type TraceStore } from "./trace-store.ts";
 
 export interface CallContext {
   request: RelayRequest;
   tokenId: string;
   gatewayId: string | null;
+  /** Whether the tunnel stores calls' payloads in its audit trail (settings.audit.payloads). */
+  payloads?: boolean;
 }
 
 export class CallRecords {
@@ -85,6 +87,13 @@ export class CallRecords {
       bytesIn: outcome.bytesIn,
       bytesOut: outcome.bytesOut,
       error: outcome.error,
+      payload: context.payloads
+        ? {
+            request: request.body?.slice(0, PAYLOAD_CAPTURE_BYTES) ?? null,
+            response: outcome.response ?? null,
+            responseBytes: outcome.bytesOut,
+          }
+        : undefined,
     });
   }
 }

@@ -18,6 +18,7 @@
  * else (a JSON body, a stream paused inside an event) is broken off with an error.
  */
 
+import { ByteCapture } from "../../src/audit/byte-capture.ts";
 import { asTetherError } from "../../src/errors/error-response.ts";
 import { TetherError } from "../../src/errors/tether-error.ts";
 import { isNullBodyStatus } from "../../src/http/hop-by-hop.ts";
@@ -45,6 +46,8 @@ export interface CallOutcome {
   bytesOut: number;
   startedAt: number;
   durationMs: number;
+  /** The response's first bytes, when the call was asked to capture them (`captureBytes`). */
+  response?: Uint8Array;
 }
 
 export interface RelayCallInit {
@@ -57,6 +60,8 @@ export interface RelayCallInit {
    */
   body: Uint8Array | ReadableStream<Uint8Array> | null;
   keepAliveMs: number;
+  /** Copy this many of the response's first bytes into the outcome (the audit trail's payloads); 0 for none. */
+  captureBytes?: number;
   /** The SSE event that ends an event-stream response when the call fails after Head; null for none. */
   failureEvent(error: TetherError): Uint8Array | null;
   /** Sees the gateway's Head before the agent does (session bookkeeping). */
@@ -86,6 +91,8 @@ export class RelayCall implements StreamHandler {
   #keepAlive: SseKeepAlive | null = null;
   /** Collects an (unencoded) JSON response for the trace; null for anything else. */
   #sniffer: JsonFailureSniffer | null = null;
+  /** The response's first bytes, for the audit trail; null unless asked for. */
+  readonly #capture: ByteCapture | null;
   #headSeen = false;
   #status = 0;
   #bytesOut = 0;
@@ -100,6 +107,7 @@ export class RelayCall implements StreamHandler {
   constructor(connection: GatewayConnection, init: RelayCallInit) {
     this.#connection = connection;
     this.#init = init;
+    this.#capture = init.captureBytes ? new ByteCapture(init.captureBytes) : null;
     this.#response = new Promise((resolve, reject) => {
       this.#resolveResponse = resolve;
       this.#rejectResponse = reject;
@@ -174,6 +182,7 @@ export class RelayCall implements StreamHandler {
     this.#ended = true;
     this.#status = head.status;
     this.#bytesOut = body.byteLength;
+    this.#capture?.push(body);
     this.#resolveResponse(response);
     // The gateway answered before taking the whole request body: end the stream both ways.
     const reset = this.#requestBodySent ? undefined : { code: "cancelled", message: "response ended first" };
@@ -201,6 +210,7 @@ export class RelayCall implements StreamHandler {
       this.#sse?.push(chunk);
       this.#keepAlive?.wrote();
       this.#sniffer?.push(chunk);
+      this.#capture?.push(chunk);
       if (!this.#done) this.#grants.consumed(chunk.byteLength);
     });
   }
@@ -329,6 +339,7 @@ export class RelayCall implements StreamHandler {
         bytesOut: this.#bytesOut,
         startedAt: this.#startedAt,
         durationMs: Date.now() - this.#startedAt,
+        ...(this.#capture ? { response: this.#capture.bytes() } : {}),
       });
     } catch (failure) {
       console.error("recording a call outcome failed", failure);

@@ -23,7 +23,7 @@ export interface SessionRecord {
   lastUsedAt: number;
 }
 
-interface SessionRow {
+export interface SessionRow {
   server: string;
   id: string;
   token_id: string;
@@ -35,8 +35,8 @@ interface SessionRow {
   last_used_at: number;
 }
 
-/** last_used_at is refreshed at most this often, so a busy session does not cost a write per call. */
-const TOUCH_EVERY_MS = 60_000;
+/** last_used_at (of a session, and of a token) is refreshed at most this often, so a busy one does not cost a write per call. */
+export const TOUCH_EVERY_MS = 60_000;
 /** Sessions kept in memory; the least recently looked-up ones are dropped beyond this. */
 const CACHED_SESSIONS = 4096;
 
@@ -164,7 +164,7 @@ export class SessionStore implements BufferedWrites {
   }
 }
 
-function toRecord(row: SessionRow): SessionRecord {
+export function toRecord(row: SessionRow): SessionRecord {
   return {
     server: row.server,
     id: row.id,

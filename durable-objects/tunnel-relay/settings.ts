@@ -3,6 +3,7 @@
  * tunnel row; defaults fill anything missing so older rows keep working.
  */
 import { z } from "zod";
+import { AuditSettingsPatchSchema, auditSettingsSchema } from "../../src/audit/retention.ts";
 
 export const DEFAULT_SSE_KEEPALIVE_MS = 15_000;
 
@@ -20,10 +21,18 @@ export const TunnelSettingsSchema = z.object({
    * Cloudflare drops SSE streams idle for ~100 s, so the ceiling stays well below that.
    */
   sseKeepAliveMs: z.number().int().min(10).max(60_000).default(DEFAULT_SSE_KEEPALIVE_MS),
+  /**
+   * The audit trail of calls (./trace-store.ts): kept `retentionDays` and at most `maxRows` rows;
+   * `payloads` also stores each call's arguments and the start of its result, redacted.
+   */
+  audit: auditSettingsSchema(false).prefault({}),
 });
 export type TunnelSettings = z.infer<typeof TunnelSettingsSchema>;
 
-export const TunnelSettingsPatchSchema = TunnelSettingsSchema.partial();
+/** A change: only the given fields (of `audit` too) change, the rest stay as they are. */
+export const TunnelSettingsPatchSchema = TunnelSettingsSchema.partial().extend({
+  audit: AuditSettingsPatchSchema.optional(),
+});
 export type TunnelSettingsPatch = z.infer<typeof TunnelSettingsPatchSchema>;
 
 export function parseStoredSettings(json: string): TunnelSettings {

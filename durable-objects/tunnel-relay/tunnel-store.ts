@@ -56,7 +56,11 @@ export class TunnelStore {
 
   updateSettings(patch: TunnelSettingsPatch): TunnelSettings {
     const row = this.require(() => new TetherError("not_found", "no such tunnel"));
-    const settings = TunnelSettingsSchema.parse({ ...row.settings, ...patch });
+    const settings = TunnelSettingsSchema.parse({
+      ...row.settings,
+      ...patch,
+      audit: { ...row.settings.audit, ...patch.audit },
+    });
     run(this.#sql, "UPDATE tunnel SET settings = ?", JSON.stringify(settings));
     this.#row = { ...row, settings };
     return settings;

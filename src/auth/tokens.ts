@@ -1,3 +1,5 @@
+import { base64urlEncode } from "./base64url.ts";
+
 /**
  * Bearer tokens. A token names its kind and scope so the edge can route it to the right Durable
  * Object before any lookup: `tth.<kind>.<scope>.<secret>`. Only SHA-256 hashes are stored.
@@ -22,7 +24,7 @@ export function newToken(kind: TokenKind, scope: string): string {
 export function randomBase64url(bytes: number): string {
   const random = new Uint8Array(bytes);
   crypto.getRandomValues(random);
-  return base64url(random);
+  return base64urlEncode(random);
 }
 
 export function parseToken(token: string): ParsedToken | null {
@@ -43,10 +45,4 @@ export function timingSafeEqual(a: string, b: string): boolean {
   let diff = ea.length ^ eb.length;
   for (let i = 0; i < Math.max(ea.length, eb.length); i++) diff |= (ea[i] ?? 0) ^ (eb[i] ?? 0);
   return diff === 0;
-}
-
-function base64url(bytes: Uint8Array): string {
-  let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }

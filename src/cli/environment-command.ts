@@ -5,8 +5,9 @@
  * or from standard input with --key-stdin / --webhook-secret-stdin (one per line, key first when
  * both are read). The edge never shows them again.
  */
+
 import { parseArgs } from "node:util";
-import { AdminApi } from "./tunnel-command.ts";
+import { adminApiFrom, adminConnectionOptions } from "./admin-connection.ts";
 import { UsageError } from "./usage-error.ts";
 
 const USAGE = `Usage:
@@ -33,8 +34,7 @@ export async function environmentCommand(argv: string[], stdin: () => Promise<st
     args: argv,
     allowPositionals: true,
     options: {
-      edge: { type: "string", default: process.env.TETHER_EDGE },
-      "admin-token": { type: "string", default: process.env.TETHER_ADMIN_TOKEN },
+      ...adminConnectionOptions(),
       "environment-id": { type: "string" },
       "api-base-url": { type: "string" },
       mode: { type: "string" },
@@ -64,9 +64,7 @@ export async function environmentCommand(argv: string[], stdin: () => Promise<st
       );
     }
   }
-  if (!values.edge) throw new UsageError("--edge URL is required (or set TETHER_EDGE)");
-  if (!values["admin-token"]) throw new UsageError("--admin-token is required (or set TETHER_ADMIN_TOKEN)");
-  const admin = new AdminApi(values.edge, values["admin-token"]);
+  const admin = adminApiFrom(values);
   const needName = (): string => {
     if (!name) throw new UsageError(`tether environment ${action} needs an environment NAME`);
     return encodeURIComponent(name);

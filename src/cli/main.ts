@@ -23,6 +23,14 @@ const COMMANDS: Record<string, Command> = {
     summary: "list or call the tools of an MCP server through the edge (agent token)",
     run: async (argv) => (await import("./call-command.ts")).callCommand(argv),
   },
+  audit: {
+    summary: "export the audit trail (calls and operator actions) as JSON lines (admin token)",
+    run: async (argv) => (await import("./audit-command.ts")).auditCommand(argv),
+  },
+  inspect: {
+    summary: "tunnels, sandboxes, tokens and call metrics as tables (admin token)",
+    run: async (argv) => (await import("./inspect-command.ts")).inspectCommand(argv),
+  },
   environment: {
     summary: "add, inspect, update and remove Managed Agents environments (admin token)",
     run: async (argv) => (await import("./environment-command.ts")).environmentCommand(argv),

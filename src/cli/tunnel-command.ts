@@ -2,7 +2,9 @@
  * `tether tunnel <create|list|show|token|revoke|delete>`: the operator's side of the admin API.
  * Tokens are printed once, exactly as the edge returns them; the edge keeps only their hashes.
  */
+
 import { parseArgs } from "node:util";
+import { adminApiFrom, adminConnectionOptions } from "./admin-connection.ts";
 import { UsageError } from "./usage-error.ts";
 
 const USAGE = `Usage:
@@ -19,8 +21,7 @@ export async function tunnelCommand(argv: string[]): Promise<number> {
     args: argv,
     allowPositionals: true,
     options: {
-      edge: { type: "string", default: process.env.TETHER_EDGE },
-      "admin-token": { type: "string", default: process.env.TETHER_ADMIN_TOKEN },
+      ...adminConnectionOptions(),
       role: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -30,9 +31,7 @@ export async function tunnelCommand(argv: string[]): Promise<number> {
     console.log(USAGE);
     return values.help ? 0 : 2;
   }
-  if (!values.edge) throw new UsageError("--edge URL is required (or set TETHER_EDGE)");
-  if (!values["admin-token"]) throw new UsageError("--admin-token is required (or set TETHER_ADMIN_TOKEN)");
-  const admin = new AdminApi(values.edge, values["admin-token"]);
+  const admin = adminApiFrom(values);
   const needName = (): string => {
     if (!name) throw new UsageError(`tether tunnel ${action} needs a tunnel NAME`);
     return encodeURIComponent(name);
@@ -58,41 +57,6 @@ export async function tunnelCommand(argv: string[]): Promise<number> {
       return print(await admin.call("DELETE", `/admin/tunnels/${needName()}`));
     default:
       throw new UsageError(`unknown action "${action}"\n${USAGE}`);
-  }
-}
-
-/** Minimal client of the edge's admin API; errors carry the edge's own message. */
-export class AdminApi {
-  readonly #edge: string;
-  readonly #token: string;
-
-  constructor(edge: string, token: string) {
-    this.#edge = edge.replace(/\/$/, "");
-    this.#token = token;
-  }
-
-  async call(method: string, path: string, body?: unknown): Promise<unknown> {
-    const res = await fetch(`${this.#edge}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${this.#token}`, "content-type": "application/json" },
-      body: body === undefined ? null : JSON.stringify(body),
-    });
-    const text = await res.text();
-    const parsed: unknown = text ? JSON.parse(text) : null;
-    if (!res.ok) {
-      const message = (parsed as { error?: { message?: string } } | null)?.error?.message ?? text;
-      throw new AdminApiError(res.status, `${method} ${path}: ${res.status} ${message}`);
-    }
-    return parsed;
-  }
-}
-
-export class AdminApiError extends Error {
-  override name = "AdminApiError";
-  readonly status: number;
-  constructor(status: number, message: string) {
-    super(message);
-    this.status = status;
   }
 }
 

@@ -20,3 +20,16 @@ export function run(sql: SqlStorage, query: string, ...params: SqlValue[]): numb
 export function ensureSchema(sql: SqlStorage, statements: readonly string[]): void {
   for (const statement of statements) sql.exec(statement);
 }
+
+/**
+ * Adds columns an older database's `table` lacks (idempotent, run on wake with the schema). Only
+ * nullable columns without defaults: rows written before keep NULL there.
+ */
+export function addMissingColumns(sql: SqlStorage, table: string, columns: Record<string, string>): void {
+  const existing = new Set(
+    all<{ name: string }>(sql, `SELECT name FROM pragma_table_info('${table}')`).map((c) => c.name),
+  );
+  for (const [name, type] of Object.entries(columns)) {
+    if (!existing.has(name)) sql.exec(`ALTER TABLE ${table} ADD COLUMN ${name} ${type}`);
+  }
+}

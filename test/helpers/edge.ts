@@ -113,6 +113,8 @@ interface MiniflareModule {
 export interface StartEdgeOptions {
   adminToken?: string;
   workers?: ExtraWorker[];
+  /** Extra plain-text bindings (e.g. ACCESS_TEAM_DOMAIN), on top of wrangler.toml's vars. */
+  vars?: Record<string, string>;
   /** Receives every console line of the edge's Workers and Durable Objects (tests scan them for secrets). */
   onLog?: (log: { level: string; message: string }) => void;
 }
@@ -152,7 +154,7 @@ export async function startEdge(options: StartEdgeOptions = {}): Promise<Running
           modulesRoot: bundle.dir,
           modules: bundle.modules,
           // Only wrangler.toml's vars and the admin token: a developer's .dev.vars must not leak in.
-          bindings: { ...config.vars, TETHER_ADMIN_TOKEN: adminToken },
+          bindings: { ...config.vars, ...options.vars, TETHER_ADMIN_TOKEN: adminToken },
         },
         ...externalWorkers,
         ...extraWorkers,

@@ -130,7 +130,7 @@ describe("inspection", () => {
     expect((await call("/admin/sandboxes/nope-nope", ADMIN)).status).toBe(404);
   });
 
-  test("the trace keeps only the most recent 200 calls", async () => {
+  test("the admin detail shows the most recent 200 calls (the trail keeps more: /admin/sandboxes/:id/traces)", async () => {
     const sandbox = await createSandbox();
     const blocks = Array.from({ length: 205 }, (_, i) => ({ type: "tool_use", id: `t${i}`, name: "nope", input: {} }));
     const res = await call(`/v1/sandboxes/${sandbox.id}/tool-calls`, sandbox.token, {

@@ -18,6 +18,9 @@ import {
 } from "./tunnel-fixtures.ts";
 import { SimGateway } from "./tunnel-sim-gateway.ts";
 
+/** The audit trail's defaults (src/audit/retention.ts). */
+const DEFAULT_AUDIT = { retentionDays: 30, maxRows: 100_000, payloads: false };
+
 warmUpEdge();
 
 describe("admin API for tunnels", () => {
@@ -144,7 +147,7 @@ describe("admin API for tunnels", () => {
       rpcMethod: "tools/list",
       status: 200,
     });
-    expect(detail.settings).toEqual({ allowedOrigins: [], sseKeepAliveMs: 15000 });
+    expect(detail.settings).toEqual({ allowedOrigins: [], sseKeepAliveMs: 15000, audit: DEFAULT_AUDIT });
     gateway.close();
   });
 
@@ -189,7 +192,7 @@ describe("admin API for tunnels", () => {
       allowedOrigins: ["https://app.example:8443/x"],
     });
     expect(await res.json()).toEqual({
-      settings: { allowedOrigins: ["https://app.example:8443"], sseKeepAliveMs: 15000 },
+      settings: { allowedOrigins: ["https://app.example:8443"], sseKeepAliveMs: 15000, audit: DEFAULT_AUDIT },
     });
     expect((await admin("PATCH", `/admin/tunnels/${tunnel.name}`, { sseKeepAliveMs: 999_999 })).status).toBe(400);
   });

@@ -40,6 +40,13 @@ export async function admin(method: string, path: string, body?: unknown): Promi
   });
 }
 
+/** An admin call whose success is expected: its JSON body, or an error naming the status. */
+export async function adminJson<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const res = await admin(method, path, body);
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
 export interface CreatedTunnel {
   name: string;
   gatewayToken: string;

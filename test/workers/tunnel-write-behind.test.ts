@@ -135,7 +135,7 @@ describe("bookkeeping written behind", () => {
           return state.storage.sql.exec(query, ...params);
         },
       } as unknown as SqlStorage;
-      const tokens = new TokenStore(counting);
+      const tokens = new TokenStore(counting, new WriteBehind(state.storage));
       const first = tokens.verify(hash, "agent")?.id;
       const readsAfterFirst = reads;
       const second = tokens.verify(hash, "agent")?.id;
@@ -151,6 +151,46 @@ describe("bookkeeping written behind", () => {
       readsAfterFirst: 1,
       readsAfterMore: 1,
       revoked: null,
+    });
+  });
+
+  test("a token's last use: noted to the minute, listed before it is written, written behind, kept by a new store", async () => {
+    const tunnel = await createTunnel();
+    const agent = tunnel.tokens.find((token) => token.role === "agent")?.id as string;
+    const hash = await hashToken(tunnel.agentToken);
+    const seen = await runInDurableObject(env.TUNNEL_RELAY.getByName(tunnel.name), (_instance, state) => {
+      const writes = new WriteBehind(state.storage);
+      const tokens = new TokenStore(state.storage.sql, writes);
+      const stored = () =>
+        state.storage.sql.exec<{ at: number | null }>("SELECT last_used_at AS at FROM tokens WHERE id = ?", agent).one()
+          .at;
+      const lastUse = (store: TokenStore) => store.list().find((token) => token.id === agent)?.lastUsedAt;
+      const before = lastUse(tokens);
+      tokens.verify(hash, "agent", 1_000);
+      tokens.verify(hash, "agent", 30_000);
+      const listed = lastUse(tokens);
+      const storedBeforeFlush = stored();
+      writes.flush();
+      const flushed = stored();
+      tokens.verify(hash, "agent", 61_000);
+      tokens.verify(hash, "gateway", 200_000);
+      writes.flush();
+      return {
+        before,
+        listed,
+        storedBeforeFlush,
+        flushed,
+        later: stored(),
+        reread: lastUse(new TokenStore(state.storage.sql, writes)),
+      };
+    });
+    expect(seen).toEqual({
+      before: null,
+      listed: 1_000,
+      storedBeforeFlush: null,
+      flushed: 1_000,
+      later: 61_000,
+      reread: 61_000,
     });
   });
 });

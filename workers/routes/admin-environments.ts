@@ -15,6 +15,7 @@ import { gatewayBackendRefused } from "../../durable-objects/managed-environment
 import type { EnvironmentView } from "../../durable-objects/managed-environment/view.ts";
 import { environmentNotFound } from "../../durable-objects/managed-environment.ts";
 import { registry } from "../../durable-objects/registry.ts";
+import { recordOperatorAction } from "../../src/audit/operator-action.ts";
 import { unwrap } from "../../src/errors/rpc-result.ts";
 import { readJsonBody } from "../../src/http/read-bounded-body.ts";
 import {
@@ -23,10 +24,10 @@ import {
   UpdateEnvironmentSchema,
 } from "../../src/managed-agents/environment-config.ts";
 import { parseInput } from "../../src/validation/parse-input.ts";
-import type { Env } from "../env.ts";
+import type { EdgeEnv, Env } from "../env.ts";
 import { adminOnly } from "./admin-only.ts";
 
-export const adminEnvironmentsRoutes = new Hono<{ Bindings: Env }>();
+export const adminEnvironmentsRoutes = new Hono<EdgeEnv>();
 
 const ADMIN_BODY_LIMIT = 64 * 1024;
 
@@ -40,6 +41,12 @@ adminEnvironmentsRoutes.post("/environments", async (c) => {
   // Listed once it exists; also on a 409, which heals a create cut off between the two steps.
   if (result.ok || result.error.code === "conflict") await registry(c.env).add("environment", request.name);
   const view = unwrap(result);
+  // Names of the fields given, never their values (the environment key and webhook secret are among them).
+  await recordOperatorAction(c.env, c.get("operator"), {
+    action: "environment.created",
+    target: request.name,
+    detail: { fields: Object.keys(request).sort() },
+  });
   return c.json(withWebhookUrl(view, c.req.url), 201);
 });
 
@@ -73,13 +80,20 @@ adminEnvironmentsRoutes.patch("/environments/:name", async (c) => {
     await readJsonBody(c.req.raw, ADMIN_BODY_LIMIT, "environment update"),
     "environment update",
   );
-  return c.json(withWebhookUrl(unwrap(await stub.update(patch)), c.req.url));
+  const view = unwrap(await stub.update(patch));
+  await recordOperatorAction(c.env, c.get("operator"), {
+    action: "environment.changed",
+    target: c.req.param("name"),
+    detail: { fields: Object.keys(patch).sort() },
+  });
+  return c.json(withWebhookUrl(view, c.req.url));
 });
 
 adminEnvironmentsRoutes.delete("/environments/:name", async (c) => {
   const name = c.req.param("name");
   const removed = unwrap(await named(c.env, name).remove());
   await registry(c.env).remove("environment", name);
+  await recordOperatorAction(c.env, c.get("operator"), { action: "environment.deleted", target: name });
   return c.json(removed);
 });
 

@@ -1,12 +1,15 @@
 import type { Hono } from "hono";
-import { requireAdmin } from "../../src/auth/bearer.ts";
-import type { Env } from "../env.ts";
+import { adminOperator } from "../../src/auth/admin-operator.ts";
+import type { EdgeEnv } from "../env.ts";
 
-/** Puts `prefix` and every route below it behind the admin token (401 with WWW-Authenticate otherwise). */
-export function adminOnly(routes: Hono<{ Bindings: Env }>, prefix: string): void {
+/**
+ * Puts `prefix` and every route below it behind the admin token or, when Cloudflare Access is
+ * configured, a verified Access JWT (401 with WWW-Authenticate otherwise).
+ */
+export function adminOnly(routes: Hono<EdgeEnv>, prefix: string): void {
   for (const path of [prefix, `${prefix}/*`]) {
     routes.use(path, async (c, next) => {
-      requireAdmin(c.req.raw.headers, c.env.TETHER_ADMIN_TOKEN);
+      c.set("operator", await adminOperator(c.req.raw.headers, c.env));
       await next();
     });
   }

@@ -2,14 +2,20 @@ import { Hono } from "hono";
 import { registry } from "../../durable-objects/registry.ts";
 import { noSuchSandbox } from "../../durable-objects/sandbox/caller.ts";
 import { SANDBOX_ID_PATTERN } from "../../durable-objects/sandbox/options.ts";
-import type { Env } from "../env.ts";
+import { mapLimited } from "../../src/async/map-limited.ts";
+import { TraceHttpQuerySchema } from "../../src/audit/time-param.ts";
+import { unwrap } from "../../src/errors/rpc-result.ts";
+import { parseInput } from "../../src/validation/parse-input.ts";
+import type { EdgeEnv } from "../env.ts";
 import { adminOnly } from "./admin-only.ts";
 
 /**
  * Operators' view of sandboxes (`/admin/sandboxes`, admin token only): the list comes from the
  * Registry, the figures from each sandbox's own Durable Object (asking does not count as activity).
+ * `GET /admin/sandboxes/:id/traces?tool&status&session&before&after&since&until&limit` pages through
+ * its tool-call trail, newest first (`session` matches the caller: `api:<id>`, `session:<id>`, …).
  */
-export const adminSandboxesRoutes = new Hono<{ Bindings: Env }>();
+export const adminSandboxesRoutes = new Hono<EdgeEnv>();
 
 /** Sandboxes asked at once when listing: enough to be quick, few enough not to flood the runtime. */
 const LIST_CONCURRENCY = 16;
@@ -31,15 +37,9 @@ adminSandboxesRoutes.get("/sandboxes/:id", async (c) => {
   return c.json(details);
 });
 
-async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
+adminSandboxesRoutes.get("/sandboxes/:id/traces", async (c) => {
+  const id = c.req.param("id");
+  if (!SANDBOX_ID_PATTERN.test(id)) throw noSuchSandbox();
+  const query = parseInput(TraceHttpQuerySchema, c.req.query(), "trace query");
+  return c.json(unwrap(await c.env.SANDBOX.get(c.env.SANDBOX.idFromName(id)).traces(query)));
+});

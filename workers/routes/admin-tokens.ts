@@ -2,10 +2,11 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { type ApiTokenInfo, registry } from "../../durable-objects/registry.ts";
 import { BackendScopeSchema } from "../../durable-objects/sandbox/backend-scope.ts";
+import { recordOperatorAction } from "../../src/audit/operator-action.ts";
 import { TetherError } from "../../src/errors/tether-error.ts";
 import { readJsonBody } from "../../src/http/read-bounded-body.ts";
 import { parseInput } from "../../src/validation/parse-input.ts";
-import type { Env } from "../env.ts";
+import type { EdgeEnv } from "../env.ts";
 import { adminOnly } from "./admin-only.ts";
 
 /**
@@ -14,7 +15,7 @@ import { adminOnly } from "./admin-only.ts";
  * `backends` scopes where its sandboxes may run (durable-objects/sandbox/backend-scope.ts; the
  * edge only unless granted more).
  */
-export const adminTokensRoutes = new Hono<{ Bindings: Env }>();
+export const adminTokensRoutes = new Hono<EdgeEnv>();
 
 const CreateTokenSchema = z
   .object({ label: z.string().min(1).max(200), backends: BackendScopeSchema.optional() })
@@ -26,6 +27,11 @@ adminTokensRoutes.post("/tokens", async (c) => {
   const body = await readJsonBody(c.req.raw, 16 * 1024, "token request");
   const { label, backends } = parseInput(CreateTokenSchema, body, "token request");
   const created = await registry(c.env).createApiToken(label, backends);
+  await recordOperatorAction(c.env, c.get("operator"), {
+    action: "api_token.created",
+    target: created.id,
+    detail: { label: created.label, backends: created.backends },
+  });
   return c.json({ ...toJson(created), token: created.token }, 201);
 });
 
@@ -35,9 +41,11 @@ adminTokensRoutes.get("/tokens", async (c) => {
 });
 
 adminTokensRoutes.delete("/tokens/:id", async (c) => {
-  if (!(await registry(c.env).revokeApiToken(c.req.param("id")))) {
+  const id = c.req.param("id");
+  if (!(await registry(c.env).revokeApiToken(id))) {
     throw new TetherError("not_found", "no live API token with that id");
   }
+  await recordOperatorAction(c.env, c.get("operator"), { action: "api_token.revoked", target: id });
   return c.body(null, 204);
 });
 

@@ -6,22 +6,31 @@
  *   GET    /admin/tunnels/:name              → TunnelDetail (?traces=N, ?sessions=N)
  *   PATCH  /admin/tunnels/:name              {allowedOrigins?, sseKeepAliveMs?} → {settings}
  *   DELETE /admin/tunnels/:name              → {name, deleted: true}
- *   POST   /admin/tunnels/:name/tokens       {role: "gateway"|"agent"} → 201 {id, role, createdAt, revokedAt, token}
- *   DELETE /admin/tunnels/:name/tokens/:id   → {id, role, createdAt, revokedAt, closedGateways}
+ *   POST   /admin/tunnels/:name/tokens       {role: "gateway"|"agent"} → 201 {id, role, createdAt, revokedAt, lastUsedAt, token}
+ *   DELETE /admin/tunnels/:name/tokens/:id   → {id, role, createdAt, revokedAt, lastUsedAt, closedGateways}
+ *   GET    /admin/tunnels/:name/traces       ?server&tool&status&session&before&after&since&until&limit
+ *                                            → {rows: StoredTrace[], next} (the call trail, newest first)
+ *   GET    /admin/tunnels/:name/sessions     ?server&before&limit → {rows: SessionView[], next}
+ *   DELETE /admin/tunnels/:name/sessions/:server/:id → EndedSession (forgotten; the upstream told when reachable)
+ *
+ * Every change is recorded in the audit trail with the operator's identity (src/audit/operator-action.ts).
  */
 import { Hono } from "hono";
 import { z } from "zod";
 import { registry } from "../../durable-objects/registry.ts";
 import { TunnelSettingsPatchSchema, TunnelSettingsSchema } from "../../durable-objects/tunnel-relay/settings.ts";
 import { TokenRoleSchema } from "../../durable-objects/tunnel-relay/token-store.ts";
+import { recordOperatorAction } from "../../src/audit/operator-action.ts";
+import { SessionHttpQuerySchema, TraceHttpQuerySchema } from "../../src/audit/time-param.ts";
 import { unwrap } from "../../src/errors/rpc-result.ts";
 import { TetherError } from "../../src/errors/tether-error.ts";
 import { readJsonBody } from "../../src/http/read-bounded-body.ts";
-import type { Env } from "../env.ts";
+import { parseInput } from "../../src/validation/parse-input.ts";
+import type { EdgeEnv, Env } from "../env.ts";
 import { adminOnly } from "./admin-only.ts";
 import { TUNNEL_NAME_PATTERN, tunnelNotFound, tunnelStub } from "./tunnels.ts";
 
-export const adminTunnelsRoutes = new Hono<{ Bindings: Env }>();
+export const adminTunnelsRoutes = new Hono<EdgeEnv>();
 
 const ADMIN_BODY_LIMIT = 64 * 1024;
 
@@ -42,6 +51,11 @@ adminTunnelsRoutes.post("/tunnels", async (c) => {
   const { name, ...patch } = input;
   const created = unwrap(await tunnelStub(c.env, name).create(name, TunnelSettingsSchema.parse(patch)));
   await registry(c.env).add("tunnel", name);
+  await recordOperatorAction(c.env, c.get("operator"), {
+    action: "tunnel.created",
+    tunnel: name,
+    detail: { settings: created.settings, tokens: [created.gatewayToken.id, created.agentToken.id] },
+  });
   const origin = new URL(c.req.url).origin;
   const { gatewayToken, agentToken, ...tunnel } = created;
   return c.json(
@@ -82,13 +96,21 @@ adminTunnelsRoutes.patch("/tunnels/:name", async (c) => {
     await readJsonBody(c.req.raw, ADMIN_BODY_LIMIT, "settings"),
     "settings",
   );
-  return c.json({ settings: unwrap(await named(c.env, c.req.param("name")).updateSettings(patch)) });
+  const name = c.req.param("name");
+  const settings = unwrap(await named(c.env, name).updateSettings(patch));
+  await recordOperatorAction(c.env, c.get("operator"), {
+    action: "tunnel.settings_changed",
+    tunnel: name,
+    detail: { changed: patch, settings },
+  });
+  return c.json({ settings });
 });
 
 adminTunnelsRoutes.delete("/tunnels/:name", async (c) => {
   const name = c.req.param("name");
   unwrap(await named(c.env, name).destroy());
   await registry(c.env).remove("tunnel", name);
+  await recordOperatorAction(c.env, c.get("operator"), { action: "tunnel.deleted", tunnel: name });
   return c.json({ name, deleted: true });
 });
 
@@ -98,11 +120,49 @@ adminTunnelsRoutes.post("/tunnels/:name/tokens", async (c) => {
     await readJsonBody(c.req.raw, ADMIN_BODY_LIMIT, "token request"),
     "token request",
   );
-  return c.json(unwrap(await named(c.env, c.req.param("name")).issueToken(role)), 201);
+  const name = c.req.param("name");
+  const issued = unwrap(await named(c.env, name).issueToken(role));
+  await recordOperatorAction(c.env, c.get("operator"), {
+    action: "tunnel.token_created",
+    tunnel: name,
+    target: issued.id,
+    detail: { role },
+  });
+  return c.json(issued, 201);
 });
 
 adminTunnelsRoutes.delete("/tunnels/:name/tokens/:id", async (c) => {
-  return c.json(unwrap(await named(c.env, c.req.param("name")).revokeToken(c.req.param("id"))));
+  const name = c.req.param("name");
+  const revoked = unwrap(await named(c.env, name).revokeToken(c.req.param("id")));
+  await recordOperatorAction(c.env, c.get("operator"), {
+    action: "tunnel.token_revoked",
+    tunnel: name,
+    target: revoked.id,
+    detail: { role: revoked.role, closedGateways: revoked.closedGateways },
+  });
+  return c.json(revoked);
+});
+
+adminTunnelsRoutes.get("/tunnels/:name/traces", async (c) => {
+  const query = parseInput(TraceHttpQuerySchema, c.req.query(), "trace query");
+  return c.json(unwrap(await named(c.env, c.req.param("name")).traces(query)));
+});
+
+adminTunnelsRoutes.get("/tunnels/:name/sessions", async (c) => {
+  const query = parseInput(SessionHttpQuerySchema, c.req.query(), "session query");
+  return c.json(unwrap(await named(c.env, c.req.param("name")).sessions(query)));
+});
+
+adminTunnelsRoutes.delete("/tunnels/:name/sessions/:server/:id", async (c) => {
+  const { name, server, id } = c.req.param();
+  const ended = unwrap(await named(c.env, name).endSession(server, id));
+  await recordOperatorAction(c.env, c.get("operator"), {
+    action: "tunnel.session_ended",
+    tunnel: name,
+    target: `${server}/${id}`,
+    detail: { upstream: ended.upstream },
+  });
+  return c.json(ended);
 });
 
 /** The relay of an existing-looking name; names that cannot exist are 404 without touching storage. */

@@ -13,10 +13,10 @@ import { registry } from "../../durable-objects/registry.ts";
 import { unwrap } from "../../src/errors/rpc-result.ts";
 import { readBoundedBody } from "../../src/http/read-bounded-body.ts";
 import { ENVIRONMENT_NAME_PATTERN } from "../../src/managed-agents/environment-config.ts";
-import type { Env } from "../env.ts";
+import type { EdgeEnv } from "../env.ts";
 import { environmentStub } from "./admin-environments.ts";
 
-export const managedAgentsRoutes = new Hono<{ Bindings: Env }>();
+export const managedAgentsRoutes = new Hono<EdgeEnv>();
 
 /** Webhook events are small JSON objects; anything bigger is not one. */
 export const MAX_WEBHOOK_BODY_BYTES = 64 * 1024;

@@ -8,6 +8,7 @@ import {
   SANDBOX_ID_PATTERN,
 } from "../../durable-objects/sandbox/options.ts";
 import type { Sandbox } from "../../durable-objects/sandbox.ts";
+import { recordOperatorAction } from "../../src/audit/operator-action.ts";
 import { unwrap } from "../../src/errors/rpc-result.ts";
 import { TetherError } from "../../src/errors/tether-error.ts";
 import { readJsonBody } from "../../src/http/read-bounded-body.ts";
@@ -21,7 +22,7 @@ import {
 import { parseToolCallBody, TOOL_CALL_BODY_LIMIT } from "../../src/sandbox/tool-calls/request-body.ts";
 import { negotiateToolCallsFormat } from "../../src/sandbox/tool-calls/respond.ts";
 import { parseInput } from "../../src/validation/parse-input.ts";
-import type { Env } from "../env.ts";
+import type { EdgeEnv } from "../env.ts";
 import { checkBackend, creatorCaller, sandboxCaller } from "./sandbox-auth.ts";
 
 /**
@@ -29,7 +30,7 @@ import { checkBackend, creatorCaller, sandboxCaller } from "./sandbox-auth.ts";
  * the sandbox's Durable Object (named by the sandbox id) through typed RPC; bodies and responses
  * stream through untouched.
  */
-type App = { Bindings: Env };
+type App = EdgeEnv;
 type Ctx = Context<App>;
 
 export const sandboxesRoutes = new Hono<App>();
@@ -60,8 +61,12 @@ sandboxesRoutes.get("/:id", async (c) => {
 });
 
 sandboxesRoutes.delete("/:id", async (c) => {
-  const { caller, sandbox } = await target(c);
+  const { id, caller, sandbox } = await target(c);
   unwrap(await sandbox.destroy(caller));
+  // The admin token deleting a sandbox is an operator action (an orchestrator's own deletions are not).
+  if (caller.kind === "admin") {
+    await recordOperatorAction(c.env, { kind: "admin-token" }, { action: "sandbox.deleted", sandbox: id });
+  }
   return c.body(null, 204);
 });
 

@@ -27,7 +27,7 @@ import { readBoundedBody } from "../../src/http/read-bounded-body.ts";
 import { MCP_SESSION_ID } from "../../src/mcp/headers.ts";
 import { inspectMcpRequest } from "../../src/mcp/request-info.ts";
 import { ServerNameSchema } from "../../src/protocol/messages.ts";
-import type { Env } from "../env.ts";
+import type { EdgeEnv, Env } from "../env.ts";
 import { type AgentPath, parseAgentPath } from "./agent-path.ts";
 
 /** Largest agent request body relayed (MCP messages are small; this bounds what the edge buffers). */
@@ -35,7 +35,7 @@ export const MAX_AGENT_BODY_BYTES = 4 * 1024 * 1024;
 
 export const TUNNEL_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
-export const tunnelsRoutes = new Hono<{ Bindings: Env }>();
+export const tunnelsRoutes = new Hono<EdgeEnv>();
 
 export function tunnelStub(env: Env, name: string): DurableObjectStub<TunnelRelay> {
   return env.TUNNEL_RELAY.getByName(name);

@@ -25,7 +25,9 @@ export const isReadOnlyTool = isReadOnlyToolsetTool;
 export async function toolsetCall(
   sandbox: DurableObjectStub<Sandbox>,
   call: ToolsetCall,
-  options: { extraRoots: string[] },
+  options: { extraRoots: string[]; session?: string },
 ): Promise<ToolsetCallOutcome> {
-  return unwrap(await sandbox.toolsetCall({ kind: "admin" }, call, { extraRoots: options.extraRoots }));
+  return unwrap(
+    await sandbox.toolsetCall({ kind: "admin" }, call, { extraRoots: options.extraRoots, session: options.session }),
+  );
 }

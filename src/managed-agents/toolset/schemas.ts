@@ -79,5 +79,7 @@ export const ToolsetCallOptionsSchema = z.object({
     )
     .max(32)
     .optional(),
+  /** The Managed Agents session making the call, recorded as the caller in the sandbox's audit trail. */
+  session: z.string().min(1).max(200).optional(),
 });
 export type ToolsetCallOptions = z.infer<typeof ToolsetCallOptionsSchema>;

@@ -1,0 +1,31 @@
+/**
+ * Keeps the first `limit` bytes of a body as it streams by, for the audit trail's payloads: a
+ * stream is never buffered whole, only its head is copied (and only when payloads are on).
+ */
+export class ByteCapture {
+  readonly #limit: number;
+  readonly #chunks: Uint8Array[] = [];
+  #kept = 0;
+
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+
+  push(chunk: Uint8Array): void {
+    const room = this.#limit - this.#kept;
+    if (room <= 0) return;
+    const part = chunk.byteLength <= room ? chunk.slice() : chunk.slice(0, room);
+    this.#chunks.push(part);
+    this.#kept += part.byteLength;
+  }
+
+  bytes(): Uint8Array {
+    const out = new Uint8Array(this.#kept);
+    let offset = 0;
+    for (const chunk of this.#chunks) {
+      out.set(chunk, offset);
+      offset += chunk.byteLength;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * What the console reads of sandboxes, through the same RPCs as the admin API and the sandbox API
+ * (as the admin caller): the Registry's ids, each sandbox's summary and details, its files.
+ */
+import { registry } from "../../../durable-objects/registry.ts";
+import { noSuchSandbox } from "../../../durable-objects/sandbox/caller.ts";
+import { SANDBOX_ID_PATTERN } from "../../../durable-objects/sandbox/options.ts";
+import type { SandboxDetails, SandboxSummary } from "../../../durable-objects/sandbox/status.ts";
+import type { Page } from "../../../src/audit/trace-query.ts";
+import type { Env } from "../../env.ts";
+
+export const ADMIN_CALLER = { kind: "admin" } as const;
+
+export function sandboxStub(env: Env, id: string) {
+  if (!SANDBOX_ID_PATTERN.test(id)) throw noSuchSandbox();
+  return env.SANDBOX.get(env.SANDBOX.idFromName(id));
+}
+
+/** One page of sandboxes by id (`after`: the last id of the previous page); only that page's objects are asked. */
+export async function listSandboxes(env: Env, after: string | null, limit: number): Promise<Page<SandboxSummary>> {
+  const ids = (await registry(env).list("sandbox"))
+    .map((entry) => entry.name)
+    .filter((id) => after === null || id > after);
+  const page = ids.slice(0, limit);
+  const summaries = await Promise.all(page.map((id) => sandboxStub(env, id).summary()));
+  return {
+    rows: summaries.filter((summary) => summary !== null),
+    next: ids.length > limit ? (page.at(-1) ?? null) : null,
+  };
+}
+
+export async function sandboxDetails(env: Env, id: string): Promise<SandboxDetails> {
+  const details = await sandboxStub(env, id).inspect();
+  if (!details) throw noSuchSandbox();
+  return details;
+}
