@@ -140,7 +140,9 @@ describe("admin API for tunnels", () => {
     ]);
     expect(detail.gateways[0].connectedAt).toBeGreaterThan(0);
     expect(detail.tokens.map((t: { role: string }) => t.role)).toEqual(["gateway", "agent", "agent"]);
-    expect(Object.keys(detail.tokens[0]).sort()).toEqual(["createdAt", "id", "revokedAt", "role"]);
+    expect(Object.keys(detail.tokens[0]).sort()).toEqual(["createdAt", "id", "lastUsedAt", "revokedAt", "role"]);
+    expect(detail.tokens[0].lastUsedAt).toBeGreaterThan(0); // the gateway's token, used to connect
+    expect(detail.tokens[2].lastUsedAt).toBeNull(); // issued above and never presented
     expect(detail.traces[0]).toMatchObject({
       server: "echo",
       httpMethod: "POST",
