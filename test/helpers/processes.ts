@@ -143,12 +143,14 @@ export async function startGateway(options: GatewayProcessOptions, readyMs = 30_
 /** Starts `tether gateway` without waiting for it to connect. */
 export function spawnGatewayProcess(options: GatewayProcessOptions): RunningProcess {
   const entry = options.entry ?? (options.bundle ? `${ROOT}dist/tether-gateway.mjs` : `${ROOT}src/cli/main.ts`);
-  const args = [entry, "gateway", "--edge", options.edge, "--token", options.token];
+  const args = [entry, "gateway", "--edge", options.edge];
   if (options.tunnel) args.push("--tunnel", options.tunnel);
   for (const server of options.servers) args.push("--server", server);
   args.push(...(options.args ?? []));
   return spawnProcess("gateway", NODE, args, {
-    env: { TETHER_EDGE: "", TETHER_TOKEN: "", TETHER_TUNNEL: "", ...options.env },
+    // The token goes in the environment, as the README advises: a command line is visible to
+    // every user of the machine (ps, /proc/PID/cmdline).
+    env: { TETHER_EDGE: "", TETHER_TOKEN: options.token, TETHER_TUNNEL: "", ...options.env },
     cwd: options.cwd,
   });
 }
