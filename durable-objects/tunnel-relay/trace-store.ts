@@ -13,6 +13,7 @@
  * response; they are decoded, redacted (src/audit/redact.ts) and bounded when written or viewed,
  * never on the call's path.
  */
+import { FAILED_CALL_SQL, isFailedCall } from "../../src/audit/metrics-rollup.ts";
 import { equals, type PageWindow, pageOf, type RowFilter } from "../../src/audit/paging.ts";
 import { redactedBody, redactedJson } from "../../src/audit/redact.ts";
 import { type AuditSettings, type Pruned, pruneTable } from "../../src/audit/retention.ts";
@@ -209,8 +210,10 @@ export class TraceStore implements BufferedWrites {
     if (server !== undefined) filters.push(equals("server", server, (row) => row.server));
     if (tool !== undefined) filters.push(equals("tool", tool, (row) => row.tool));
     if (session !== undefined) filters.push(equals("session_id", session, (row) => row.sessionId));
-    if (status === "error") filters.push({ where: FAILED, params: [], matches: isFailure });
-    if (status === "ok") filters.push({ where: `NOT (${FAILED})`, params: [], matches: (row) => !isFailure(row) });
+    if (status === "error") filters.push({ where: FAILED_CALL_SQL, params: [], matches: isFailedCall });
+    if (status === "ok") {
+      filters.push({ where: `NOT ${FAILED_CALL_SQL}`, params: [], matches: (row) => !isFailedCall(row) });
+    }
     const page = pageOf<PendingTrace | StoredTrace>(
       { pending: this.#pending, stored: (where, params, limit) => this.#stored(where, params, limit) },
       filters as RowFilter<PendingTrace | StoredTrace>[],
@@ -234,12 +237,6 @@ export class TraceStore implements BufferedWrites {
       toTrace,
     );
   }
-}
-
-const FAILED = "error IS NOT NULL OR status >= 400 OR status = 0";
-
-function isFailure(trace: Pick<CallTrace, "error" | "status">): boolean {
-  return trace.error !== null || trace.status >= 400 || trace.status === 0;
 }
 
 /** A buffered trace as it is stored: its payload decoded, redacted and bounded. */

@@ -5,6 +5,7 @@
  * trail keeps redacted and only for tunnels that opted in) is escaped by the JSX renderer.
  */
 import type { StoredTrace } from "../../../durable-objects/tunnel-relay/trace-store.ts";
+import { isFailedCall } from "../../audit/metrics-rollup.ts";
 import { formatBytes, formatMs } from "../format.ts";
 import type { Column } from "./table.tsx";
 import { Time } from "./widgets.tsx";
@@ -22,13 +23,9 @@ export const TRACE_COLUMNS: Column[] = [
   { label: "Arguments / result" },
 ];
 
-export function traceFailed(trace: StoredTrace): boolean {
-  return trace.error !== null || trace.status >= 400 || trace.status === 0;
-}
-
 export function TraceRow(props: { trace: StoredTrace; fresh?: boolean }) {
   const trace = props.trace;
-  const failed = traceFailed(trace);
+  const failed = isFailedCall(trace);
   return (
     <tr data-id={String(trace.id)} class={props.fresh ? "fresh" : undefined}>
       <td>
