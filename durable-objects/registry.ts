@@ -4,6 +4,7 @@ import { PRUNE_EVERY_MS } from "../src/audit/retention.ts";
 import type { Page } from "../src/audit/trace-query.ts";
 import type { Operator } from "../src/auth/operator.ts";
 import { hashToken, newToken, parseToken, timingSafeEqual } from "../src/auth/tokens.ts";
+import { alarmNoLaterThan } from "../src/storage/alarm.ts";
 import { all, ensureSchema, first, run } from "../src/storage/sql.ts";
 import type { Env } from "../workers/env.ts";
 import { type OperatorActionQuery, OperatorActionStore } from "./registry/operator-actions.ts";
@@ -103,7 +104,7 @@ export class Registry extends DurableObject<Env> {
     const row = this.#actions.record(operator, input, Date.now());
     if (!this.#pruneArmed) {
       this.#pruneArmed = true;
-      if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + PRUNE_EVERY_MS);
+      await alarmNoLaterThan(this.ctx.storage, Date.now() + PRUNE_EVERY_MS);
     }
     return row;
   }

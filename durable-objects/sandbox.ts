@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { SandboxMetrics } from "../src/audit/call-metrics.ts";
-import { PRUNE_EVERY_MS } from "../src/audit/retention.ts";
+import { PRUNE_EVERY_MS, PRUNE_SOON_MS } from "../src/audit/retention.ts";
 import type { Page, TraceQuery } from "../src/audit/trace-query.ts";
 import { unauthorized } from "../src/auth/bearer.ts";
 import { hashToken, newToken } from "../src/auth/tokens.ts";
@@ -13,6 +13,7 @@ import { type ToolCallsFormat, toolCallsResponse } from "../src/sandbox/tool-cal
 import { runToolCalls } from "../src/sandbox/tool-calls/run-tool-calls.ts";
 import type { ToolUseBlock } from "../src/sandbox/tool-calls/tool-use-block.ts";
 import { mcpTools } from "../src/sandbox/tools/registry.ts";
+import { alarmNoLaterThan } from "../src/storage/alarm.ts";
 import { WriteBehind } from "../src/storage/write-behind.ts";
 import type { Env } from "../workers/env.ts";
 import { SandboxBackends } from "./sandbox/backends.ts";
@@ -33,10 +34,6 @@ import {
 } from "./sandbox/status.ts";
 import { listSandboxFiles, ToolsetCalls } from "./sandbox/toolset-calls.ts";
 import { DEFAULT_SANDBOX_AUDIT, type SandboxTraceRow, TraceLog, traceEntryOf } from "./sandbox/trace.ts";
-
-/** When the trail grows fast (a tenth of its rows written since the last pruning), prune this soon. */
-const PRUNE_SOON_MS = 1_000;
-
 import { sandboxTraceMetrics } from "./sandbox/trace-metrics.ts";
 
 export interface CreateOutcome {
@@ -360,12 +357,9 @@ export class Sandbox extends DurableObject<Env> {
 
   /** The trail grows fast: prune within PRUNE_SOON_MS unless the alarm fires sooner anyway. */
   #pruneSoon(): void {
-    const at = Date.now() + PRUNE_SOON_MS;
-    const arm = async () => {
-      const current = await this.ctx.storage.getAlarm();
-      if (current === null || current > at) await this.ctx.storage.setAlarm(at);
-    };
-    arm().catch((error) => console.error("scheduling pruning", error));
+    alarmNoLaterThan(this.ctx.storage, Date.now() + PRUNE_SOON_MS).catch((error) =>
+      console.error("scheduling pruning", error),
+    );
   }
 
   /** Runs a step of creation; when it fails, nothing of the sandbox is left behind (nor on its executor). */

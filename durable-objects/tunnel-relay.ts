@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { TunnelMetrics } from "../src/audit/call-metrics.ts";
-import { PRUNE_EVERY_MS } from "../src/audit/retention.ts";
+import { PRUNE_BACKLOG_SHARE, PRUNE_EVERY_MS, PRUNE_SOON_MS } from "../src/audit/retention.ts";
 import type { Page, SessionQuery, TraceQuery } from "../src/audit/trace-query.ts";
 import { bearerToken, unauthorized } from "../src/auth/bearer.ts";
 import { hashToken } from "../src/auth/tokens.ts";
@@ -8,6 +8,7 @@ import { asTetherError, errorResponse, jsonRpcErrorResponse } from "../src/error
 import { type RpcResult, settle } from "../src/errors/rpc-result.ts";
 import { TetherError } from "../src/errors/tether-error.ts";
 import { PING, PONG } from "../src/protocol/version.ts";
+import { alarmNoLaterThan } from "../src/storage/alarm.ts";
 import { WriteBehind } from "../src/storage/write-behind.ts";
 import type { Env } from "../workers/env.ts";
 import {
@@ -46,9 +47,6 @@ import { TunnelStore } from "./tunnel-relay/tunnel-store.ts";
 
 /** A gateway must say Hello this soon after connecting, or its socket is closed. */
 const HELLO_TIMEOUT_MS = 10_000;
-/** Once this many traces were written since the last pruning, the alarm prunes soon (not only hourly). */
-const PRUNE_BACKLOG_SHARE = 0.1;
-const PRUNE_SOON_MS = 1_000;
 
 export interface CreatedTunnel {
   name: string;
@@ -325,7 +323,7 @@ export class TunnelRelay extends DurableObject<Env> {
       if (!info) throw invalidToken("gateway");
       const { 0: client, 1: server } = new WebSocketPair();
       this.#pool.accept(server, info.id);
-      await this.#scheduleAlarm(Date.now() + HELLO_TIMEOUT_MS);
+      await alarmNoLaterThan(this.ctx.storage, Date.now() + HELLO_TIMEOUT_MS);
       return new Response(null, { status: 101, webSocket: client });
     } catch (error) {
       return errorResponse(error);
@@ -414,13 +412,7 @@ export class TunnelRelay extends DurableObject<Env> {
   /** Makes sure the alarm prunes no later than `at` (in the background: never on a call's path). */
   #armPruning(at: number): void {
     this.#pruneArmed = true;
-    this.#scheduleAlarm(at).catch((error) => console.error("scheduling pruning", error));
-  }
-
-  /** Makes sure an alarm fires no later than `at`. */
-  async #scheduleAlarm(at: number): Promise<void> {
-    const current = await this.ctx.storage.getAlarm();
-    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+    alarmNoLaterThan(this.ctx.storage, at).catch((error) => console.error("scheduling pruning", error));
   }
 }
 

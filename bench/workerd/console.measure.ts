@@ -80,23 +80,26 @@ test("console pages with 10,000 sessions and 100,000 trace rows", { timeout: 600
   const seedMs = Math.round(performance.now() - seedStarted);
 
   const trace = await get(`/console/tunnels/${TUNNEL}/trace`);
-  const older = /<a href="([^"]+)" rel="next">/.exec(trace)?.[1]?.replaceAll("&amp;", "&");
+  const older = olderPageLink(trace);
   const newest = Number(/data-last-id="(\d+)"/.exec(trace)?.[1]);
+  // Each case must time the page it names, not the first page in its place.
+  expect(older).toBeDefined();
+  expect(Number.isFinite(newest)).toBe(true);
   const sessionsFirst = await get(`/console/tunnels/${TUNNEL}/sessions`);
   expect(sessionsFirst).toContain("session-0<");
   // A deep page: follow the cursor 20 pages in.
   let deep = `/console/tunnels/${TUNNEL}/sessions`;
   for (let i = 0; i < 20; i++) {
-    const next = /<a href="([^"]+)" rel="next">/.exec(await get(deep))?.[1]?.replaceAll("&amp;", "&");
-    if (!next) break;
-    deep = next;
+    const next = olderPageLink(await get(deep));
+    expect(next, `sessions page ${i + 2}`).toBeDefined();
+    deep = next as string;
   }
   const cases: Array<{ benchmark: string; path: string }> = [
     { benchmark: "tunnel page", path: `/console/tunnels/${TUNNEL}` },
     { benchmark: "sessions page (first)", path: `/console/tunnels/${TUNNEL}/sessions` },
     { benchmark: "sessions page (deep)", path: deep },
     { benchmark: "trace page (newest 50)", path: `/console/tunnels/${TUNNEL}/trace` },
-    { benchmark: "trace page (older)", path: older ?? `/console/tunnels/${TUNNEL}/trace` },
+    { benchmark: "trace page (older)", path: older as string },
     { benchmark: "trace page (tool=rare-tool)", path: `/console/tunnels/${TUNNEL}/trace?tool=rare-tool` },
     { benchmark: "trace page (status=error)", path: `/console/tunnels/${TUNNEL}/trace?status=error` },
     { benchmark: "live poll (nothing new)", path: `/console/tunnels/${TUNNEL}/trace.json?after=${newest}` },
@@ -121,3 +124,8 @@ test("console pages with 10,000 sessions and 100,000 trace rows", { timeout: 600
     };
   });
 });
+
+/** The pager's link to the next (older) page, as a path. */
+function olderPageLink(html: string): string | undefined {
+  return /<a href="([^"]+)" rel="next">/.exec(html)?.[1]?.replaceAll("&amp;", "&");
+}

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { type AuditSettings, MAX_MAX_ROWS, MAX_RETENTION_DAYS } from "../../src/audit/retention.ts";
+import { type AuditSettings, MaxRowsSchema, RetentionDaysSchema } from "../../src/audit/retention.ts";
 import { randomBase64url } from "../../src/auth/tokens.ts";
 import { DEFAULT_SANDBOX_AUDIT } from "./trace.ts";
 
@@ -66,8 +66,8 @@ const CreateSandboxObjectSchema = z
      */
     audit: z
       .object({
-        retention_days: z.number().int().min(1).max(MAX_RETENTION_DAYS).optional(),
-        max_rows: z.number().int().min(10).max(MAX_MAX_ROWS).optional(),
+        retention_days: RetentionDaysSchema.optional(),
+        max_rows: MaxRowsSchema.optional(),
         payloads: z.boolean().optional(),
       })
       .strict()

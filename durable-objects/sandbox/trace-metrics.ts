@@ -8,7 +8,6 @@
 import type { SandboxMetrics } from "../../src/audit/call-metrics.ts";
 import { type CallBucket, sandboxMetrics, windowOf } from "../../src/audit/metrics-rollup.ts";
 import { storedBuckets, type TrailTable } from "../../src/audit/trail-buckets.ts";
-import { first } from "../../src/storage/sql.ts";
 import type { TraceLog } from "./trace.ts";
 
 const SANDBOX_TRACE: TrailTable = {
@@ -42,11 +41,7 @@ export function sandboxTraceMetrics(sql: SqlStorage, trace: TraceLog, sandbox: s
       bytesOut: entry.bytes,
     });
   }
-  const stored = hasTraceTable(sql) ? storedBuckets(sql, SANDBOX_TRACE, now) : [];
-  return sandboxMetrics(sandbox, [...stored, ...buffered]);
-}
-
-/** A sandbox's table is made at creation; asking about a sandbox must not create it. */
-function hasTraceTable(sql: SqlStorage): boolean {
-  return first(sql, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sandbox_trace'") !== undefined;
+  // The caller asks only about a sandbox that exists, whose trail's tables init() makes (once).
+  trace.init();
+  return sandboxMetrics(sandbox, [...storedBuckets(sql, SANDBOX_TRACE, now), ...buffered]);
 }

@@ -4,6 +4,7 @@ import {
   type AuditSettings,
   DEFAULT_MAX_ROWS,
   DEFAULT_RETENTION_DAYS,
+  PRUNE_BACKLOG_SHARE,
   type Pruned,
   pruneTable,
 } from "../../src/audit/retention.ts";
@@ -208,7 +209,7 @@ export class TraceLog implements BufferedWrites {
     }
     if (this.#sincePrune === null) return;
     this.#sincePrune += this.#pending.length;
-    if (this.#sincePrune >= this.settings().maxRows / 10) {
+    if (this.#sincePrune >= this.settings().maxRows * PRUNE_BACKLOG_SHARE) {
       this.#sincePrune = null;
       this.#onBacklog?.();
     }

@@ -6,6 +6,7 @@
  * first (the caller flushes), so the order is the stored one.
  */
 import type { Page, SessionQuery } from "../../src/audit/trace-query.ts";
+import { base64urlEncode, base64urlJson } from "../../src/auth/base64url.ts";
 import { TetherError } from "../../src/errors/tether-error.ts";
 import { all, type SqlValue } from "../../src/storage/sql.ts";
 import { type SessionRecord, type SessionRow, toRecord } from "./session-store.ts";
@@ -41,21 +42,16 @@ export function sessionPage(sql: SqlStorage, query: SessionQuery): Page<SessionR
 }
 
 function encodeCursor(session: SessionRecord): string {
-  return btoa(encodeURIComponent(JSON.stringify([session.lastUsedAt, session.server, session.id])))
-    .replaceAll("+", "-")
-    .replaceAll("/", "_")
-    .replace(/=+$/, "");
+  return base64urlEncode(new TextEncoder().encode(JSON.stringify([session.lastUsedAt, session.server, session.id])));
 }
 
 function decodeCursor(cursor: string): Cursor {
-  try {
-    const json = decodeURIComponent(atob(cursor.replaceAll("-", "+").replaceAll("_", "/")));
-    const [lastUsedAt, server, id] = JSON.parse(json) as unknown[];
+  const value = base64urlJson(cursor);
+  if (Array.isArray(value)) {
+    const [lastUsedAt, server, id] = value as unknown[];
     if (typeof lastUsedAt === "number" && typeof server === "string" && typeof id === "string") {
       return { lastUsedAt, server, id };
     }
-  } catch {
-    // Reported below.
   }
   throw new TetherError("bad_request", "invalid session cursor: pass the `next` of the previous page");
 }

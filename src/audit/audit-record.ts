@@ -6,6 +6,7 @@
 import { z } from "zod";
 import type { SandboxTraceRow } from "../../durable-objects/sandbox/trace.ts";
 import type { StoredTrace } from "../../durable-objects/tunnel-relay/trace-store.ts";
+import { isFailedCall } from "./metrics-rollup.ts";
 import type { OperatorActionRow } from "./operator-action.ts";
 
 export const AUDIT_KINDS = ["tunnel_call", "sandbox_call", "operator_action"] as const;
@@ -75,7 +76,7 @@ export function tunnelCallRecord(tunnel: string, row: StoredTrace): AuditRecord 
     session_id: row.sessionId,
     gateway_id: row.gatewayId,
     status: row.status,
-    ok: row.error === null && row.status > 0 && row.status < 400,
+    ok: !isFailedCall(row),
     duration_ms: row.durationMs,
     bytes_in: row.bytesIn,
     bytes_out: row.bytesOut,

@@ -2,6 +2,8 @@
  * Keeps the first `limit` bytes of a body as it streams by, for the audit trail's payloads: a
  * stream is never buffered whole, only its head is copied (and only when payloads are on).
  */
+import { concatBytes } from "../http/concat-bytes.ts";
+
 export class ByteCapture {
   readonly #limit: number;
   readonly #chunks: Uint8Array[] = [];
@@ -20,12 +22,6 @@ export class ByteCapture {
   }
 
   bytes(): Uint8Array {
-    const out = new Uint8Array(this.#kept);
-    let offset = 0;
-    for (const chunk of this.#chunks) {
-      out.set(chunk, offset);
-      offset += chunk.byteLength;
-    }
-    return out;
+    return concatBytes(this.#chunks);
   }
 }

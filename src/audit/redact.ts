@@ -10,6 +10,7 @@
  * Then the text is bounded (`boundText`). Heuristics, not a guarantee: operators who must never
  * store payloads leave them off.
  */
+import { byteLength, utf8Prefix } from "../sandbox/fs/encoding.ts";
 
 export const REDACTED = "[REDACTED]";
 
@@ -80,14 +81,11 @@ export function redactedBody(bytes: Uint8Array, maxBytes: number, truncatedFrom?
 
 /** `text` cut to at most `maxBytes` UTF-8 bytes (on a character boundary), marked when cut. */
 export function boundText(text: string, maxBytes: number, originalBytes?: number): string {
-  const bytes = new TextEncoder().encode(text);
-  if (bytes.byteLength <= maxBytes && originalBytes === undefined) return text;
-  const marker = `…[truncated, ${originalBytes ?? bytes.byteLength} bytes]`;
-  if (bytes.byteLength <= maxBytes) return `${text}${marker}`;
-  let end = Math.max(0, maxBytes - new TextEncoder().encode(marker).byteLength);
-  // Back off continuation bytes so no character is split.
-  while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--;
-  return `${new TextDecoder().decode(bytes.subarray(0, end))}${marker}`;
+  const size = byteLength(text);
+  if (size <= maxBytes && originalBytes === undefined) return text;
+  const marker = `…[truncated, ${originalBytes ?? size} bytes]`;
+  if (size <= maxBytes) return `${text}${marker}`;
+  return `${utf8Prefix(text, Math.max(0, maxBytes - byteLength(marker)))}${marker}`;
 }
 
 function looksRandom(run: string): boolean {

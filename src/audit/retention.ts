@@ -17,15 +17,19 @@ const DAY_MS = 86_400_000;
 
 /** How often an object with audit rows prunes them (its alarm re-arms at most this far out). */
 export const PRUNE_EVERY_MS = 60 * 60 * 1000;
+/** Once this share of `maxRows` was written since the last pruning, the object prunes soon... */
+export const PRUNE_BACKLOG_SHARE = 0.1;
+/** ...that is, within this long (not only hourly). */
+export const PRUNE_SOON_MS = 1_000;
 
-const retentionDays = z.number().int().min(1).max(MAX_RETENTION_DAYS);
-const maxRows = z.number().int().min(10).max(MAX_MAX_ROWS);
+export const RetentionDaysSchema = z.number().int().min(1).max(MAX_RETENTION_DAYS);
+export const MaxRowsSchema = z.number().int().min(10).max(MAX_MAX_ROWS);
 
 export function auditSettingsSchema(payloadsByDefault: boolean) {
   return z
     .object({
-      retentionDays: retentionDays.default(DEFAULT_RETENTION_DAYS),
-      maxRows: maxRows.default(DEFAULT_MAX_ROWS),
+      retentionDays: RetentionDaysSchema.default(DEFAULT_RETENTION_DAYS),
+      maxRows: MaxRowsSchema.default(DEFAULT_MAX_ROWS),
       payloads: z.boolean().default(payloadsByDefault),
     })
     .strict();
@@ -33,7 +37,11 @@ export function auditSettingsSchema(payloadsByDefault: boolean) {
 
 /** A change to some of the settings (no defaults: what is missing stays as it was). */
 export const AuditSettingsPatchSchema = z
-  .object({ retentionDays: retentionDays.optional(), maxRows: maxRows.optional(), payloads: z.boolean().optional() })
+  .object({
+    retentionDays: RetentionDaysSchema.optional(),
+    maxRows: MaxRowsSchema.optional(),
+    payloads: z.boolean().optional(),
+  })
   .strict();
 
 export interface AuditSettings {

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { TetherError } from "../errors/tether-error.ts";
+import { readBoundedBody } from "../http/read-bounded-body.ts";
 
 export const JWKS_TTL_MS = 10 * 60 * 1000;
 const FETCH_TIMEOUT_MS = 5_000;
@@ -39,11 +40,6 @@ export async function accessSigningKey(certsUrl: string, kid: string, now = Date
   return fresh.keys.get(kid) ?? null;
 }
 
-/** Forgets every cached key set (tests that rotate keys within one isolate). */
-export function clearAccessKeyCache(): void {
-  cache.clear();
-}
-
 function refetch(certsUrl: string): Promise<KeySet> {
   let pending = inFlight.get(certsUrl);
   if (!pending) {
@@ -69,13 +65,13 @@ async function fetchKeySet(certsUrl: string): Promise<KeySet> {
     await response.body?.cancel();
     throw unavailable(`HTTP ${response.status}`);
   }
-  const text = await response.text();
-  if (text.length > MAX_JWKS_BYTES) throw unavailable("the key set is too large");
   let body: unknown;
   try {
-    body = JSON.parse(text);
-  } catch {
-    throw unavailable("the answer is not JSON");
+    const bytes = await readBoundedBody(response, MAX_JWKS_BYTES, "the key set");
+    body = JSON.parse(new TextDecoder().decode(bytes ?? new Uint8Array()));
+  } catch (error) {
+    if (error instanceof TetherError) throw unavailable("the key set is too large");
+    throw unavailable(error instanceof SyntaxError ? "the answer is not JSON" : String(error), error);
   }
   const parsed = JwksSchema.safeParse(body);
   if (!parsed.success) throw unavailable("the answer is not a JSON Web Key Set");

@@ -31,32 +31,35 @@ export class AdminApi {
   }
 
   async call(method: string, path: string, body?: unknown): Promise<unknown> {
-    const res = await fetch(`${this.#edge}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${this.#token}`, "content-type": "application/json" },
-      body: body === undefined ? null : JSON.stringify(body),
-    });
+    const res = await this.#request(method, path, body);
     const text = await res.text();
-    const parsed: unknown = text ? JSON.parse(text) : null;
-    if (!res.ok) {
-      const message = (parsed as { error?: { message?: string } } | null)?.error?.message ?? text;
-      throw new AdminApiError(res.status, `${method} ${path}: ${res.status} ${message}`);
-    }
-    return parsed;
+    return text ? JSON.parse(text) : null;
   }
 
   /** A GET whose body the caller reads as it streams (an export); errors as for `call`. */
-  async open(path: string): Promise<Response> {
-    const res = await fetch(`${this.#edge}${path}`, { headers: { authorization: `Bearer ${this.#token}` } });
+  open(path: string): Promise<Response> {
+    return this.#request("GET", path);
+  }
+
+  /** The edge's answer when it is a success; otherwise an AdminApiError with the edge's message. */
+  async #request(method: string, path: string, body?: unknown): Promise<Response> {
+    const res = await fetch(`${this.#edge}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${this.#token}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      body: body === undefined ? null : JSON.stringify(body),
+    });
     if (res.ok) return res;
     const text = await res.text();
     let message = text;
     try {
       message = (JSON.parse(text) as { error?: { message?: string } }).error?.message ?? text;
     } catch {
-      // Not JSON: the text as it came.
+      // Not JSON (a proxy's HTML page, say): the text as it came.
     }
-    throw new AdminApiError(res.status, `GET ${path}: ${res.status} ${message}`);
+    throw new AdminApiError(res.status, `${method} ${path}: ${res.status} ${message}`);
   }
 }
 

@@ -7,8 +7,15 @@
 import { TetherError } from "../errors/tether-error.ts";
 import { concatBytes } from "./concat-bytes.ts";
 
-/** The body's bytes, or null when the request has none. `what` names the body in the 413 message. */
-export async function readBoundedBody(request: Request, limit: number, what: string): Promise<Uint8Array | null> {
+/**
+ * The body's bytes, or null when the request (or a fetched response) has none. `what` names the
+ * body in the 413 message.
+ */
+export async function readBoundedBody(
+  request: Pick<Request, "headers" | "body">,
+  limit: number,
+  what: string,
+): Promise<Uint8Array | null> {
   if (Number(request.headers.get("content-length") ?? 0) > limit) throw tooLarge(what, limit);
   if (!request.body) return null;
   const reader = request.body.getReader();

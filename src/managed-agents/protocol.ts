@@ -6,6 +6,7 @@
  * not break on them). Where the protocol leaves a shape unconfirmed, the comment says so.
  */
 import { z } from "zod";
+import { base64urlEncode } from "../auth/base64url.ts";
 import { TetherError } from "../errors/tether-error.ts";
 
 export * from "./session-events.ts";
@@ -146,9 +147,7 @@ export function decodeWorkSecret(secret: string): WorkSecret {
 
 /** The inverse of decodeWorkSecret, without padding (how the API sends it). */
 export function encodeWorkSecret(secret: WorkSecret): string {
-  let binary = "";
-  for (const byte of new TextEncoder().encode(JSON.stringify(secret))) binary += String.fromCharCode(byte);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  return base64urlEncode(new TextEncoder().encode(JSON.stringify(secret)));
 }
 
 // ---- sessions, skills, memory stores ------------------------------------------------------------

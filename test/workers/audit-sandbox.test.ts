@@ -64,7 +64,8 @@ describe("the sandbox's tool-call trail", () => {
     expect(long?.result).toMatch(/…\[truncated, \d+ bytes\]$/);
     // Once written, the same.
     await call(`/admin/sandboxes/${sandbox.id}`, ADMIN);
-    await runDurableObjectAlarm(sandboxStub(sandbox.id));
+    expect(await runDurableObjectAlarm(sandboxStub(sandbox.id))).toBe(true);
+    expect(await storedRows(sandbox.id)).toBe(2);
     const stored = await traces(sandbox.id);
     expect(stored.rows).toEqual(page.rows);
     const text = JSON.stringify(stored);

@@ -10,13 +10,11 @@
 import type { Context } from "hono";
 import { base64urlDecode, base64urlEncode } from "../../auth/base64url.ts";
 import { TetherError } from "../../errors/tether-error.ts";
-import { readBoundedBody } from "../../http/read-bounded-body.ts";
+import { formFields } from "../form-fields.ts";
 import { consoleKey, hmac, hmacVerify } from "./keys.ts";
 
 export const CSRF_FIELD = "_csrf";
 export const CSRF_HEADER = "x-csrf-token";
-/** The largest console form the guard reads to find the token. */
-export const CONSOLE_FORM_LIMIT = 64 * 1024;
 
 /** The CSRF token of a session: `binding` names it (the session's nonce), `secret` keys it. */
 export async function csrfTokenFor(secret: string, binding: string): Promise<string> {
@@ -62,25 +60,9 @@ export async function requireCsrfToken(c: Context, secret: string, binding: stri
   if (!valid) throw new TetherError("forbidden", "invalid CSRF token: reload the page and try again");
 }
 
-/**
- * A form field, read through Hono's body cache so the page reads the same body again with
- * `c.req.parseBody()`; undefined for bodies that are not forms. The body is read bounded
- * (CONSOLE_FORM_LIMIT, 413 past it): console forms are small.
- */
+/** A form field (./form-fields.ts: the route reads the same parsed body); undefined for bodies that are not forms. */
 async function formField(c: Context, name: string): Promise<string | undefined> {
   const type = c.req.header("content-type")?.split(";")[0]?.trim().toLowerCase();
   if (type !== "application/x-www-form-urlencoded" && type !== "multipart/form-data") return undefined;
-  if (Object.keys(c.req.bodyCache).length === 0) {
-    const bytes = (await readBoundedBody(c.req.raw, CONSOLE_FORM_LIMIT, "console form")) ?? new Uint8Array();
-    // Hono keeps promises of the body in its cache (its type says values).
-    Object.assign(c.req.bodyCache, { arrayBuffer: Promise.resolve(bytes.slice().buffer) });
-  }
-  let body: Record<string, unknown>;
-  try {
-    body = await c.req.parseBody();
-  } catch {
-    throw new TetherError("bad_request", "the form could not be read");
-  }
-  const value = body[name];
-  return typeof value === "string" ? value : undefined;
+  return (await formFields(c, "console form"))[name];
 }

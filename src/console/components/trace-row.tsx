@@ -8,7 +8,7 @@ import type { StoredTrace } from "../../../durable-objects/tunnel-relay/trace-st
 import { isFailedCall } from "../../audit/metrics-rollup.ts";
 import { formatBytes, formatMs } from "../format.ts";
 import type { Column } from "./table.tsx";
-import { Time } from "./widgets.tsx";
+import { StatusText, Time } from "./widgets.tsx";
 
 export const TRACE_COLUMNS: Column[] = [
   { label: "Time" },
@@ -35,9 +35,7 @@ export function TraceRow(props: { trace: StoredTrace; fresh?: boolean }) {
       <td class="mono">{trace.rpcMethod ?? trace.httpMethod}</td>
       <td class="mono">{trace.tool ?? ""}</td>
       <td>
-        <span class={failed ? "status-error" : "status-ok"}>
-          {trace.status === 0 ? "no answer" : String(trace.status)}
-        </span>
+        <StatusText ok={!failed}>{trace.status === 0 ? "no answer" : String(trace.status)}</StatusText>
       </td>
       <td class="num">{formatMs(trace.durationMs)}</td>
       <td class="num">{`${formatBytes(trace.bytesIn)} / ${formatBytes(trace.bytesOut)}`}</td>

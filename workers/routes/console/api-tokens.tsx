@@ -10,7 +10,9 @@ import { BackendScopeSchema, DEFAULT_BACKEND_SCOPE } from "../../../durable-obje
 import { recordOperatorAction } from "../../../src/audit/operator-action.ts";
 import { CsrfField } from "../../../src/console/auth/csrf-field.tsx";
 import { Table } from "../../../src/console/components/table.tsx";
+import { TokenStateCells } from "../../../src/console/components/token-cells.tsx";
 import { Notice, SecretOnce, Time } from "../../../src/console/components/widgets.tsx";
+import { formFields } from "../../../src/console/form-fields.ts";
 import { TetherError } from "../../../src/errors/tether-error.ts";
 import { parseInput } from "../../../src/validation/parse-input.ts";
 import type { ConsoleEnv } from "../../env.ts";
@@ -23,7 +25,6 @@ const CreateFormSchema = z.object({
   label: z.string().trim().min(1).max(200),
   backends: z.string().max(4000).optional(),
 });
-const NoFieldsSchema = z.object({});
 
 apiTokensRoutes.get("/tokens", async (c) => {
   const tokens = (await registry(c.env).listApiTokens()).reverse();
@@ -36,25 +37,12 @@ apiTokensRoutes.get("/tokens", async (c) => {
       <td>
         <Time ms={token.createdAt} />
       </td>
-      <td>
-        {token.revokedAt === null ? (
-          <span class="status-ok">live</span>
-        ) : (
-          <span class="status-error">
-            revoked <Time ms={token.revokedAt} />
-          </span>
-        )}
-      </td>
-      <td>
-        {token.revokedAt === null && (
-          <form method="post" action={`/console/tokens/${token.id}/revoke`} class="inline">
-            <CsrfField token={csrf} />
-            <button type="submit" class="danger" aria-label={`Revoke API token ${token.id}`}>
-              Revoke
-            </button>
-          </form>
-        )}
-      </td>
+      <TokenStateCells
+        revokedAt={token.revokedAt}
+        revokeAction={`/console/tokens/${token.id}/revoke`}
+        revokeLabel={`Revoke API token ${token.id}`}
+        csrfToken={csrf}
+      />
     </tr>
   ));
   return renderPage(
@@ -140,7 +128,7 @@ apiTokensRoutes.post("/tokens", async (c) => {
 
 apiTokensRoutes.post("/tokens/:id/revoke", async (c) => {
   const id = c.req.param("id");
-  await formBody(c, NoFieldsSchema, "revoke request");
+  await formFields(c, "revoke request"); // bounded like every console form; it has no fields of its own
   if (!(await registry(c.env).revokeApiToken(id))) throw new TetherError("not_found", "no live API token with that id");
   await recordOperatorAction(c.env, c.get("operator"), { action: "api_token.revoked", target: id });
   return redirectWithNotice(c, "/console/tokens", "api-token-revoked");

@@ -13,8 +13,6 @@ import type { ConsoleEnv } from "../../env.ts";
 
 export type ConsoleContext = Context<ConsoleEnv>;
 
-export const PAGE_HEADERS = { "cache-control": "no-store", "x-content-type-options": "nosniff" } as const;
-
 export function renderPage(
   c: ConsoleContext,
   page: { title: string; section?: Section | undefined },
@@ -33,7 +31,6 @@ export function renderPage(
       </Layout>,
     ),
     status,
-    PAGE_HEADERS,
   );
 }
 
@@ -68,7 +65,7 @@ export function renderError(c: ConsoleContext, error: unknown): Response | Promi
         </html>,
       ),
       failure.status as 500,
-      { ...PAGE_HEADERS, ...failure.headers },
+      failure.headers,
     );
   }
   return c.html(
@@ -78,7 +75,7 @@ export function renderError(c: ConsoleContext, error: unknown): Response | Promi
       </Layout>,
     ),
     failure.status as 500,
-    { ...PAGE_HEADERS, ...failure.headers },
+    failure.headers,
   );
 }
 

@@ -8,9 +8,9 @@ import { z } from "zod";
 import { backendLabel } from "../../../durable-objects/sandbox/backend-scope.ts";
 import type { SandboxDetails } from "../../../durable-objects/sandbox/status.ts";
 import { recordOperatorAction } from "../../../src/audit/operator-action.ts";
-import { CsrfField } from "../../../src/console/auth/csrf-field.tsx";
+import { DeleteSection } from "../../../src/console/components/delete-section.tsx";
 import { Table } from "../../../src/console/components/table.tsx";
-import { Notice, Time } from "../../../src/console/components/widgets.tsx";
+import { Notice, StatusText, Time } from "../../../src/console/components/widgets.tsx";
 import { StatsList } from "../../../src/console/components/window-stats.tsx";
 import { formatBytes } from "../../../src/console/format.ts";
 import { asTetherError } from "../../../src/errors/error-response.ts";
@@ -18,7 +18,7 @@ import { unwrap } from "../../../src/errors/rpc-result.ts";
 import { TetherError } from "../../../src/errors/tether-error.ts";
 import type { ConsoleEnv } from "../../env.ts";
 import { dirSummary, type FileEntry, listDirectory, normalDir, parentDir } from "./file-tree.tsx";
-import { formBody } from "./form-body.ts";
+import { confirmDeletion } from "./form-body.ts";
 import { noticeText, redirectWithNotice, renderPage } from "./render.tsx";
 import { ADMIN_CALLER, sandboxDetails, sandboxStub } from "./sandbox-data.ts";
 import { SANDBOX_TRACE_ROWS, SandboxTrace } from "./sandbox-trace.tsx";
@@ -28,7 +28,6 @@ export const sandboxPageRoutes = new Hono<ConsoleEnv>();
 
 const DirSchema = z.string().startsWith("/").max(4096);
 const BeforeSchema = z.coerce.number().int().min(1).optional();
-const DeleteFormSchema = z.object({ confirm: z.string().max(100) });
 export const DEFAULT_DIR = "/workspace";
 
 sandboxPageRoutes.get("/sandboxes/:id", async (c) => {
@@ -86,32 +85,21 @@ sandboxPageRoutes.get("/sandboxes/:id", async (c) => {
         {await FileBrowser({ id, dir, c })}
       </section>
       <SandboxTrace page={unwrap(trace)} isFirst={before.data === undefined} href={pageOf} />
-      <section aria-labelledby="delete-heading">
-        <h2 id="delete-heading">Delete the sandbox</h2>
-        <form method="post" action={`/console/sandboxes/${id}/delete`} class="panel">
-          <CsrfField token={csrf} />
-          <p>Aborts its running calls and deletes its files, shell state, tokens and trace.</p>
-          <div class="form-row">
-            <div class="field">
-              <label for="confirm-delete">Type the sandbox id to confirm</label>
-              <input id="confirm-delete" name="confirm" required autocomplete="off" />
-            </div>
-            <button type="submit" class="danger">
-              Delete sandbox
-            </button>
-          </div>
-        </form>
-      </section>
+      <DeleteSection
+        heading="Delete the sandbox"
+        action={`/console/sandboxes/${id}/delete`}
+        consequence="Aborts its running calls and deletes its files, shell state, tokens and trace."
+        confirmLabel="Type the sandbox id to confirm"
+        button="Delete sandbox"
+        csrfToken={csrf}
+      />
     </>,
   );
 });
 
 sandboxPageRoutes.post("/sandboxes/:id/delete", async (c) => {
   const id = c.req.param("id");
-  const { confirm } = await formBody(c, DeleteFormSchema, "delete request");
-  if (confirm.trim() !== id) {
-    throw new TetherError("bad_request", `to delete the sandbox, type its id "${id}" in the confirmation field`);
-  }
+  await confirmDeletion(c, { kind: "sandbox", key: "id", expected: id });
   unwrap(await sandboxStub(c.env, id).destroy(ADMIN_CALLER));
   await recordOperatorAction(c.env, c.get("operator"), { action: "sandbox.deleted", sandbox: id });
   return redirectWithNotice(c, "/console/sandboxes", "sandbox-deleted");
@@ -123,7 +111,7 @@ function GatewayStatusText(props: { gateway: NonNullable<SandboxDetails["gateway
     <p>
       Executor instance <span class="mono">{g.instance ?? "not contacted yet"}</span> via gateway{" "}
       <span class="mono">{g.gateway_id ?? "none"}</span>:{" "}
-      {g.connected ? <span class="status-ok">connected</span> : <span class="status-error">not connected</span>}
+      <StatusText ok={g.connected}>{g.connected ? "connected" : "not connected"}</StatusText>
       {g.workspace_bytes !== null ? `, workspace ${formatBytes(g.workspace_bytes)}` : ""}
       {g.workspace_error ? ` (${g.workspace_error})` : ""}
     </p>

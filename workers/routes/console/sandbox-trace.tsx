@@ -6,7 +6,7 @@
 import type { SandboxTraceRow } from "../../../durable-objects/sandbox/trace.ts";
 import type { Page } from "../../../src/audit/trace-query.ts";
 import { Table } from "../../../src/console/components/table.tsx";
-import { Pager, Time } from "../../../src/console/components/widgets.tsx";
+import { Pager, StatusText, Time } from "../../../src/console/components/widgets.tsx";
 import { formatBytes, formatMs } from "../../../src/console/format.ts";
 
 export const SANDBOX_TRACE_ROWS = 50;
@@ -25,7 +25,7 @@ export function SandboxTrace(props: {
       <td class="mono wrap">{call.toolUseId}</td>
       <td class="mono">{call.caller ?? ""}</td>
       <td>
-        <span class={call.error === null ? "status-ok" : "status-error"}>{call.error === null ? "ok" : "error"}</span>
+        <StatusText ok={call.error === null}>{call.error === null ? "ok" : "error"}</StatusText>
       </td>
       <td class="num">{formatMs(call.durationMs)}</td>
       <td class="num">{formatBytes(call.bytes)}</td>

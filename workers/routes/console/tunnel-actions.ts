@@ -8,9 +8,8 @@ import { z } from "zod";
 import { registry } from "../../../durable-objects/registry.ts";
 import { recordOperatorAction } from "../../../src/audit/operator-action.ts";
 import { unwrap } from "../../../src/errors/rpc-result.ts";
-import { TetherError } from "../../../src/errors/tether-error.ts";
 import type { ConsoleEnv } from "../../env.ts";
-import { formBody } from "./form-body.ts";
+import { confirmDeletion, formBody } from "./form-body.ts";
 import { redirectWithNotice } from "./render.tsx";
 import { endSession, relayOf } from "./tunnel-data.ts";
 import { SettingsFormSchema, settingsFromForm } from "./tunnel-settings-form.tsx";
@@ -18,7 +17,6 @@ import { SettingsFormSchema, settingsFromForm } from "./tunnel-settings-form.tsx
 export const tunnelActionRoutes = new Hono<ConsoleEnv>();
 
 const EndSessionFormSchema = z.object({ server: z.string().min(1).max(200), id: z.string().min(1).max(200) });
-const DeleteFormSchema = z.object({ confirm: z.string().max(100) });
 
 tunnelActionRoutes.post("/tunnels/:name/settings", async (c) => {
   const name = c.req.param("name");
@@ -48,10 +46,7 @@ tunnelActionRoutes.post("/tunnels/:name/sessions/end", async (c) => {
 
 tunnelActionRoutes.post("/tunnels/:name/delete", async (c) => {
   const name = c.req.param("name");
-  const { confirm } = await formBody(c, DeleteFormSchema, "delete request");
-  if (confirm.trim() !== name) {
-    throw new TetherError("bad_request", `to delete the tunnel, type its name "${name}" in the confirmation field`);
-  }
+  await confirmDeletion(c, { kind: "tunnel", key: "name", expected: name });
   unwrap(await relayOf(c.env, name).destroy());
   await registry(c.env).remove("tunnel", name);
   await recordOperatorAction(c.env, c.get("operator"), { action: "tunnel.deleted", tunnel: name });

@@ -5,6 +5,7 @@
 import { Hono } from "hono";
 import { SessionQuerySchema } from "../../../src/audit/trace-query.ts";
 import { CsrfField } from "../../../src/console/auth/csrf-field.tsx";
+import { DeleteSection } from "../../../src/console/components/delete-section.tsx";
 import { Table } from "../../../src/console/components/table.tsx";
 import { Notice, Pager, Time } from "../../../src/console/components/widgets.tsx";
 import { callRate, errorRate, latency, StatsList } from "../../../src/console/components/window-stats.tsx";
@@ -145,22 +146,14 @@ tunnelPageRoutes.get("/tunnels/:name", async (c) => {
         </form>
       </section>
 
-      <section aria-labelledby="delete-heading">
-        <h2 id="delete-heading">Delete the tunnel</h2>
-        <form method="post" action={`/console/tunnels/${name}/delete`} class="panel">
-          <CsrfField token={csrf} />
-          <p>Closes every gateway, fails calls in flight and deletes its tokens, sessions and trace.</p>
-          <div class="form-row">
-            <div class="field">
-              <label for="confirm-delete">Type the tunnel's name to confirm</label>
-              <input id="confirm-delete" name="confirm" required autocomplete="off" />
-            </div>
-            <button type="submit" class="danger">
-              Delete tunnel
-            </button>
-          </div>
-        </form>
-      </section>
+      <DeleteSection
+        heading="Delete the tunnel"
+        action={`/console/tunnels/${name}/delete`}
+        consequence="Closes every gateway, fails calls in flight and deletes its tokens, sessions and trace."
+        confirmLabel="Type the tunnel's name to confirm"
+        button="Delete tunnel"
+        csrfToken={csrf}
+      />
     </>,
   );
 });

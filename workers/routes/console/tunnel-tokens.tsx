@@ -10,7 +10,9 @@ import { TokenRoleSchema } from "../../../durable-objects/tunnel-relay/token-sto
 import { recordOperatorAction } from "../../../src/audit/operator-action.ts";
 import { CsrfField } from "../../../src/console/auth/csrf-field.tsx";
 import { Table } from "../../../src/console/components/table.tsx";
+import { TokenStateCells } from "../../../src/console/components/token-cells.tsx";
 import { SecretOnce, Time } from "../../../src/console/components/widgets.tsx";
+import { formFields } from "../../../src/console/form-fields.ts";
 import { unwrap } from "../../../src/errors/rpc-result.ts";
 import type { ConsoleEnv } from "../../env.ts";
 import { formBody } from "./form-body.ts";
@@ -20,7 +22,6 @@ import { relayOf } from "./tunnel-data.ts";
 export const tunnelTokensRoutes = new Hono<ConsoleEnv>();
 
 const IssueFormSchema = z.object({ role: TokenRoleSchema });
-const NoFieldsSchema = z.object({});
 
 tunnelTokensRoutes.post("/tunnels/:name/tokens", async (c) => {
   const name = c.req.param("name");
@@ -53,7 +54,7 @@ tunnelTokensRoutes.post("/tunnels/:name/tokens", async (c) => {
 
 tunnelTokensRoutes.post("/tunnels/:name/tokens/:id/revoke", async (c) => {
   const { name, id } = c.req.param();
-  await formBody(c, NoFieldsSchema, "revoke request");
+  await formFields(c, "revoke request"); // bounded like every console form; it has no fields of its own
   const revoked = unwrap(await relayOf(c.env, name).revokeToken(id));
   await recordOperatorAction(c.env, c.get("operator"), {
     action: "tunnel.token_revoked",
@@ -73,25 +74,12 @@ export function TokensSection(props: { tunnel: string; tokens: TokenInfo[]; csrf
         <Time ms={token.createdAt} />
       </td>
       <td>{token.lastUsedAt === null ? <span class="muted">never</span> : <Time ms={token.lastUsedAt} />}</td>
-      <td>
-        {token.revokedAt === null ? (
-          <span class="status-ok">live</span>
-        ) : (
-          <span class="status-error">
-            revoked <Time ms={token.revokedAt} />
-          </span>
-        )}
-      </td>
-      <td>
-        {token.revokedAt === null && (
-          <form method="post" action={`/console/tunnels/${props.tunnel}/tokens/${token.id}/revoke`} class="inline">
-            <CsrfField token={props.csrfToken} />
-            <button type="submit" class="danger" aria-label={`Revoke token ${token.id}`}>
-              Revoke
-            </button>
-          </form>
-        )}
-      </td>
+      <TokenStateCells
+        revokedAt={token.revokedAt}
+        revokeAction={`/console/tunnels/${props.tunnel}/tokens/${token.id}/revoke`}
+        revokeLabel={`Revoke token ${token.id}`}
+        csrfToken={props.csrfToken}
+      />
     </tr>
   ));
   return (

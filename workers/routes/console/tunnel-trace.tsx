@@ -11,7 +11,7 @@ import { TRACE_COLUMNS, TraceRow } from "../../../src/console/components/trace-r
 import { Pager } from "../../../src/console/components/widgets.tsx";
 import { parseInput } from "../../../src/validation/parse-input.ts";
 import type { ConsoleEnv } from "../../env.ts";
-import { PAGE_HEADERS, renderPage } from "./render.tsx";
+import { renderPage } from "./render.tsx";
 import { relayOf, tunnelTraces } from "./tunnel-data.ts";
 
 export const tunnelTraceRoutes = new Hono<ConsoleEnv>();
@@ -82,7 +82,7 @@ tunnelTraceRoutes.get("/tunnels/:name/trace.json", async (c) => {
     page.rows.map(async (trace) => ({ ...trace, html: String(await (<TraceRow trace={trace} fresh />).toString()) })),
   );
   const lastId = Math.max(query.after ?? 0, ...page.rows.map((row) => row.id));
-  return c.json({ rows, lastId, next: page.next }, 200, PAGE_HEADERS);
+  return c.json({ rows, lastId, next: page.next });
 });
 
 export function TraceFilterForm(props: { action: string; query: TraceQuery }) {
