@@ -5,7 +5,7 @@ import { TraceStore } from "../../durable-objects/tunnel-relay/trace-store.ts";
 import { type AuditRecord, AuditRecordSchema } from "../../src/audit/audit-record.ts";
 import { WriteBehind } from "../../src/storage/write-behind.ts";
 import { bash, createSandbox } from "./sandbox-helpers.ts";
-import { admin, callTrace, createTunnel, edgeFetch, uniqueName, warmUpEdge } from "./tunnel-fixtures.ts";
+import { ADMIN_TOKEN, admin, callTrace, createTunnel, edgeFetch, uniqueName, warmUpEdge } from "./tunnel-fixtures.ts";
 
 warmUpEdge();
 
@@ -78,7 +78,7 @@ describe("operator actions", () => {
     const sandbox = await createSandbox();
     const deleted = await edgeFetch(`/v1/sandboxes/${sandbox.id}`, {
       method: "DELETE",
-      headers: { authorization: "Bearer test-admin-token" },
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
     });
     expect(deleted.status).toBe(204);
     const { records, text } = await exported("?kind=operator_action");

@@ -116,12 +116,7 @@ describe("rows across eviction and older databases", () => {
   test("relayed calls' rows are written within the flush interval and survive an eviction", async () => {
     const tunnel = await createTunnel({ audit: { maxRows: 5000 } });
     const gateway = await SimGateway.connect(tunnel);
-    for (let i = 0; i < 3; i++) {
-      const call = agentFetch(tunnel, "echo", { method: "POST", headers: POST_JSON, body: jsonRpc(`m${i}`) });
-      const { stream } = await gateway.nextRequest();
-      gateway.respond(stream, 200, JSON_HEADERS, "{}");
-      await (await call).arrayBuffer();
-    }
+    for (let i = 0; i < 3; i++) await gateway.answerCall(tunnel, jsonRpc(`m${i}`));
     await eventually(async () => (await storedTraces(tunnel.name)) === 3, "the traces to be written");
     await evictDurableObject(env.TUNNEL_RELAY.getByName(tunnel.name));
     const page = await adminJson<Page<TraceRow>>("GET", `/admin/tunnels/${tunnel.name}/traces`);
@@ -187,10 +182,7 @@ describe("rows across eviction and older databases", () => {
     );
     // New calls go on from the old ids.
     const gateway = await SimGateway.connect(tunnel);
-    const call = agentFetch(tunnel, "echo", { method: "POST", headers: POST_JSON, body: jsonRpc("new") });
-    const { stream } = await gateway.nextRequest();
-    gateway.respond(stream, 200, JSON_HEADERS, "{}");
-    await (await call).arrayBuffer();
+    await gateway.answerCall(tunnel, jsonRpc("new"));
     await eventually(async () => (await storedTraces(tunnel.name)) === 3, "the new trace to be written");
     const page = await adminJson<Page<TraceRow>>("GET", `/admin/tunnels/${tunnel.name}/traces`);
     expect(page.rows.map((row) => [row.id, row.rpcMethod])).toEqual([

@@ -117,14 +117,11 @@ describe("console: what the audit trail keeps, shown", () => {
     expect(settingsPage).toMatch(/<input id="settings-payloads" name="payloads" type="checkbox" checked=""\/>/);
     expect(settingsPage).toContain('name="maxRows" type="number" min="10" value="500"');
     const gateway = await SimGateway.connect(tunnel);
-    const call = agentFetch(tunnel, "echo", {
-      method: "POST",
-      headers: POST_JSON,
-      body: jsonRpc("tools/call", { name: "lookup", arguments: { q: "<b>x</b>", api_key: "hunter2-secret-value" } }),
-    });
-    const { stream } = await gateway.nextRequest();
-    gateway.respond(stream, 200, JSON_HEADERS, JSON.stringify({ jsonrpc: "2.0", id: 1, result: { text: "found" } }));
-    await (await call).arrayBuffer();
+    await gateway.answerCall(
+      tunnel,
+      jsonRpc("tools/call", { name: "lookup", arguments: { q: "<b>x</b>", api_key: "hunter2-secret-value" } }),
+      JSON.stringify({ jsonrpc: "2.0", id: 1, result: { text: "found" } }),
+    );
     const html = await page(`/console/tunnels/${tunnel.name}/trace`);
     const row = tableRows(html, "trace")[0] ?? "";
     expect(row).toContain("<summary>Arguments and result</summary>");

@@ -1,15 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { consoleFetch, page, seedSessions, seedTraces, session, tableRows, textOf } from "./console-page-fixtures.ts";
-import {
-  agentFetch,
-  callTrace,
-  createTunnel,
-  eventually,
-  JSON_HEADERS,
-  jsonRpc,
-  POST_JSON,
-  warmUpEdge,
-} from "./tunnel-fixtures.ts";
+import { callTrace, createTunnel, eventually, jsonRpc, warmUpEdge } from "./tunnel-fixtures.ts";
 import { SimGateway } from "./tunnel-sim-gateway.ts";
 
 warmUpEdge();
@@ -104,14 +95,11 @@ describe("console: a tunnel's call trace", () => {
     const tunnel = await createTunnel();
     const gateway = await SimGateway.connect(tunnel);
     const { lastId } = await poll(`/console/tunnels/${tunnel.name}/trace.json`);
-    const call = agentFetch(tunnel, "echo", {
-      method: "POST",
-      headers: POST_JSON,
-      body: jsonRpc("tools/call", { name: "lookup", arguments: {} }),
-    });
-    const { stream } = await gateway.nextRequest();
-    gateway.respond(stream, 200, JSON_HEADERS, JSON.stringify({ jsonrpc: "2.0", id: 1, result: {} }));
-    await (await call).arrayBuffer();
+    await gateway.answerCall(
+      tunnel,
+      jsonRpc("tools/call", { name: "lookup", arguments: {} }),
+      JSON.stringify({ jsonrpc: "2.0", id: 1, result: {} }),
+    );
     let rows: PollAnswer["rows"] = [];
     await eventually(async () => {
       rows = (await poll(`/console/tunnels/${tunnel.name}/trace.json?after=${lastId}`)).rows;

@@ -14,17 +14,7 @@ import { SORT_LIMIT } from "../../src/audit/trail-buckets.ts";
 import { WriteBehind } from "../../src/storage/write-behind.ts";
 import { parsePrometheusText } from "../helpers/prometheus-parser.ts";
 import { bash, createSandbox, runTool, sandboxStub } from "./sandbox-helpers.ts";
-import {
-  admin,
-  agentFetch,
-  callTrace,
-  createTunnel,
-  edgeFetch,
-  JSON_HEADERS,
-  jsonRpc,
-  POST_JSON,
-  warmUpEdge,
-} from "./tunnel-fixtures.ts";
+import { ADMIN_TOKEN, admin, callTrace, createTunnel, edgeFetch, jsonRpc, warmUpEdge } from "./tunnel-fixtures.ts";
 import { SimGateway } from "./tunnel-sim-gateway.ts";
 
 warmUpEdge();
@@ -170,14 +160,11 @@ describe("TunnelRelay.metrics", () => {
   test("a relayed call shows in the metrics as soon as it is answered", async () => {
     const tunnel = await createTunnel();
     const gateway = await SimGateway.connect(tunnel);
-    const call = agentFetch(tunnel, "echo", {
-      method: "POST",
-      headers: POST_JSON,
-      body: jsonRpc("tools/call", { name: "shout", arguments: {} }),
-    });
-    const { stream } = await gateway.nextRequest();
-    gateway.respond(stream, 200, JSON_HEADERS, '{"jsonrpc":"2.0","id":1,"result":{}}');
-    await (await call).arrayBuffer();
+    await gateway.answerCall(
+      tunnel,
+      jsonRpc("tools/call", { name: "shout", arguments: {} }),
+      '{"jsonrpc":"2.0","id":1,"result":{}}',
+    );
     const { tunnels } = await metricsJson(`?tunnel=${tunnel.name}`);
     expect(tunnels).toHaveLength(1);
     expect(tunnels[0]?.tools.map((t) => [t.server, t.tool, t.windows["5m"].calls, t.windows["5m"].errors])).toEqual([
@@ -235,7 +222,7 @@ describe("GET /admin/metrics", () => {
       [`?tunnel=${tunnel.name}`, "text/plain"],
     ] as const) {
       const res = await edgeFetch(`/admin/metrics${query}`, {
-        headers: { authorization: "Bearer test-admin-token", accept },
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, accept },
       });
       expect(res.status).toBe(200);
       expect(res.headers.get("content-type")).toBe("text/plain; version=0.0.4; charset=utf-8");
@@ -250,7 +237,7 @@ describe("GET /admin/metrics", () => {
       });
     }
     const json = await edgeFetch(`/admin/metrics?tunnel=${tunnel.name}`, {
-      headers: { authorization: "Bearer test-admin-token", accept: "application/json, text/plain" },
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, accept: "application/json, text/plain" },
     });
     expect(json.headers.get("content-type")).toContain("application/json");
   });

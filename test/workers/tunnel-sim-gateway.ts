@@ -28,7 +28,15 @@ import {
 } from "../../src/protocol/messages.ts";
 import { sendBody } from "../../src/protocol/send-body.ts";
 import { INITIAL_STREAM_WINDOW, TUNNEL_PROTOCOL_VERSION } from "../../src/protocol/version.ts";
-import { type CreatedTunnel, edgeFetch, WAIT_MS, within } from "./tunnel-fixtures.ts";
+import {
+  agentFetch,
+  type CreatedTunnel,
+  edgeFetch,
+  JSON_HEADERS,
+  POST_JSON,
+  WAIT_MS,
+  within,
+} from "./tunnel-fixtures.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -226,6 +234,17 @@ export class SimGateway {
     this.head(stream, status, headers);
     if (body) this.data(stream, body);
     this.end(stream);
+  }
+
+  /**
+   * An agent's JSON-RPC POST (`body`) to server "echo", relayed to this gateway and answered 200
+   * with the JSON `answer`; the text the agent read.
+   */
+  async answerCall(tunnel: CreatedTunnel, body: string, answer = "{}"): Promise<string> {
+    const call = agentFetch(tunnel, "echo", { method: "POST", headers: POST_JSON, body });
+    const { stream } = await this.nextRequest();
+    this.respond(stream, 200, JSON_HEADERS, answer);
+    return (await call).text();
   }
 
   /** Sends a body within the edge's credit, as a real gateway does. */

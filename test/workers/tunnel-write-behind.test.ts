@@ -6,31 +6,13 @@ import { TokenStore } from "../../durable-objects/tunnel-relay/token-store.ts";
 import { FLUSH_ROWS, TraceStore } from "../../durable-objects/tunnel-relay/trace-store.ts";
 import { hashToken } from "../../src/auth/tokens.ts";
 import { WriteBehind } from "../../src/storage/write-behind.ts";
-import {
-  admin,
-  agentFetch,
-  callTrace,
-  createTunnel,
-  eventually,
-  JSON_HEADERS,
-  jsonRpc,
-  POST_JSON,
-  traces,
-  warmUpEdge,
-} from "./tunnel-fixtures.ts";
+import { admin, callTrace, createTunnel, eventually, jsonRpc, traces, warmUpEdge } from "./tunnel-fixtures.ts";
 import { SimGateway } from "./tunnel-sim-gateway.ts";
 
 warmUpEdge();
 
 function storedTraces(sql: SqlStorage): number {
   return sql.exec("SELECT count(*) AS n FROM traces").one().n as number;
-}
-
-async function relayCall(tunnel: Awaited<ReturnType<typeof createTunnel>>, gateway: SimGateway, method: string) {
-  const call = agentFetch(tunnel, "echo", { method: "POST", headers: POST_JSON, body: jsonRpc(method) });
-  const { stream } = await gateway.nextRequest();
-  gateway.respond(stream, 200, JSON_HEADERS, "{}");
-  await (await call).arrayBuffer();
 }
 
 describe("bookkeeping written behind", () => {
@@ -59,7 +41,7 @@ describe("bookkeeping written behind", () => {
   test("a relayed call's trace is visible at once and reaches SQLite within the flush interval", async () => {
     const tunnel = await createTunnel();
     const gateway = await SimGateway.connect(tunnel);
-    await relayCall(tunnel, gateway, "tools/list");
+    await gateway.answerCall(tunnel, jsonRpc("tools/list"));
     expect((await traces(tunnel.name))[0]).toMatchObject({ rpcMethod: "tools/list", status: 200 });
     const stub = env.TUNNEL_RELAY.getByName(tunnel.name);
     await eventually(
@@ -72,11 +54,11 @@ describe("bookkeeping written behind", () => {
   test("deleting a tunnel drops its buffered traces: the name's next tunnel starts with none", async () => {
     const tunnel = await createTunnel();
     const gateway = await SimGateway.connect(tunnel);
-    await relayCall(tunnel, gateway, "before-delete");
+    await gateway.answerCall(tunnel, jsonRpc("before-delete"));
     await admin("DELETE", `/admin/tunnels/${tunnel.name}`);
     const again = await createTunnel({}, tunnel.name);
     const fresh = await SimGateway.connect(again);
-    await relayCall(again, fresh, "after-delete");
+    await fresh.answerCall(again, jsonRpc("after-delete"));
     const stub = env.TUNNEL_RELAY.getByName(tunnel.name);
     // Once the new call's trace is written, anything still buffered from before would be too.
     await eventually(

@@ -29,7 +29,8 @@ import { TetherError } from "../../src/errors/tether-error.ts";
 import { parseInput } from "../../src/validation/parse-input.ts";
 import type { EdgeEnv, Env } from "../env.ts";
 import { adminOnly } from "./admin-only.ts";
-import { TUNNEL_NAME_PATTERN } from "./tunnels.ts";
+import { sandboxStub } from "./sandbox-stubs.ts";
+import { TUNNEL_NAME_PATTERN, tunnelStub } from "./tunnels.ts";
 
 export const adminAuditRoutes = new Hono<EdgeEnv>();
 
@@ -92,7 +93,7 @@ async function* auditPages(env: Env, query: AuditExportQuery): AsyncGenerator<Au
   if (wants("tunnel_call") && (!scoped || query.tunnel !== undefined)) {
     const names = query.tunnel !== undefined ? [query.tunnel] : (await reg.list("tunnel")).map((e) => e.name);
     for (const name of names) {
-      const relay = env.TUNNEL_RELAY.get(env.TUNNEL_RELAY.idFromName(name));
+      const relay = tunnelStub(env, name);
       yield* settledPages(
         (before) => relay.traces({ ...window, before }),
         (row) => tunnelCallRecord(name, row),
@@ -102,7 +103,7 @@ async function* auditPages(env: Env, query: AuditExportQuery): AsyncGenerator<Au
   if (wants("sandbox_call") && (!scoped || query.sandbox !== undefined)) {
     const ids = query.sandbox !== undefined ? [query.sandbox] : (await reg.list("sandbox")).map((e) => e.name);
     for (const id of ids) {
-      const sandbox = env.SANDBOX.get(env.SANDBOX.idFromName(id));
+      const sandbox = sandboxStub(env, id);
       yield* settledPages(
         (before) => sandbox.traces({ ...window, before }),
         (row) => sandboxCallRecord(id, row),

@@ -14,7 +14,6 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { registry } from "../../durable-objects/registry.ts";
 import { noSuchSandbox } from "../../durable-objects/sandbox/caller.ts";
-import { SANDBOX_ID_PATTERN } from "../../durable-objects/sandbox/options.ts";
 import { mapLimited } from "../../src/async/map-limited.ts";
 import { METRIC_WINDOWS, type SandboxMetrics, type TunnelMetrics } from "../../src/audit/call-metrics.ts";
 import { PROMETHEUS_CONTENT_TYPE, prometheusText } from "../../src/audit/prometheus-text.ts";
@@ -22,7 +21,8 @@ import { unwrap } from "../../src/errors/rpc-result.ts";
 import { parseInput } from "../../src/validation/parse-input.ts";
 import type { EdgeEnv, Env } from "../env.ts";
 import { adminOnly } from "./admin-only.ts";
-import { TUNNEL_NAME_PATTERN, tunnelNotFound, tunnelStub } from "./tunnels.ts";
+import { namedSandboxStub, sandboxStub } from "./sandbox-stubs.ts";
+import { namedTunnelStub, tunnelStub } from "./tunnels.ts";
 
 export const adminMetricsRoutes = new Hono<EdgeEnv>();
 
@@ -55,13 +55,12 @@ adminMetricsRoutes.get("/metrics", async (c) => {
 
 async function namedTunnel(env: Env, name: string | undefined, now: number): Promise<TunnelMetrics[]> {
   if (name === undefined) return [];
-  if (!TUNNEL_NAME_PATTERN.test(name)) throw tunnelNotFound();
-  return [unwrap(await tunnelStub(env, name).metrics(now))];
+  return [unwrap(await namedTunnelStub(env, name).metrics(now))];
 }
 
 async function namedSandbox(env: Env, id: string | undefined, now: number): Promise<SandboxMetrics[]> {
   if (id === undefined) return [];
-  const metrics = SANDBOX_ID_PATTERN.test(id) ? await env.SANDBOX.get(env.SANDBOX.idFromName(id)).metrics(now) : null;
+  const metrics = await namedSandboxStub(env, id).metrics(now);
   if (!metrics) throw noSuchSandbox();
   return [metrics];
 }
@@ -85,7 +84,7 @@ async function allTunnels(env: Env, now: number): Promise<TunnelMetrics[]> {
 async function allSandboxes(env: Env, now: number): Promise<SandboxMetrics[]> {
   const entries = await registry(env).list("sandbox");
   const metrics = await mapLimited(entries, CONCURRENCY, (entry) =>
-    env.SANDBOX.get(env.SANDBOX.idFromName(entry.name))
+    sandboxStub(env, entry.name)
       .metrics(now)
       .catch((error: unknown) => {
         console.error(`metrics of sandbox ${entry.name}`, error);

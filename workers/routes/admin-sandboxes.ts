@@ -1,13 +1,13 @@
 import { Hono } from "hono";
 import { registry } from "../../durable-objects/registry.ts";
 import { noSuchSandbox } from "../../durable-objects/sandbox/caller.ts";
-import { SANDBOX_ID_PATTERN } from "../../durable-objects/sandbox/options.ts";
 import { mapLimited } from "../../src/async/map-limited.ts";
 import { TraceHttpQuerySchema } from "../../src/audit/time-param.ts";
 import { unwrap } from "../../src/errors/rpc-result.ts";
 import { parseInput } from "../../src/validation/parse-input.ts";
 import type { EdgeEnv } from "../env.ts";
 import { adminOnly } from "./admin-only.ts";
+import { namedSandboxStub, sandboxStub } from "./sandbox-stubs.ts";
 
 /**
  * Operators' view of sandboxes (`/admin/sandboxes`, admin token only): the list comes from the
@@ -24,22 +24,20 @@ adminOnly(adminSandboxesRoutes, "/sandboxes");
 
 adminSandboxesRoutes.get("/sandboxes", async (c) => {
   const entries = await registry(c.env).list("sandbox");
-  const summaries = await mapLimited(entries, LIST_CONCURRENCY, (entry) =>
-    c.env.SANDBOX.get(c.env.SANDBOX.idFromName(entry.name)).summary(),
-  );
+  const summaries = await mapLimited(entries, LIST_CONCURRENCY, (entry) => sandboxStub(c.env, entry.name).summary());
   return c.json({ sandboxes: summaries.filter((s) => s !== null) });
 });
 
 adminSandboxesRoutes.get("/sandboxes/:id", async (c) => {
   const id = c.req.param("id");
-  const details = SANDBOX_ID_PATTERN.test(id) ? await c.env.SANDBOX.get(c.env.SANDBOX.idFromName(id)).inspect() : null;
+  const details = await namedSandboxStub(c.env, id).inspect();
   if (!details) throw noSuchSandbox();
   return c.json(details);
 });
 
 adminSandboxesRoutes.get("/sandboxes/:id/traces", async (c) => {
   const id = c.req.param("id");
-  if (!SANDBOX_ID_PATTERN.test(id)) throw noSuchSandbox();
+  const sandbox = namedSandboxStub(c.env, id);
   const query = parseInput(TraceHttpQuerySchema, c.req.query(), "trace query");
-  return c.json(unwrap(await c.env.SANDBOX.get(c.env.SANDBOX.idFromName(id)).traces(query)));
+  return c.json(unwrap(await sandbox.traces(query)));
 });

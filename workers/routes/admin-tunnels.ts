@@ -26,9 +26,9 @@ import { unwrap } from "../../src/errors/rpc-result.ts";
 import { TetherError } from "../../src/errors/tether-error.ts";
 import { readJsonBody } from "../../src/http/read-bounded-body.ts";
 import { parseInput } from "../../src/validation/parse-input.ts";
-import type { EdgeEnv, Env } from "../env.ts";
+import type { EdgeEnv } from "../env.ts";
 import { adminOnly } from "./admin-only.ts";
-import { TUNNEL_NAME_PATTERN, tunnelNotFound, tunnelStub } from "./tunnels.ts";
+import { namedTunnelStub, TUNNEL_NAME_PATTERN, tunnelStub } from "./tunnels.ts";
 
 export const adminTunnelsRoutes = new Hono<EdgeEnv>();
 
@@ -87,7 +87,7 @@ adminTunnelsRoutes.get("/tunnels", async (c) => {
 
 adminTunnelsRoutes.get("/tunnels/:name", async (c) => {
   const options = parse(DetailQuerySchema, c.req.query(), "query");
-  return c.json(unwrap(await named(c.env, c.req.param("name")).detail(options)));
+  return c.json(unwrap(await namedTunnelStub(c.env, c.req.param("name")).detail(options)));
 });
 
 adminTunnelsRoutes.patch("/tunnels/:name", async (c) => {
@@ -97,7 +97,7 @@ adminTunnelsRoutes.patch("/tunnels/:name", async (c) => {
     "settings",
   );
   const name = c.req.param("name");
-  const settings = unwrap(await named(c.env, name).updateSettings(patch));
+  const settings = unwrap(await namedTunnelStub(c.env, name).updateSettings(patch));
   await recordOperatorAction(c.env, c.get("operator"), {
     action: "tunnel.settings_changed",
     tunnel: name,
@@ -108,7 +108,7 @@ adminTunnelsRoutes.patch("/tunnels/:name", async (c) => {
 
 adminTunnelsRoutes.delete("/tunnels/:name", async (c) => {
   const name = c.req.param("name");
-  unwrap(await named(c.env, name).destroy());
+  unwrap(await namedTunnelStub(c.env, name).destroy());
   await registry(c.env).remove("tunnel", name);
   await recordOperatorAction(c.env, c.get("operator"), { action: "tunnel.deleted", tunnel: name });
   return c.json({ name, deleted: true });
@@ -121,7 +121,7 @@ adminTunnelsRoutes.post("/tunnels/:name/tokens", async (c) => {
     "token request",
   );
   const name = c.req.param("name");
-  const issued = unwrap(await named(c.env, name).issueToken(role));
+  const issued = unwrap(await namedTunnelStub(c.env, name).issueToken(role));
   await recordOperatorAction(c.env, c.get("operator"), {
     action: "tunnel.token_created",
     tunnel: name,
@@ -133,7 +133,7 @@ adminTunnelsRoutes.post("/tunnels/:name/tokens", async (c) => {
 
 adminTunnelsRoutes.delete("/tunnels/:name/tokens/:id", async (c) => {
   const name = c.req.param("name");
-  const revoked = unwrap(await named(c.env, name).revokeToken(c.req.param("id")));
+  const revoked = unwrap(await namedTunnelStub(c.env, name).revokeToken(c.req.param("id")));
   await recordOperatorAction(c.env, c.get("operator"), {
     action: "tunnel.token_revoked",
     tunnel: name,
@@ -145,17 +145,17 @@ adminTunnelsRoutes.delete("/tunnels/:name/tokens/:id", async (c) => {
 
 adminTunnelsRoutes.get("/tunnels/:name/traces", async (c) => {
   const query = parseInput(TraceHttpQuerySchema, c.req.query(), "trace query");
-  return c.json(unwrap(await named(c.env, c.req.param("name")).traces(query)));
+  return c.json(unwrap(await namedTunnelStub(c.env, c.req.param("name")).traces(query)));
 });
 
 adminTunnelsRoutes.get("/tunnels/:name/sessions", async (c) => {
   const query = parseInput(SessionHttpQuerySchema, c.req.query(), "session query");
-  return c.json(unwrap(await named(c.env, c.req.param("name")).sessions(query)));
+  return c.json(unwrap(await namedTunnelStub(c.env, c.req.param("name")).sessions(query)));
 });
 
 adminTunnelsRoutes.delete("/tunnels/:name/sessions/:server/:id", async (c) => {
   const { name, server, id } = c.req.param();
-  const ended = unwrap(await named(c.env, name).endSession(server, id));
+  const ended = unwrap(await namedTunnelStub(c.env, name).endSession(server, id));
   await recordOperatorAction(c.env, c.get("operator"), {
     action: "tunnel.session_ended",
     tunnel: name,
@@ -164,12 +164,6 @@ adminTunnelsRoutes.delete("/tunnels/:name/sessions/:server/:id", async (c) => {
   });
   return c.json(ended);
 });
-
-/** The relay of an existing-looking name; names that cannot exist are 404 without touching storage. */
-function named(env: Env, name: string) {
-  if (!TUNNEL_NAME_PATTERN.test(name)) throw tunnelNotFound();
-  return tunnelStub(env, name);
-}
 
 function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const result = schema.safeParse(value);

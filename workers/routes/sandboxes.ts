@@ -24,6 +24,7 @@ import { negotiateToolCallsFormat } from "../../src/sandbox/tool-calls/respond.t
 import { parseInput } from "../../src/validation/parse-input.ts";
 import type { EdgeEnv } from "../env.ts";
 import { checkBackend, creatorCaller, sandboxCaller } from "./sandbox-auth.ts";
+import { sandboxStub } from "./sandbox-stubs.ts";
 
 /**
  * The sandbox API (`/v1/sandboxes`). The edge authenticates, validates the request and hands it to
@@ -139,7 +140,7 @@ sandboxesRoutes.all("/:id/mcp", async (c) => {
 });
 
 function stub(c: Ctx, id: string): DurableObjectStub<Sandbox> {
-  return c.env.SANDBOX.get(c.env.SANDBOX.idFromName(id));
+  return sandboxStub(c.env, id);
 }
 
 /**

@@ -41,6 +41,12 @@ export function tunnelStub(env: Env, name: string): DurableObjectStub<TunnelRela
   return env.TUNNEL_RELAY.getByName(name);
 }
 
+/** The relay of a name that can exist; a name that cannot is 404 without touching storage. */
+export function namedTunnelStub(env: Env, name: string): DurableObjectStub<TunnelRelay> {
+  if (!TUNNEL_NAME_PATTERN.test(name)) throw tunnelNotFound();
+  return tunnelStub(env, name);
+}
+
 /** The one answer for "no such tunnel", whether it is missing or the token belongs elsewhere. */
 export function tunnelNotFound(): TetherError {
   return new TetherError("not_found", "no such tunnel");

@@ -4,17 +4,12 @@
  */
 import { registry } from "../../../durable-objects/registry.ts";
 import { noSuchSandbox } from "../../../durable-objects/sandbox/caller.ts";
-import { SANDBOX_ID_PATTERN } from "../../../durable-objects/sandbox/options.ts";
 import type { SandboxDetails, SandboxSummary } from "../../../durable-objects/sandbox/status.ts";
 import type { Page } from "../../../src/audit/trace-query.ts";
 import type { Env } from "../../env.ts";
+import { namedSandboxStub } from "../sandbox-stubs.ts";
 
 export const ADMIN_CALLER = { kind: "admin" } as const;
-
-export function sandboxStub(env: Env, id: string) {
-  if (!SANDBOX_ID_PATTERN.test(id)) throw noSuchSandbox();
-  return env.SANDBOX.get(env.SANDBOX.idFromName(id));
-}
 
 /** One page of sandboxes by id (`after`: the last id of the previous page); only that page's objects are asked. */
 export async function listSandboxes(env: Env, after: string | null, limit: number): Promise<Page<SandboxSummary>> {
@@ -22,7 +17,7 @@ export async function listSandboxes(env: Env, after: string | null, limit: numbe
     .map((entry) => entry.name)
     .filter((id) => after === null || id > after);
   const page = ids.slice(0, limit);
-  const summaries = await Promise.all(page.map((id) => sandboxStub(env, id).summary()));
+  const summaries = await Promise.all(page.map((id) => namedSandboxStub(env, id).summary()));
   return {
     rows: summaries.filter((summary) => summary !== null),
     next: ids.length > limit ? (page.at(-1) ?? null) : null,
@@ -30,7 +25,7 @@ export async function listSandboxes(env: Env, after: string | null, limit: numbe
 }
 
 export async function sandboxDetails(env: Env, id: string): Promise<SandboxDetails> {
-  const details = await sandboxStub(env, id).inspect();
+  const details = await namedSandboxStub(env, id).inspect();
   if (!details) throw noSuchSandbox();
   return details;
 }

@@ -11,9 +11,10 @@ import { formatBytes } from "../../../src/console/format.ts";
 import { unwrap } from "../../../src/errors/rpc-result.ts";
 import { parseInput } from "../../../src/validation/parse-input.ts";
 import type { ConsoleEnv } from "../../env.ts";
+import { namedSandboxStub } from "../sandbox-stubs.ts";
 import { parentDir } from "./file-tree.tsx";
 import { renderPage } from "./render.tsx";
-import { ADMIN_CALLER, sandboxStub } from "./sandbox-data.ts";
+import { ADMIN_CALLER } from "./sandbox-data.ts";
 
 export const sandboxFilesRoutes = new Hono<ConsoleEnv>();
 
@@ -24,7 +25,7 @@ const PathQuerySchema = z.object({ path: z.string().startsWith("/", "path must b
 sandboxFilesRoutes.get("/sandboxes/:id/view", async (c) => {
   const id = c.req.param("id");
   const { path } = parseInput(PathQuerySchema, c.req.query(), "file path");
-  const file = unwrap(await sandboxStub(c.env, id).getFile(ADMIN_CALLER, path));
+  const file = unwrap(await namedSandboxStub(c.env, id).getFile(ADMIN_CALLER, path));
   const size = Number(file.headers.get("content-length") ?? Number.NaN);
   const head = await readHead(file.body, VIEW_LIMIT);
   const text = decodeText(head);
@@ -64,7 +65,7 @@ sandboxFilesRoutes.get("/sandboxes/:id/view", async (c) => {
 sandboxFilesRoutes.get("/sandboxes/:id/download", async (c) => {
   const id = c.req.param("id");
   const { path } = parseInput(PathQuerySchema, c.req.query(), "file path");
-  const file = unwrap(await sandboxStub(c.env, id).getFile(ADMIN_CALLER, path));
+  const file = unwrap(await namedSandboxStub(c.env, id).getFile(ADMIN_CALLER, path));
   const length = Number(file.headers.get("content-length") ?? Number.NaN);
   // A stream that crossed RPC has no length of its own: restore it, so browsers show progress.
   const body =
@@ -74,7 +75,7 @@ sandboxFilesRoutes.get("/sandboxes/:id/download", async (c) => {
 
 sandboxFilesRoutes.get("/sandboxes/:id/export.tar", async (c) => {
   const id = c.req.param("id");
-  const tar = unwrap(await sandboxStub(c.env, id).exportTar(ADMIN_CALLER));
+  const tar = unwrap(await namedSandboxStub(c.env, id).exportTar(ADMIN_CALLER));
   return new Response(tar, { headers: { ...attachment(`${id}.tar`), "content-type": "application/x-tar" } });
 });
 

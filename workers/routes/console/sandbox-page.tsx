@@ -17,10 +17,11 @@ import { asTetherError } from "../../../src/errors/error-response.ts";
 import { unwrap } from "../../../src/errors/rpc-result.ts";
 import { TetherError } from "../../../src/errors/tether-error.ts";
 import type { ConsoleEnv } from "../../env.ts";
+import { namedSandboxStub } from "../sandbox-stubs.ts";
 import { dirSummary, type FileEntry, listDirectory, normalDir, parentDir } from "./file-tree.tsx";
 import { confirmDeletion } from "./form-body.ts";
 import { noticeText, redirectWithNotice, renderPage } from "./render.tsx";
-import { ADMIN_CALLER, sandboxDetails, sandboxStub } from "./sandbox-data.ts";
+import { ADMIN_CALLER, sandboxDetails } from "./sandbox-data.ts";
 import { SANDBOX_TRACE_ROWS, SandboxTrace } from "./sandbox-trace.tsx";
 import { sizeText } from "./sandboxes-list.tsx";
 
@@ -37,10 +38,15 @@ sandboxPageRoutes.get("/sandboxes/:id", async (c) => {
   const dir = normalDir(dirParam.data);
   const before = BeforeSchema.safeParse(c.req.query("before"));
   if (!before.success) throw new TetherError("bad_request", "before must be a call id");
-  const sandbox = sandboxStub(c.env, id);
-  const [details, trace] = await Promise.all([
+  const sandbox = namedSandboxStub(c.env, id);
+  const [details, trace, files] = await Promise.all([
     sandboxDetails(c.env, id),
     sandbox.traces({ limit: SANDBOX_TRACE_ROWS, before: before.data }),
+    // A failure here is shown in the file section, not as the page's error.
+    sandbox
+      .listFiles(ADMIN_CALLER, dir)
+      .then((listed): FileEntry[] => unwrap(listed))
+      .catch(asTetherError),
   ]);
   const pageOf = (cursor: string | null) => {
     const params = new URLSearchParams();
@@ -82,7 +88,7 @@ sandboxPageRoutes.get("/sandboxes/:id", async (c) => {
             Download the tar export
           </a>
         </p>
-        {await FileBrowser({ id, dir, c })}
+        <FileBrowser id={id} dir={dir} files={files} />
       </section>
       <SandboxTrace page={unwrap(trace)} isFirst={before.data === undefined} href={pageOf} />
       <DeleteSection
@@ -100,7 +106,7 @@ sandboxPageRoutes.get("/sandboxes/:id", async (c) => {
 sandboxPageRoutes.post("/sandboxes/:id/delete", async (c) => {
   const id = c.req.param("id");
   await confirmDeletion(c, { kind: "sandbox", key: "id", expected: id });
-  unwrap(await sandboxStub(c.env, id).destroy(ADMIN_CALLER));
+  unwrap(await namedSandboxStub(c.env, id).destroy(ADMIN_CALLER));
   await recordOperatorAction(c.env, c.get("operator"), { action: "sandbox.deleted", sandbox: id });
   return redirectWithNotice(c, "/console/sandboxes", "sandbox-deleted");
 });
@@ -141,16 +147,13 @@ function ShellState(props: { shell: SandboxDetails["shell"] }) {
   );
 }
 
-async function FileBrowser(props: { id: string; dir: string; c: { env: ConsoleEnv["Bindings"] } }) {
-  const { id, dir } = props;
-  let files: FileEntry[];
-  try {
-    files = unwrap(await sandboxStub(props.c.env, id).listFiles(ADMIN_CALLER, dir));
-  } catch (error) {
+function FileBrowser(props: { id: string; dir: string; files: FileEntry[] | TetherError }) {
+  const { id, dir, files } = props;
+  if (files instanceof TetherError) {
     // A gateway sandbox's files are on its executor (the tar export still works), or too many to list.
     return (
       <p class="muted">
-        Cannot list {dir}: {asTetherError(error).message}
+        Cannot list {dir}: {files.message}
       </p>
     );
   }

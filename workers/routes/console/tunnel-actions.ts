@@ -9,9 +9,10 @@ import { registry } from "../../../durable-objects/registry.ts";
 import { recordOperatorAction } from "../../../src/audit/operator-action.ts";
 import { unwrap } from "../../../src/errors/rpc-result.ts";
 import type { ConsoleEnv } from "../../env.ts";
+import { namedTunnelStub } from "../tunnels.ts";
 import { confirmDeletion, formBody } from "./form-body.ts";
 import { redirectWithNotice } from "./render.tsx";
-import { endSession, relayOf } from "./tunnel-data.ts";
+import { endSession } from "./tunnel-data.ts";
 import { SettingsFormSchema, settingsFromForm } from "./tunnel-settings-form.tsx";
 
 export const tunnelActionRoutes = new Hono<ConsoleEnv>();
@@ -22,7 +23,7 @@ tunnelActionRoutes.post("/tunnels/:name/settings", async (c) => {
   const name = c.req.param("name");
   const patch = settingsFromForm(await formBody(c, SettingsFormSchema, "settings"));
   patch.allowedOrigins ??= [];
-  const settings = unwrap(await relayOf(c.env, name).updateSettings(patch));
+  const settings = unwrap(await namedTunnelStub(c.env, name).updateSettings(patch));
   await recordOperatorAction(c.env, c.get("operator"), {
     action: "tunnel.settings_changed",
     tunnel: name,
@@ -47,7 +48,7 @@ tunnelActionRoutes.post("/tunnels/:name/sessions/end", async (c) => {
 tunnelActionRoutes.post("/tunnels/:name/delete", async (c) => {
   const name = c.req.param("name");
   await confirmDeletion(c, { kind: "tunnel", key: "name", expected: name });
-  unwrap(await relayOf(c.env, name).destroy());
+  unwrap(await namedTunnelStub(c.env, name).destroy());
   await registry(c.env).remove("tunnel", name);
   await recordOperatorAction(c.env, c.get("operator"), { action: "tunnel.deleted", tunnel: name });
   return redirectWithNotice(c, "/console/tunnels", "tunnel-deleted");

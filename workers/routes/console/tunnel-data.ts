@@ -10,13 +10,7 @@ import type { TunnelMetrics } from "../../../src/audit/call-metrics.ts";
 import type { Page, SessionQuery, TraceQuery } from "../../../src/audit/trace-query.ts";
 import { unwrap } from "../../../src/errors/rpc-result.ts";
 import type { Env } from "../../env.ts";
-import { TUNNEL_NAME_PATTERN, tunnelNotFound, tunnelStub } from "../tunnels.ts";
-
-/** The relay of an existing-looking name; names that cannot exist are 404 without touching storage. */
-export function relayOf(env: Env, name: string) {
-  if (!TUNNEL_NAME_PATTERN.test(name)) throw tunnelNotFound();
-  return tunnelStub(env, name);
-}
+import { namedTunnelStub, tunnelStub } from "../tunnels.ts";
 
 export interface TunnelListRow {
   summary: TunnelSummary;
@@ -47,26 +41,26 @@ export async function listTunnels(env: Env, after: string | null, limit: number)
 }
 
 export async function tunnelDetail(env: Env, name: string): Promise<TunnelDetail> {
-  return unwrap(await relayOf(env, name).detail({ traces: 0, sessions: 0 }));
+  return unwrap(await namedTunnelStub(env, name).detail({ traces: 0, sessions: 0 }));
 }
 
 /** The tunnel's call metrics, or null while they cannot be had. */
 export async function tunnelMetrics(env: Env, name: string): Promise<TunnelMetrics | null> {
-  const result = await relayOf(env, name).metrics();
+  const result = await namedTunnelStub(env, name).metrics();
   return result.ok ? result.value : null;
 }
 
 /** One page of the call trace, newest first, filtered. */
 export async function tunnelTraces(env: Env, name: string, query: TraceQuery): Promise<Page<StoredTrace>> {
-  return unwrap(await relayOf(env, name).traces(query));
+  return unwrap(await namedTunnelStub(env, name).traces(query));
 }
 
 /** One page of MCP sessions, most recently used first. */
 export async function tunnelSessions(env: Env, name: string, query: SessionQuery): Promise<Page<SessionView>> {
-  return unwrap(await relayOf(env, name).sessions(query));
+  return unwrap(await namedTunnelStub(env, name).sessions(query));
 }
 
 /** Ends an MCP session: later calls with its id get 404; its upstream is told when reachable. */
 export async function endSession(env: Env, name: string, server: string, id: string): Promise<EndedSession> {
-  return unwrap(await relayOf(env, name).endSession(server, id));
+  return unwrap(await namedTunnelStub(env, name).endSession(server, id));
 }

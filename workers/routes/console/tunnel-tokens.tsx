@@ -15,9 +15,9 @@ import { SecretOnce, Time } from "../../../src/console/components/widgets.tsx";
 import { formFields } from "../../../src/console/form-fields.ts";
 import { unwrap } from "../../../src/errors/rpc-result.ts";
 import type { ConsoleEnv } from "../../env.ts";
+import { namedTunnelStub } from "../tunnels.ts";
 import { formBody } from "./form-body.ts";
 import { redirectWithNotice, renderPage } from "./render.tsx";
-import { relayOf } from "./tunnel-data.ts";
 
 export const tunnelTokensRoutes = new Hono<ConsoleEnv>();
 
@@ -26,7 +26,7 @@ const IssueFormSchema = z.object({ role: TokenRoleSchema });
 tunnelTokensRoutes.post("/tunnels/:name/tokens", async (c) => {
   const name = c.req.param("name");
   const { role } = await formBody(c, IssueFormSchema, "token request");
-  const issued = unwrap(await relayOf(c.env, name).issueToken(role));
+  const issued = unwrap(await namedTunnelStub(c.env, name).issueToken(role));
   await recordOperatorAction(c.env, c.get("operator"), {
     action: "tunnel.token_created",
     tunnel: name,
@@ -55,7 +55,7 @@ tunnelTokensRoutes.post("/tunnels/:name/tokens", async (c) => {
 tunnelTokensRoutes.post("/tunnels/:name/tokens/:id/revoke", async (c) => {
   const { name, id } = c.req.param();
   await formFields(c, "revoke request"); // bounded like every console form; it has no fields of its own
-  const revoked = unwrap(await relayOf(c.env, name).revokeToken(id));
+  const revoked = unwrap(await namedTunnelStub(c.env, name).revokeToken(id));
   await recordOperatorAction(c.env, c.get("operator"), {
     action: "tunnel.token_revoked",
     tunnel: name,

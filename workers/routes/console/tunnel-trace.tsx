@@ -11,8 +11,9 @@ import { TRACE_COLUMNS, TraceRow } from "../../../src/console/components/trace-r
 import { Pager } from "../../../src/console/components/widgets.tsx";
 import { parseInput } from "../../../src/validation/parse-input.ts";
 import type { ConsoleEnv } from "../../env.ts";
+import { namedTunnelStub } from "../tunnels.ts";
 import { renderPage } from "./render.tsx";
-import { relayOf, tunnelTraces } from "./tunnel-data.ts";
+import { tunnelTraces } from "./tunnel-data.ts";
 
 export const tunnelTraceRoutes = new Hono<ConsoleEnv>();
 
@@ -44,7 +45,7 @@ function withParams(path: string, params: URLSearchParams): string {
 
 tunnelTraceRoutes.get("/tunnels/:name/trace", async (c) => {
   const name = c.req.param("name");
-  relayOf(c.env, name);
+  namedTunnelStub(c.env, name);
   const query = traceQuery(c.req.query(), TRACE_PAGE_ROWS);
   const page = await tunnelTraces(c.env, name, query);
   const base = `/console/tunnels/${name}/trace`;
@@ -74,7 +75,7 @@ tunnelTraceRoutes.get("/tunnels/:name/trace", async (c) => {
 
 tunnelTraceRoutes.get("/tunnels/:name/trace.json", async (c) => {
   const name = c.req.param("name");
-  relayOf(c.env, name);
+  namedTunnelStub(c.env, name);
   const raw = c.req.query();
   const query = traceQuery(raw, raw.after === undefined ? TRACE_PAGE_ROWS : POLL_ROWS);
   const page = await tunnelTraces(c.env, name, query);
